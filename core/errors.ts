@@ -1,0 +1,162 @@
+/**
+ * One error hierarchy for tally. Every error carries a stable `code` that callers
+ * match on (never the message text), optional structured `details`, and an optional
+ * `cause`.
+ *
+ * Findings about the system under test (a lost series, a refused batch) are data in
+ * the results, never exceptions: these classes are for tally's own failures and for
+ * bad input.
+ */
+
+/** Every error code tally raises. */
+export type TallyErrorCode =
+  | 'TALLY_CONFIG_INVALID'
+  | 'TALLY_CONFIG_UNREADABLE'
+  | 'TALLY_USAGE'
+  | 'TALLY_PLAN_INVALID'
+  | 'TALLY_WORKER_FAILED'
+  | 'TALLY_COLLECTOR_FAILED'
+  | 'TALLY_COLLECTOR_BAD_REPLY'
+  | 'TALLY_OTLP_DECODE'
+  | 'TALLY_RECONCILE_FAILED'
+  | 'TALLY_RESULTS_INVALID'
+  | 'TALLY_INTERNAL';
+
+/** One problem inside bad input: where (`pointer`, RFC 6901 JSON pointer) and what was expected. */
+export interface InputProblem {
+  /** JSON pointer into the input, `""` for the whole document. */
+  pointer: string;
+  /** What is wrong and what is expected, in one sentence. */
+  message: string;
+}
+
+/** Plain, structured-clone-safe form of an error, for crossing worker threads. */
+export interface SerializedTallyError {
+  code: TallyErrorCode;
+  message: string;
+  details?: unknown;
+}
+
+/** Root of tally's error hierarchy. */
+export class TallyError extends Error {
+  readonly code: TallyErrorCode;
+  readonly details?: unknown;
+
+  constructor(code: TallyErrorCode, message: string, options: { details?: unknown; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    if (options.details !== undefined) this.details = options.details;
+  }
+
+  /** Plain form for `postMessage`, which drops class, name and code. */
+  toJSON(): SerializedTallyError {
+    return this.details === undefined
+      ? { code: this.code, message: this.message }
+      : { code: this.code, message: this.message, details: this.details };
+  }
+}
+
+/** Bad scenario, flags or other user input. The CLI maps it to exit code 2. */
+export class ConfigError extends TallyError {
+  /** Every problem found, each with its JSON pointer. */
+  readonly problems: InputProblem[];
+  constructor(
+    message: string,
+    problems: InputProblem[] = [],
+    options: { code?: 'TALLY_CONFIG_INVALID' | 'TALLY_CONFIG_UNREADABLE' | 'TALLY_USAGE'; cause?: unknown } = {},
+  ) {
+    super(options.code ?? 'TALLY_CONFIG_INVALID', message, { details: { problems }, cause: options.cause });
+    this.problems = problems;
+  }
+}
+
+/** The planner could not turn a valid scenario into a plan. */
+export class PlanError extends TallyError {
+  constructor(message: string, options: { details?: unknown; cause?: unknown } = {}) {
+    super('TALLY_PLAN_INVALID', message, options);
+  }
+}
+
+/** A worker thread failed; rebuilt on the main thread from a {@link SerializedTallyError}. */
+export class WorkerError extends TallyError {
+  constructor(message: string, options: { details?: unknown; cause?: unknown } = {}) {
+    super('TALLY_WORKER_FAILED', message, options);
+  }
+}
+
+/**
+ * A collector or read-back adapter failed (unreachable backend, bad reply, hostile body).
+ * Codes: `TALLY_COLLECTOR_FAILED`, `TALLY_COLLECTOR_BAD_REPLY`, `TALLY_OTLP_DECODE`.
+ */
+export class CollectorError extends TallyError {
+  constructor(
+    message: string,
+    options: {
+      code?: 'TALLY_COLLECTOR_FAILED' | 'TALLY_COLLECTOR_BAD_REPLY' | 'TALLY_OTLP_DECODE';
+      details?: unknown;
+      cause?: unknown;
+    } = {},
+  ) {
+    super(options.code ?? 'TALLY_COLLECTOR_FAILED', message, options);
+  }
+}
+
+/** Reconciliation or results could not be produced. */
+export class ReconcileError extends TallyError {
+  constructor(
+    message: string,
+    options: { code?: 'TALLY_RECONCILE_FAILED' | 'TALLY_RESULTS_INVALID'; details?: unknown; cause?: unknown } = {},
+  ) {
+    super(options.code ?? 'TALLY_RECONCILE_FAILED', message, options);
+  }
+}
+
+/** A broken invariant inside tally: a bug. The CLI prints a "this is a bug" banner. */
+export class InternalError extends TallyError {
+  constructor(message: string, options: { details?: unknown; cause?: unknown } = {}) {
+    super('TALLY_INTERNAL', message, options);
+  }
+}
+
+/**
+ * Rebuild an error that crossed a thread boundary as `{ code, message, details }`.
+ * Unknown shapes become an {@link InternalError}.
+ */
+export function reviveError(value: unknown): TallyError {
+  if (value instanceof TallyError) return value;
+  if (typeof value === 'object' && value !== null && 'code' in value && 'message' in value) {
+    const { code, message, details } = value as SerializedTallyError;
+    switch (code) {
+      case 'TALLY_CONFIG_INVALID':
+      case 'TALLY_CONFIG_UNREADABLE':
+      case 'TALLY_USAGE': {
+        const problems = (details as { problems?: InputProblem[] } | undefined)?.problems ?? [];
+        return new ConfigError(message, problems, { code });
+      }
+      case 'TALLY_PLAN_INVALID':
+        return new PlanError(message, { details });
+      case 'TALLY_WORKER_FAILED':
+        return new WorkerError(message, { details });
+      case 'TALLY_COLLECTOR_FAILED':
+      case 'TALLY_COLLECTOR_BAD_REPLY':
+      case 'TALLY_OTLP_DECODE':
+        return new CollectorError(message, { code, details });
+      case 'TALLY_RECONCILE_FAILED':
+      case 'TALLY_RESULTS_INVALID':
+        return new ReconcileError(message, { code, details });
+      default:
+        return new InternalError(String(message), { details });
+    }
+  }
+  if (value instanceof Error) return new InternalError(value.message, { cause: value });
+  return new InternalError(`non-error thrown: ${String(value)}`);
+}
+
+/**
+ * Map an error to the CLI's exit code: 2 for bad input, 1 for anything else.
+ * (99, a breached threshold, is decided by the caller from results, not from an error.)
+ */
+export function exitCodeFor(error: unknown): 1 | 2 {
+  return error instanceof ConfigError ? 2 : 1;
+}

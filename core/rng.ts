@@ -1,0 +1,50 @@
+/**
+ * Seeded, deterministic randomness. Everything tally generates or decides at random
+ * derives from the scenario seed through these functions, so a checker can regenerate
+ * what was sent instead of storing it.
+ */
+
+/**
+ * SplitMix64 finaliser on a BigInt-free pair of 32-bit halves is awkward in JS, so this
+ * uses a 32-bit integer hash (lowbias32 by Chris Wellons) combined over the inputs.
+ * @param values unsigned 32-bit integers (callers pass seed, indices, ticks).
+ * @returns an unsigned 32-bit hash.
+ */
+export function hash32(...values: number[]): number {
+  let h = 0x9e3779b9;
+  for (const v of values) {
+    h = Math.imul(h ^ (v >>> 0), 0x85ebca6b) >>> 0;
+    h ^= h >>> 16;
+    h = Math.imul(h, 0x7feb352d) >>> 0;
+    h ^= h >>> 15;
+    h = Math.imul(h, 0x846ca68b) >>> 0;
+    h ^= h >>> 16;
+  }
+  return h >>> 0;
+}
+
+/** A uniform number in [0, 1) derived from the inputs. */
+export function unitFloat(...values: number[]): number {
+  return hash32(...values) / 0x1_0000_0000;
+}
+
+/** A seeded PRNG (mulberry32): fast, 32-bit state, deterministic for a given seed. */
+export interface Rng {
+  /** Next uniform float in [0, 1). */
+  next(): number;
+  /** Next integer in [0, n). */
+  int(n: number): number;
+}
+
+/** Create a seeded PRNG. */
+export function createRng(seed: number): Rng {
+  let state = hash32(seed) | 0;
+  const next = (): number => {
+    state = (state + 0x6d2b79f5) | 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 0x1_0000_0000;
+  };
+  return { next, int: (n: number) => Math.floor(next() * n) };
+}

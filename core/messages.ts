@@ -1,0 +1,154 @@
+/**
+ * Message types between the main thread and worker threads. The worker side imports
+ * nothing from the pool side; the two meet only here. Everything is structured-clone
+ * safe (no classes, no functions).
+ */
+import type { SerializedTallyError } from './errors.ts';
+
+/** Error classes of a churn request. errno classes follow Node's `err.code`. */
+export const ERROR_CLASSES = [
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EADDRNOTAVAIL',
+  'EADDRINUSE',
+  'EMFILE',
+  'EPIPE',
+  'other',
+] as const;
+export type ErrorClass = (typeof ERROR_CLASSES)[number];
+
+/** HTTP status classes counted per response. */
+export const STATUS_CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx'] as const;
+export type StatusClass = (typeof STATUS_CLASSES)[number];
+
+/** Histograms a load shard keeps, all in microseconds. */
+export const LOAD_HISTOGRAMS = ['latencyUs', 'serviceUs', 'connectUs', 'ttfbUs'] as const;
+export type LoadHistogramName = (typeof LOAD_HISTOGRAMS)[number];
+
+/** What one shard runs. All times are epoch milliseconds (fractional) unless named otherwise. */
+export interface ShardTask {
+  shard: number;
+  shardCount: number;
+  runId: string;
+  seed: number;
+  /** Epoch ms at which the run's first intended start falls. */
+  startEpochMs: number;
+  durationMs: number;
+  /** Port on which the main thread listens for progress; transferred with the task. */
+  port: MessagePort;
+  /** Interval at which the shard reports (ms). */
+  reportIntervalMs: number;
+  load?: ShardLoadTask;
+  telemetry?: ShardTelemetryTask;
+}
+
+/** The load part of a shard: an evenly paced slice of the global arrival schedule. */
+export interface ShardLoadTask {
+  host: string;
+  port: number;
+  /** Raw HTTP/1.1 request bytes (latin1). */
+  requestText: string;
+  /** Global arrival rate (iterations per second); this shard takes every shardCount-th arrival. */
+  ratePerSecond: number;
+  maxInFlight: number;
+  lateStartThresholdMs: number;
+  close: 'fin' | 'rst';
+  connectTimeoutMs: number;
+  requestTimeoutMs: number;
+}
+
+/** One metric's slice for a shard. */
+export interface ShardMetricTask {
+  metricIndex: number;
+  name: string;
+  unit: string;
+  temporality: 'cumulative';
+  keys: string[];
+  counts: number[];
+  /** Half-open range of series indices this shard exports. */
+  seriesStart: number;
+  seriesEnd: number;
+}
+
+/** The telemetry part of a shard. */
+export interface ShardTelemetryTask {
+  /** Full URL of the OTLP/HTTP metrics endpoint. */
+  metricsUrl: string;
+  protocol: 'http/protobuf' | 'http/json';
+  exportIntervalMs: number;
+  /** Number of ticks (1..ticks) to export. */
+  ticks: number;
+  timeoutMs: number;
+  maxBatchDataPoints: number;
+  headers: Record<string, string>;
+  metrics: ShardMetricTask[];
+}
+
+/** Counters of one load interval of one shard. */
+export interface LoadIntervalCounts {
+  /** Iterations whose intended start fell in the interval and that were started. */
+  started: number;
+  completed: number;
+  ok: number;
+  lateStarts: number;
+  droppedIterations: number;
+  errors: Record<ErrorClass, number>;
+  statusClasses: Record<StatusClass, number>;
+  /** Largest in-flight count seen. */
+  maxInFlight: number;
+}
+
+/** Outcome of one OTLP export request, as sent to the ledger. */
+export interface ExportOutcome {
+  metricIndex: number;
+  seriesStart: number;
+  seriesEnd: number;
+  tick: number;
+  /** Data points in the request. */
+  dataPoints: number;
+  /** HTTP status, 0 when no response arrived. */
+  status: number;
+  /** partial_success.rejected_data_points (0 when absent). */
+  rejectedDataPoints: number;
+  /** partial_success.error_message, or the error / body text of a failure. */
+  message?: string;
+  /** errno-style code of a transport failure. */
+  errorCode?: string;
+  retryAfterMs?: number;
+  durationUs: number;
+  /** Request body size. */
+  sizeBytes: number;
+}
+
+/** Worker → main: one interval report. */
+export interface IntervalMessage {
+  type: 'interval';
+  shard: number;
+  /** Interval index counted from the run start, 0-based. */
+  interval: number;
+  load?: { counts: LoadIntervalCounts; histograms: Record<LoadHistogramName, string> };
+  exports: ExportOutcome[];
+  /** Event-loop delay p99 of the worker over the interval (µs). */
+  eventLoopDelayP99Us: number;
+}
+
+/** Worker → main: the shard has finished (its final interval was already sent). */
+export interface DoneMessage {
+  type: 'done';
+  shard: number;
+}
+
+/** Worker → main: the shard failed. */
+export interface FailedMessage {
+  type: 'failed';
+  shard: number;
+  error: SerializedTallyError;
+}
+
+export type WorkerMessage = IntervalMessage | DoneMessage | FailedMessage;
+
+/** Main → worker: stop early (SIGTERM, SIGINT). */
+export interface StopMessage {
+  type: 'stop';
+}

@@ -1,0 +1,245 @@
+/**
+ * Scenario loading: YAML/JSON text → schema validation (Ajv, JSON Schema 2020-12) →
+ * cross-field rules → normalised {@link Scenario}.
+ *
+ * `parseScenario` is pure (text in, value out); `loadScenarioFile` is the thin edge that
+ * reads the file.
+ */
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import type { ErrorObject } from 'ajv';
+import { parseDocument } from 'yaml';
+import { ConfigError, type InputProblem } from '../core/errors.ts';
+import { parseDurationMs } from '../core/units.ts';
+import type { MetricSpec, Scenario } from './types.ts';
+
+const require = createRequire(import.meta.url);
+/** The scenario JSON Schema (draft 2020-12), the source of truth. */
+export const scenarioSchema = require('./scenario.schema.json') as Record<string, unknown>;
+
+/** Most series one metric may have; beyond it the ledger would not fit in memory budgets. */
+export const MAX_SERIES_PER_METRIC = 10_000_000;
+
+let validator: ReturnType<Ajv2020['compile']> | undefined;
+function validate(doc: unknown): ErrorObject[] {
+  if (validator === undefined) {
+    const ajv = new Ajv2020({ allErrors: true, strict: true, strictRequired: false });
+    // `unit` documents each field's unit; Ajv's strict mode needs to know the keyword.
+    ajv.addKeyword({ keyword: 'unit', schemaType: 'string' });
+    validator = ajv.compile(scenarioSchema);
+  }
+  return validator(doc) ? [] : [...(validator.errors ?? [])];
+}
+
+function escapePointerToken(token: string): string {
+  return token.replaceAll('~', '~0').replaceAll('/', '~1');
+}
+
+/** Turn Ajv's errors into problems that each name the offending field's JSON pointer. */
+function toProblems(errors: ErrorObject[]): InputProblem[] {
+  const problems: InputProblem[] = [];
+  const seen = new Set<string>();
+  for (const e of errors) {
+    let pointer = e.instancePath;
+    let message: string;
+    switch (e.keyword) {
+      case 'required':
+        pointer += `/${escapePointerToken(String(e.params.missingProperty))}`;
+        message = 'is required';
+        break;
+      case 'additionalProperties':
+        pointer += `/${escapePointerToken(String(e.params.additionalProperty))}`;
+        message = 'is not a known field; check its spelling against scenario.schema.json';
+        break;
+      case 'anyOf':
+        if (e.instancePath === '') {
+          message = 'a scenario needs `load`, `telemetry` or both';
+        } else continue;
+        break;
+      case 'enum':
+        message = `must be one of ${(e.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
+        break;
+      case 'pattern':
+        message = e.instancePath.endsWith('duration') || /Interval|Timeout|timeout|settle|timeUnit|Threshold|retryAfter/.test(e.instancePath)
+          ? 'must be a duration with units, such as "30s", "250ms" or "1m30s"'
+          : `must match ${String(e.params.pattern)}`;
+        break;
+      case 'propertyNames':
+        continue; // the nested `pattern` error names the bad key
+      default:
+        message = e.message ?? `fails ${e.keyword}`;
+    }
+    if (e.keyword === 'pattern' && e.propertyName !== undefined) {
+      pointer += `/${escapePointerToken(e.propertyName)}`;
+      message = `is not a valid key name: must match ${String(e.params.pattern)}`;
+    }
+    const key = `${pointer}\u0000${message}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    problems.push({ pointer, message });
+  }
+  // The `required` errors for the anyOf branches restate the anyOf problem.
+  return problems.filter((p) => !(p.pointer === '/load' || p.pointer === '/telemetry') || p.message !== 'is required');
+}
+
+/** Number of series of a metric: the product of its attribute value counts. */
+export function seriesCount(metric: Pick<MetricSpec, 'attributes'>): number {
+  let n = 1;
+  for (const count of Object.values(metric.attributes)) n *= count;
+  return n;
+}
+
+/** Parse the document text (YAML or JSON) into a plain value. */
+function parseText(text: string, sourceName: string): unknown {
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(
+      `${sourceName}: not valid YAML/JSON`,
+      doc.errors.map((e) => ({ pointer: '', message: `line ${e.linePos?.[0].line ?? '?'}: ${e.message.split('\n')[0]}` })),
+    );
+  }
+  return doc.toJS();
+}
+
+/** The cross-field rules the schema cannot say. */
+export function crossFieldProblems(doc: Record<string, any>): { errors: InputProblem[]; warnings: InputProblem[] } {
+  const errors: InputProblem[] = [];
+  const warnings: InputProblem[] = [];
+  const durationMs = parseDurationMs(doc.duration, '/duration');
+  if (durationMs < 1000) errors.push({ pointer: '/duration', message: 'must be at least 1s' });
+  if (durationMs > 7 * 24 * 3_600_000) errors.push({ pointer: '/duration', message: 'must be at most 168h' });
+  const metrics: any[] = doc.telemetry?.metrics ?? [];
+  const names = new Set<string>();
+  metrics.forEach((m, i) => {
+    if (names.has(m.name)) errors.push({ pointer: `/telemetry/metrics/${i}/name`, message: `duplicates the name "${m.name}" of an earlier metric` });
+    names.add(m.name);
+    const n = seriesCount(m);
+    if (n > MAX_SERIES_PER_METRIC) {
+      errors.push({ pointer: `/telemetry/metrics/${i}/attributes`, message: `gives ${n} series; at most ${MAX_SERIES_PER_METRIC} per metric` });
+    }
+  });
+  if (doc.telemetry) {
+    const intervalMs = parseDurationMs(doc.telemetry.exportInterval ?? '5s', '/telemetry/exportInterval');
+    if (intervalMs < 100) errors.push({ pointer: '/telemetry/exportInterval', message: 'must be at least 100ms' });
+    if (intervalMs > durationMs) {
+      errors.push({ pointer: '/telemetry/exportInterval', message: `must not exceed /duration (${doc.duration}): no tick would be exported` });
+    }
+  }
+  if (doc.load) {
+    const timeUnitMs = parseDurationMs(doc.load.timeUnit ?? '1s', '/load/timeUnit');
+    const ratePerSecond = (doc.load.rate * 1000) / timeUnitMs;
+    if (ratePerSecond > 1_000_000) errors.push({ pointer: '/load/rate', message: `is ${ratePerSecond} per second; at most 1,000,000` });
+    const workers = doc.load.workers;
+    const maxInFlight = doc.load.maxInFlight ?? 512;
+    if (workers !== undefined && maxInFlight < workers) {
+      errors.push({ pointer: '/load/maxInFlight', message: `must be at least /load/workers (${workers}): each worker needs one slot` });
+    }
+    if (doc.load.target === undefined && doc.embedded?.target === undefined && ratePerSecond > 50_000) {
+      warnings.push({ pointer: '/load/rate', message: 'the embedded target shares this machine; above ~50k/s it, not the datapath, is the bottleneck' });
+    }
+  }
+  return { errors, warnings };
+}
+
+/** Apply defaults and parse durations. Assumes a schema-valid document. */
+function normalise(doc: Record<string, any>): Scenario {
+  const d = (text: string | undefined, fallback: string, pointer: string): number => parseDurationMs(text ?? fallback, pointer);
+  const scenario: Scenario = {
+    name: doc.name,
+    seed: doc.seed ?? 1,
+    durationMs: d(doc.duration, '30s', '/duration'),
+    embedded: {
+      target: { responseBytes: doc.embedded?.target?.responseBytes ?? 2 },
+      receiver: {
+        faults: {
+          rejectDataPointRatio: doc.embedded?.receiver?.faults?.rejectDataPointRatio ?? 0,
+          failRequestRatio: doc.embedded?.receiver?.faults?.failRequestRatio ?? 0,
+          retryAfterMs: d(doc.embedded?.receiver?.faults?.retryAfter, '1s', '/embedded/receiver/faults/retryAfter'),
+        },
+      },
+    },
+    reconcile: { settleMs: d(doc.reconcile?.settle, '500ms', '/reconcile/settle') },
+  };
+  if (doc.load) {
+    const l = doc.load;
+    scenario.load = {
+      executor: l.executor,
+      rate: l.rate,
+      timeUnitMs: d(l.timeUnit, '1s', '/load/timeUnit'),
+      maxInFlight: l.maxInFlight ?? 512,
+      lateStartThresholdMs: d(l.lateStartThreshold, '10ms', '/load/lateStartThreshold'),
+      connection: {
+        reuse: l.connection?.reuse ?? 'never',
+        close: l.connection?.close ?? 'fin',
+        connectTimeoutMs: d(l.connection?.connectTimeout, '2s', '/load/connection/connectTimeout'),
+        requestTimeoutMs: d(l.connection?.requestTimeout, '5s', '/load/connection/requestTimeout'),
+      },
+      request: { method: l.request?.method ?? 'GET' },
+    };
+    if (l.target !== undefined) scenario.load.target = l.target;
+    if (l.workers !== undefined) scenario.load.workers = l.workers;
+    if (l.request?.path !== undefined) scenario.load.request.path = l.request.path;
+  }
+  if (doc.telemetry) {
+    const t = doc.telemetry;
+    scenario.telemetry = {
+      protocol: t.protocol ?? 'http/protobuf',
+      exportIntervalMs: d(t.exportInterval, '5s', '/telemetry/exportInterval'),
+      timeoutMs: d(t.timeout, '10s', '/telemetry/timeout'),
+      maxBatchDataPoints: t.maxBatchDataPoints ?? 2000,
+      headers: { ...(t.headers ?? {}) },
+      metrics: t.metrics.map((m: any) => ({
+        name: m.name,
+        instrument: m.instrument,
+        temporality: m.temporality ?? 'cumulative',
+        unit: m.unit ?? '1',
+        attributes: { ...m.attributes },
+      })),
+    };
+    if (t.endpoint !== undefined) scenario.telemetry.endpoint = t.endpoint;
+  }
+  return scenario;
+}
+
+/** Result of a successful parse: the scenario and any warnings (each with its pointer). */
+export interface ParsedScenario {
+  scenario: Scenario;
+  warnings: InputProblem[];
+}
+
+/**
+ * Parse and validate scenario text.
+ * @param text YAML or JSON.
+ * @param sourceName file name for messages.
+ * @returns the normalised scenario and warnings.
+ * @throws ConfigError `TALLY_CONFIG_INVALID` listing every problem with its JSON pointer.
+ * @see scenarios/scenario.schema.json
+ */
+export function parseScenario(text: string, sourceName = 'scenario'): ParsedScenario {
+  const doc = parseText(text, sourceName);
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
+    throw new ConfigError(`${sourceName}: a scenario must be a mapping (object)`, [{ pointer: '', message: 'must be an object' }]);
+  }
+  const schemaErrors = toProblems(validate(doc));
+  if (schemaErrors.length > 0) {
+    throw new ConfigError(`${sourceName}: ${schemaErrors.length} problem(s) in the scenario`, schemaErrors);
+  }
+  const { errors, warnings } = crossFieldProblems(doc as Record<string, any>);
+  if (errors.length > 0) throw new ConfigError(`${sourceName}: ${errors.length} problem(s) in the scenario`, errors);
+  return { scenario: normalise(doc as Record<string, any>), warnings };
+}
+
+/**
+ * Read and parse a scenario file.
+ * @throws ConfigError `TALLY_CONFIG_UNREADABLE` when the file cannot be read, `TALLY_CONFIG_INVALID` when it is invalid.
+ */
+export async function loadScenarioFile(path: string): Promise<ParsedScenario> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (cause) {
+    throw new ConfigError(`cannot read scenario ${path}: ${(cause as Error).message}`, [], { code: 'TALLY_CONFIG_UNREADABLE', cause });
+  }
+  return parseScenario(text, path);
+}

@@ -1,0 +1,77 @@
+/**
+ * The validated, normalised scenario: every default applied and every duration parsed
+ * to milliseconds. `scenario.schema.json` is the source of truth for what a scenario
+ * file may say; `test/scenarios/types.test.ts` proves these types and the schema agree.
+ */
+
+/** A normalised scenario. */
+export interface Scenario {
+  name: string;
+  seed: number;
+  durationMs: number;
+  load?: LoadSpec;
+  telemetry?: TelemetrySpec;
+  embedded: EmbeddedSpec;
+  reconcile: ReconcileSpec;
+}
+
+/** Connection-churn load (open model). */
+export interface LoadSpec {
+  /** Target URL; undefined → embedded target. */
+  target?: string;
+  executor: 'constant-arrival-rate';
+  /** Iterations per `timeUnitMs`. */
+  rate: number;
+  timeUnitMs: number;
+  maxInFlight: number;
+  /** Worker threads; undefined → one per core. */
+  workers?: number;
+  lateStartThresholdMs: number;
+  connection: {
+    reuse: 'never';
+    close: 'fin' | 'rst';
+    connectTimeoutMs: number;
+    requestTimeoutMs: number;
+  };
+  request: { method: 'GET' | 'HEAD'; path?: string };
+}
+
+/** OTLP telemetry generation. */
+export interface TelemetrySpec {
+  /** OTLP/HTTP base URL; undefined → embedded receiver. */
+  endpoint?: string;
+  protocol: 'http/protobuf' | 'http/json';
+  exportIntervalMs: number;
+  timeoutMs: number;
+  maxBatchDataPoints: number;
+  headers: Record<string, string>;
+  metrics: MetricSpec[];
+}
+
+/** One metric instrument. */
+export interface MetricSpec {
+  name: string;
+  instrument: 'counter';
+  temporality: 'cumulative';
+  unit: string;
+  /** Attribute key → number of distinct values; series = product of the counts. */
+  attributes: Record<string, number>;
+}
+
+/** Options of the embedded target and receiver. */
+export interface EmbeddedSpec {
+  target: { responseBytes: number };
+  receiver: { faults: FaultSpec };
+}
+
+/** Seeded fault injection in the embedded receiver. */
+export interface FaultSpec {
+  rejectDataPointRatio: number;
+  failRequestRatio: number;
+  retryAfterMs: number;
+}
+
+/** Read-back and reconciliation options. */
+export interface ReconcileSpec {
+  settleMs: number;
+}

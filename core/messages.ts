@@ -3,6 +3,7 @@
  * nothing from the pool side; the two meet only here. Everything is structured-clone
  * safe (no classes, no functions).
  */
+import type { MessagePort } from 'node:worker_threads';
 import type { SerializedTallyError } from './errors.ts';
 
 /** Error classes of a churn request. errno classes follow Node's `err.code`. */
@@ -34,6 +35,8 @@ export interface ShardTask {
   seed: number;
   /** Epoch ms at which the run's first intended start falls. */
   startEpochMs: number;
+  /** The same instant as Unix nanoseconds (decimal string), the base of every OTLP timestamp. */
+  startUnixNano: string;
   durationMs: number;
   /** Port on which the main thread listens for progress; transferred with the task. */
   port: MessagePort;

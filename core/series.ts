@@ -59,8 +59,10 @@ export function seriesIndexOf(layout: SeriesLayout, attributes: Record<string, u
     index = index * layout.counts[j] + digit;
     seen++;
   }
-  for (const k in attributes) if (!(k in Object.fromEntries(layout.keys.map((x) => [x, 1])))) return -1;
-  return seen === layout.keys.length ? index : -1;
+  // Every declared key matched, so any extra key makes the count differ.
+  let keyCount = 0;
+  for (const _ in attributes) keyCount++;
+  return seen === layout.keys.length && keyCount === seen ? index : -1;
 }
 
 /** Per-tick increment of a counter series: an integer in [1, 100] derived from (seed, metric, series). */

@@ -1,0 +1,236 @@
+/**
+ * `tally run`: load → plan → start embedded servers → run shards on a piscina pool →
+ * ledger and intervals as the run goes → reconcile → results.json, summary.md, terminal.
+ *
+ * Results are written as the run goes: intervals.ndjson a line per second, and an
+ * incomplete results.json every few seconds, so a killed run still leaves data. SIGTERM
+ * and SIGINT stop the shards, keep what was measured and mark results.json incomplete.
+ */
+import { availableParallelism } from 'node:os';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
+import { Piscina } from 'piscina';
+import { reviveError, TallyError } from '../../core/errors.ts';
+import type { WorkerMessage } from '../../core/messages.ts';
+import { startEmbeddedTarget, type EmbeddedTarget } from '../../collectors/embedded-target.ts';
+import { startOtlpReceiver, type OtlpReceiver } from '../../collectors/otlp-receiver.ts';
+import { MetricsLedger } from '../../ledger/ledger.ts';
+import { ObservationStore } from '../../ledger/observations.ts';
+import { reconcile, type Reconciliation } from '../../ledger/reconcile.ts';
+import { RunAggregator } from '../../reports/aggregate.ts';
+import { buildResults, validateResults, type Results } from '../../reports/results.ts';
+import { renderMarkdown, renderProgress, renderTerminal } from '../../reports/render.ts';
+import { loadScenarioFile } from '../../scenarios/load.ts';
+import { planRun, shardTasks, type Endpoints } from '../../scenarios/plan.ts';
+import type { Scenario } from '../../scenarios/types.ts';
+
+/** Options of {@link runCommand}. */
+export interface RunOptions {
+  scenarioPath: string;
+  /** Output directory; default `runs/<run id>`. */
+  outDir?: string;
+  /** Where progress and the summary go. */
+  stdout?: NodeJS.WriteStream | { write(s: string): unknown; isTTY?: boolean };
+  /** Lead time between planning and the first intended start (ms). Default 1000. */
+  leadMs?: number;
+  /** Register SIGTERM/SIGINT handlers (the CLI does; tests may not). Default true. */
+  handleSignals?: boolean;
+}
+
+/** What a finished (or stopped) run returns. */
+export interface RunOutcome {
+  outDir: string;
+  results: Results;
+}
+
+const REPORT_INTERVAL_MS = 1000;
+const CHECKPOINT_EVERY_INTERVALS = 5;
+const TALLY_VERSION = '0.1.0';
+
+async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
+  await writeFile(`${path}.tmp`, `${JSON.stringify(value, null, 2)}\n`);
+  await rename(`${path}.tmp`, path);
+}
+
+/**
+ * Run a scenario end to end.
+ * @throws ConfigError (exit 2) for a bad scenario — before anything is sent.
+ * @throws TallyError (exit 1) for runtime failures; what was measured is still written.
+ */
+export async function runCommand(options: RunOptions): Promise<RunOutcome> {
+  const out = options.stdout ?? process.stdout;
+  const { scenario, warnings } = await loadScenarioFile(options.scenarioPath);
+  for (const w of warnings) out.write(`warning: ${w.pointer}: ${w.message}\n`);
+  const workers = scenario.load?.workers ?? availableParallelism();
+  const startEpochMs = Math.ceil(Date.now()) + (options.leadMs ?? 1000);
+  const plan = planRun(scenario, startEpochMs, workers);
+  const outDir = options.outDir ?? join('runs', plan.runId);
+  await mkdir(outDir, { recursive: true });
+
+  const seriesCounts = plan.telemetry?.metrics.map((m) => m.layout.seriesCount) ?? [];
+  const ledger = plan.telemetry ? new MetricsLedger(seriesCounts, plan.telemetry.ticks) : undefined;
+  const store = plan.telemetry ? new ObservationStore(seriesCounts, plan.telemetry.ticks) : undefined;
+
+  let target: EmbeddedTarget | undefined;
+  let receiver: OtlpReceiver | undefined;
+  const endpoints: Endpoints = {};
+  const cleanups: (() => Promise<void>)[] = [];
+  const intervals: WriteStream = createWriteStream(join(outDir, 'intervals.ndjson'), { flags: 'w' });
+  const aggregator = new RunAggregator(plan.workers, REPORT_INTERVAL_MS);
+  const cpuStart = process.cpuUsage();
+  let stopReason: string | undefined;
+  let failure: TallyError | undefined;
+  const ports: MessagePort[] = [];
+  const stop = (reason: string): void => {
+    if (stopReason !== undefined) return;
+    stopReason = reason;
+    for (const p of ports) p.postMessage({ type: 'stop' });
+  };
+  const onSigterm = (): void => stop('SIGTERM');
+  const onSigint = (): void => stop('SIGINT');
+  if (options.handleSignals !== false) {
+    process.on('SIGTERM', onSigterm);
+    process.on('SIGINT', onSigint);
+  }
+
+  const snapshot = (complete: boolean, reconciliation?: Reconciliation): Results => {
+    const elapsedMs = Math.max(0, Date.now() - plan.startEpochMs);
+    const cpu = process.cpuUsage(cpuStart);
+    const results = buildResults({
+      scenario,
+      plan,
+      complete,
+      incompleteReason: complete ? undefined : (stopReason ?? failure?.code ?? 'running'),
+      elapsedMs,
+      endedAtMs: complete || stopReason !== undefined || failure !== undefined ? Date.now() : undefined,
+      load: aggregator.hasLoad ? aggregator.loadTotals() : undefined,
+      ledger: ledger?.totals,
+      reconciliation,
+      exportLatencyUs: ledger ? aggregator.exportLatency() : undefined,
+      cpuRatio: elapsedMs > 0 ? (cpu.user + cpu.system) / 1000 / elapsedMs / availableParallelism() : 0,
+      eventLoopDelayP99MaxUs: aggregator.eventLoopDelayP99MaxUs,
+      receiver: receiver?.stats(),
+      target: target ? { embedded: true, requestsServed: target.requestsServed() } : undefined,
+      warnings,
+      nodeVersion: process.version,
+      tallyVersion: TALLY_VERSION,
+    });
+    validateResults(results);
+    return results;
+  };
+
+  const isTTY = Boolean(out.isTTY);
+  let lastPlainProgressMs = 0;
+  const progress = (line: ReturnType<RunAggregator['flush']>[number]): void => {
+    const elapsedMs = line.endMs;
+    const text = renderProgress({
+      elapsedMs,
+      targetRatePerSecond: plan.load?.ratePerSecond,
+      lastLine: line,
+      errorsTotal: aggregator.errorTotal(),
+      p99SoFarUs: aggregator.hasLoad ? aggregator.loadTotals().histograms.latencyUs.p99 : undefined,
+      pointsSent: ledger?.totals.pointsSent ?? 0,
+      pointsAcknowledged: ledger?.totals.pointsAcknowledged ?? 0,
+    });
+    if (isTTY) out.write(`\r\x1b[2K${text}`);
+    else if (elapsedMs - lastPlainProgressMs >= 10_000) {
+      lastPlainProgressMs = elapsedMs;
+      out.write(`${text}\n`);
+    }
+  };
+
+  let checkpointing = Promise.resolve();
+  const writeLines = (lines: ReturnType<RunAggregator['flush']>): void => {
+    for (const line of lines) {
+      intervals.write(`${JSON.stringify(line)}\n`);
+      progress(line);
+      if ((line.interval + 1) % CHECKPOINT_EVERY_INTERVALS === 0) {
+        const results = snapshot(false);
+        checkpointing = checkpointing.then(() => writeJsonAtomic(join(outDir, 'results.json'), results)).catch(() => {});
+      }
+    }
+  };
+
+  const pool = new Piscina({
+    filename: new URL('../../workers/shard.ts', import.meta.url).href,
+    minThreads: plan.workers,
+    maxThreads: plan.workers,
+    idleTimeout: 1000,
+  });
+  try {
+    if (scenario.load) {
+      if (scenario.load.target === undefined) {
+        target = await startEmbeddedTarget(scenario.embedded.target.responseBytes);
+        cleanups.push(() => target!.close());
+        endpoints.target = { host: target.host, port: target.port, path: '/' };
+      } else {
+        const u = new URL(scenario.load.target);
+        endpoints.target = { host: u.hostname, port: Number(u.port || 80), path: u.pathname + u.search };
+      }
+    }
+    if (scenario.telemetry && plan.telemetry && store) {
+      if (scenario.telemetry.endpoint === undefined) {
+        receiver = await startOtlpReceiver({
+          space: {
+            runId: plan.runId,
+            seed: plan.seed,
+            startUnixNano: BigInt(plan.startUnixNano),
+            exportIntervalNs: BigInt(Math.round(plan.telemetry.exportIntervalMs * 1e6)),
+            ticks: plan.telemetry.ticks,
+            metrics: plan.telemetry.metrics,
+          },
+          store,
+          faults: scenario.embedded.receiver.faults,
+        });
+        cleanups.push(() => receiver!.close());
+        endpoints.metricsUrl = `${receiver.url}/v1/metrics`;
+      } else {
+        endpoints.metricsUrl = `${scenario.telemetry.endpoint.replace(/\/$/, '')}/v1/metrics`;
+      }
+    }
+    const tasks = shardTasks(scenario, plan, endpoints, REPORT_INTERVAL_MS);
+    const runs = tasks.map((task) => {
+      const channel = new MessageChannel();
+      ports.push(channel.port1);
+      channel.port1.on('message', (m: WorkerMessage) => {
+        if (m.type === 'interval') writeLines(aggregator.add(m, (o) => ledger?.record(o)));
+        else if (m.type === 'done') writeLines(aggregator.shardDone(m.shard));
+        else if (m.type === 'failed') {
+          failure ??= reviveError(m.error);
+          writeLines(aggregator.shardDone(m.shard));
+        }
+      });
+      return pool.run({ ...task, port: channel.port2 }, { transferList: [channel.port2] }).finally(() => channel.port1.close());
+    });
+    const settled = await Promise.allSettled(runs);
+    for (const s of settled) if (s.status === 'rejected') failure ??= reviveError(s.reason);
+    writeLines(aggregator.flush());
+    if (isTTY) out.write('\n');
+
+    let reconciliation: Reconciliation | undefined;
+    if (ledger && store && receiver) {
+      if (stopReason === undefined) await new Promise((r) => setTimeout(r, scenario.reconcile.settleMs));
+      reconciliation = reconcile(ledger, store);
+    }
+    const complete = stopReason === undefined && failure === undefined;
+    const results = snapshot(complete, reconciliation);
+    await checkpointing;
+    await writeJsonAtomic(join(outDir, 'results.json'), results);
+    await writeFile(join(outDir, 'summary.md'), renderMarkdown(results));
+    out.write(renderTerminal(results));
+    out.write(`results: ${join(outDir, 'results.json')}\n`);
+    if (failure) throw failure;
+    return { outDir, results };
+  } finally {
+    process.off('SIGTERM', onSigterm);
+    process.off('SIGINT', onSigint);
+    await new Promise<void>((resolve) => intervals.end(resolve));
+    aggregator.destroy();
+    await pool.destroy();
+    for (const c of cleanups.reverse()) await c().catch(() => {});
+  }
+}
+
+export type { Scenario };

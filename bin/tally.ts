@@ -1,0 +1,67 @@
+#!/usr/bin/env node
+/**
+ * The `tally` CLI: parse flags, call the pipeline, map errors to exit codes
+ * (0 ok, 1 runtime failure, 2 bad input; an internal error prints a "this is a bug" banner).
+ */
+import { parseArgs } from 'node:util';
+import { ConfigError, InternalError, TallyError, exitCodeFor } from '../core/errors.ts';
+import { loadScenarioFile } from '../scenarios/load.ts';
+import { runCommand } from './commands/run.ts';
+
+const USAGE = `usage:
+  tally run <scenario> [--out DIR]   run a scenario end to end (default out dir: runs/<run id>/)
+  tally validate <scenario>          check a scenario without sending anything
+exit codes: 0 ok, 1 runtime failure, 2 bad input`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  let parsed;
+  try {
+    parsed = parseArgs({ args: rest, allowPositionals: true, options: { out: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+  } catch (err) {
+    throw new ConfigError(`${(err as Error).message}\n${USAGE}`, [], { code: 'TALLY_USAGE' });
+  }
+  if (command === undefined || command === 'help' || command === '--help' || parsed.values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return command === undefined ? 2 : 0;
+  }
+  const [scenarioPath, ...extra] = parsed.positionals;
+  if (scenarioPath === undefined || extra.length > 0) {
+    throw new ConfigError(`tally ${command} takes exactly one scenario file\n${USAGE}`, [], { code: 'TALLY_USAGE' });
+  }
+  switch (command) {
+    case 'validate': {
+      const { warnings } = await loadScenarioFile(scenarioPath);
+      for (const w of warnings) process.stdout.write(`warning: ${w.pointer}: ${w.message}\n`);
+      process.stdout.write(`${scenarioPath}: valid\n`);
+      return 0;
+    }
+    case 'run':
+      await runCommand({ scenarioPath, outDir: parsed.values.out });
+      return 0;
+    default:
+      throw new ConfigError(`unknown command "${command}"\n${USAGE}`, [], { code: 'TALLY_USAGE' });
+  }
+}
+
+function report(err: unknown): number {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`error: ${err.message}\n`);
+    for (const p of err.problems) process.stderr.write(`  ${p.pointer === '' ? '(document)' : p.pointer}: ${p.message}\n`);
+  } else if (err instanceof InternalError || !(err instanceof TallyError)) {
+    process.stderr.write(`tally: internal error — this is a bug, please report it with the run directory.\n`);
+    process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  } else {
+    process.stderr.write(`error [${err.code}]: ${err.message}\n`);
+  }
+  return exitCodeFor(err);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.exitCode = report(err);
+  },
+);

@@ -1,0 +1,222 @@
+/**
+ * The main thread's view of a running load: per-shard interval reports merged into one
+ * line per interval, and into run totals. Histograms arrive encoded and are merged
+ * (bucket counts add) before any percentile is taken; percentiles are never averaged.
+ *
+ * No I/O: the caller writes the lines it returns.
+ */
+import { ERROR_CLASSES, LOAD_HISTOGRAMS, STATUS_CLASSES, type ExportOutcome, type IntervalMessage, type LoadHistogramName, type LoadIntervalCounts } from '../core/messages.ts';
+import { createHistogramUs, mergeEncoded, percentilesUs, recordUs, type Histogram, type PercentilesUs } from '../core/histogram.ts';
+
+/** One line of intervals.ndjson. */
+export interface IntervalLine {
+  interval: number;
+  /** End of the interval, ms since the run start. */
+  endMs: number;
+  /** Shards that reported this interval. */
+  shards: number;
+  load?: {
+    started: number;
+    completed: number;
+    ok: number;
+    errors: number;
+    errorsByClass: Partial<Record<string, number>>;
+    lateStarts: number;
+    droppedIterations: number;
+    maxInFlight: number;
+    achievedRatePerSecond: number;
+    latencyUs: { p50: number; p99: number; max: number };
+    connectUs: { p50: number; p99: number; max: number };
+  };
+  metrics?: { exports: number; pointsSent: number; pointsAcknowledged: number; pointsRejected: number; pointsFailed: number };
+  eventLoopDelayP99MaxUs: number;
+}
+
+/** Run totals of the load. */
+export interface LoadTotals extends LoadIntervalCounts {
+  histograms: Record<LoadHistogramName, PercentilesUs>;
+}
+
+function emptyCounts(): LoadIntervalCounts {
+  return {
+    started: 0,
+    completed: 0,
+    ok: 0,
+    lateStarts: 0,
+    droppedIterations: 0,
+    errors: Object.fromEntries(ERROR_CLASSES.map((c) => [c, 0])) as LoadIntervalCounts['errors'],
+    statusClasses: Object.fromEntries(STATUS_CLASSES.map((c) => [c, 0])) as LoadIntervalCounts['statusClasses'],
+    maxInFlight: 0,
+  };
+}
+
+function addCounts(into: LoadIntervalCounts, c: LoadIntervalCounts): void {
+  into.started += c.started;
+  into.completed += c.completed;
+  into.ok += c.ok;
+  into.lateStarts += c.lateStarts;
+  into.droppedIterations += c.droppedIterations;
+  for (const k of ERROR_CLASSES) into.errors[k] += c.errors[k];
+  for (const k of STATUS_CLASSES) into.statusClasses[k] += c.statusClasses[k];
+}
+
+function errorTotal(c: LoadIntervalCounts): number {
+  let n = 0;
+  for (const k of ERROR_CLASSES) n += c.errors[k];
+  return n;
+}
+
+const short = (p: PercentilesUs): { p50: number; p99: number; max: number } => ({ p50: p.p50, p99: p.p99, max: p.max });
+
+interface Pending {
+  messages: IntervalMessage[];
+}
+
+/** Merges shard reports; call {@link RunAggregator.destroy} to free histograms. */
+export class RunAggregator {
+  readonly #reportIntervalMs: number;
+  readonly #pending = new Map<number, Pending>();
+  readonly #live = new Set<number>();
+  readonly #total: Record<LoadHistogramName, Histogram>;
+  readonly #exportLatency: Histogram;
+  readonly counts: LoadIntervalCounts = emptyCounts();
+  /** Largest in-flight sum seen in one interval. */
+  maxInFlight = 0;
+  eventLoopDelayP99MaxUs = 0;
+  #hasLoad = false;
+  #written = -1;
+
+  constructor(shards: number, reportIntervalMs: number) {
+    this.#reportIntervalMs = reportIntervalMs;
+    for (let s = 0; s < shards; s++) this.#live.add(s);
+    this.#total = Object.fromEntries(LOAD_HISTOGRAMS.map((n) => [n, createHistogramUs()])) as Record<LoadHistogramName, Histogram>;
+    this.#exportLatency = createHistogramUs();
+  }
+
+  /**
+   * Take one shard report. Returns the interval lines that became complete (every live
+   * shard reported), oldest first. Export outcomes are returned through `onExport`.
+   */
+  add(msg: IntervalMessage, onExport: (o: ExportOutcome) => void): IntervalLine[] {
+    for (const o of msg.exports) {
+      recordUs(this.#exportLatency, o.durationUs);
+      onExport(o);
+    }
+    let p = this.#pending.get(msg.interval);
+    if (p === undefined) {
+      p = { messages: [] };
+      this.#pending.set(msg.interval, p);
+    }
+    p.messages.push(msg);
+    return this.#drain(false);
+  }
+
+  /** A shard finished: it reports no more intervals. */
+  shardDone(shard: number): IntervalLine[] {
+    this.#live.delete(shard);
+    return this.#drain(false);
+  }
+
+  /** Flush every pending interval (end of run, or stop). */
+  flush(): IntervalLine[] {
+    return this.#drain(true);
+  }
+
+  #drain(all: boolean): IntervalLine[] {
+    const lines: IntervalLine[] = [];
+    const keys = [...this.#pending.keys()].sort((a, b) => a - b);
+    for (const k of keys) {
+      const p = this.#pending.get(k)!;
+      const reported = new Set(p.messages.map((m) => m.shard));
+      const complete = [...this.#live].every((s) => reported.has(s));
+      if (!complete && !all) break;
+      this.#pending.delete(k);
+      lines.push(this.#line(k, p.messages));
+    }
+    return lines;
+  }
+
+  #line(interval: number, messages: IntervalMessage[]): IntervalLine {
+    this.#written = Math.max(this.#written, interval);
+    const line: IntervalLine = { interval, endMs: (interval + 1) * this.#reportIntervalMs, shards: messages.length, eventLoopDelayP99MaxUs: 0 };
+    const counts = emptyCounts();
+    const latency = createHistogramUs();
+    const connect = createHistogramUs();
+    let loadSeen = false;
+    let inFlight = 0;
+    const metrics = { exports: 0, pointsSent: 0, pointsAcknowledged: 0, pointsRejected: 0, pointsFailed: 0 };
+    try {
+      for (const m of messages) {
+        line.eventLoopDelayP99MaxUs = Math.max(line.eventLoopDelayP99MaxUs, m.eventLoopDelayP99Us);
+        for (const o of m.exports) {
+          metrics.exports++;
+          metrics.pointsSent += o.dataPoints;
+          const ok = o.status >= 200 && o.status < 300 && o.errorCode === undefined;
+          if (!ok) metrics.pointsFailed += o.dataPoints;
+          else {
+            metrics.pointsRejected += o.rejectedDataPoints;
+            metrics.pointsAcknowledged += o.dataPoints - o.rejectedDataPoints;
+          }
+        }
+        if (m.load === undefined) continue;
+        loadSeen = true;
+        addCounts(counts, m.load.counts);
+        inFlight += m.load.counts.maxInFlight;
+        for (const name of LOAD_HISTOGRAMS) mergeEncoded(this.#total[name], m.load.histograms[name]);
+        mergeEncoded(latency, m.load.histograms.latencyUs);
+        mergeEncoded(connect, m.load.histograms.connectUs);
+      }
+      this.eventLoopDelayP99MaxUs = Math.max(this.eventLoopDelayP99MaxUs, line.eventLoopDelayP99MaxUs);
+      if (loadSeen) {
+        this.#hasLoad = true;
+        addCounts(this.counts, counts);
+        this.maxInFlight = Math.max(this.maxInFlight, inFlight);
+        const errors = errorTotal(counts);
+        line.load = {
+          started: counts.started,
+          completed: counts.completed,
+          ok: counts.ok,
+          errors,
+          errorsByClass: Object.fromEntries(ERROR_CLASSES.filter((c) => counts.errors[c] > 0).map((c) => [c, counts.errors[c]])),
+          lateStarts: counts.lateStarts,
+          droppedIterations: counts.droppedIterations,
+          maxInFlight: inFlight,
+          achievedRatePerSecond: ((counts.completed - errors) * 1000) / this.#reportIntervalMs,
+          latencyUs: short(percentilesUs(latency)),
+          connectUs: short(percentilesUs(connect)),
+        };
+      }
+      if (metrics.exports > 0) line.metrics = metrics;
+    } finally {
+      latency.destroy();
+      connect.destroy();
+    }
+    return line;
+  }
+
+  /** True once any load report arrived. */
+  get hasLoad(): boolean {
+    return this.#hasLoad;
+  }
+
+  /** Run totals so far (merged histograms, exact counts). */
+  loadTotals(): LoadTotals {
+    const histograms = Object.fromEntries(LOAD_HISTOGRAMS.map((n) => [n, percentilesUs(this.#total[n])])) as Record<LoadHistogramName, PercentilesUs>;
+    return { ...structuredClone(this.counts), maxInFlight: this.maxInFlight, histograms };
+  }
+
+  /** Export latency percentiles (µs) so far. */
+  exportLatency(): PercentilesUs {
+    return percentilesUs(this.#exportLatency);
+  }
+
+  /** Errors so far. */
+  errorTotal(): number {
+    return errorTotal(this.counts);
+  }
+
+  destroy(): void {
+    for (const n of LOAD_HISTOGRAMS) this.#total[n].destroy();
+    this.#exportLatency.destroy();
+  }
+}

@@ -1,0 +1,112 @@
+/**
+ * Renderers of results.json: Markdown (summary.md) and the terminal summary, plus the
+ * live progress line. Pure: results in, text out. `--json`-style consumers read the same
+ * results object.
+ */
+import type { IntervalLine } from './aggregate.ts';
+import type { Results } from './results.ts';
+
+/** Format µs for people: `850µs`, `1.23ms`, `2.10s`. */
+export function formatUs(us: number): string {
+  if (us >= 1_000_000) return `${(us / 1_000_000).toFixed(2)}s`;
+  if (us >= 1000) return `${(us / 1000).toFixed(2)}ms`;
+  return `${Math.round(us)}µs`;
+}
+
+const pct = (ratio: number): string => `${(ratio * 100).toFixed(ratio > 0 && ratio < 0.001 ? 4 : 2)}%`;
+const int = (n: number): string => n.toLocaleString('en-US');
+
+/** Rows of (label, value) that both renderers share. */
+function rows(r: Results): { section: string; rows: [string, string][] }[] {
+  const out: { section: string; rows: [string, string][] }[] = [];
+  const l = r.summary.load;
+  if (l) {
+    const errs = Object.entries(l.errors.byClass as Record<string, number>).map(([k, v]) => `${k} ${int(v)}`).join(', ');
+    out.push({
+      section: 'Load (connection churn)',
+      rows: [
+        ['arrival rate, target → achieved', `${int(l.targetRatePerSecond)}/s → ${l.achievedRatePerSecond.toFixed(1)}/s`],
+        ['requests (new connections)', int(l.requests)],
+        ['errors', l.errors.total === 0 ? '0' : `${int(l.errors.total)} (${errs})`],
+        ['late starts / dropped iterations', `${int(l.lateStarts)} / ${int(l.droppedIterations)}`],
+        ['latency from intended start p50 / p99 / max', `${formatUs(l.latencyUs.p50)} / ${formatUs(l.latencyUs.p99)} / ${formatUs(l.latencyUs.max)}`],
+        ['connect p50 / p99 / max', `${formatUs(l.connectUs.p50)} / ${formatUs(l.connectUs.p99)} / ${formatUs(l.connectUs.max)}`],
+        ['TTFB p50 / p99', `${formatUs(l.ttfbUs.p50)} / ${formatUs(l.ttfbUs.p99)}`],
+      ],
+    });
+  }
+  const m = r.summary.metrics;
+  if (m) {
+    out.push({
+      section: `OTLP metrics (${m.protocol})`,
+      rows: [
+        ['data points sent / acknowledged', `${int(m.pointsSent)} / ${int(m.pointsAcknowledged)}`],
+        ['rejected (partial_success) / failed requests', `${int(m.pointsRejected)} / ${int(m.requestsFailed)}`],
+        ['received / missing', `${int(m.pointsReceived)} / ${int(m.pointsMissing)}`],
+        ['loss ratio', pct(m.lossRatio)],
+        ['missing by stage: rejected / failed export / lost after ack', `${int(m.missingByStage.rejected)} / ${int(m.missingByStage.failedExport)} / ${int(m.missingByStage.lostAfterAck)}`],
+        ['duplicates / value mismatches / unexpected', `${int(m.duplicatePoints)} / ${int(m.valueMismatches)} / ${int(m.unexpectedPoints)}`],
+      ],
+    });
+  }
+  const g = r.generator;
+  out.push({
+    section: 'Generator',
+    rows: [
+      ['saturated', g.saturated ? `yes: ${g.reasons.join('; ')}` : 'no'],
+      ['CPU', pct(g.cpuRatio)],
+      ['event-loop delay p99 (worst interval)', formatUs(g.eventLoopDelayP99MaxUs)],
+    ],
+  });
+  return out;
+}
+
+/** summary.md for a run. */
+export function renderMarkdown(r: Results): string {
+  const lines = [`# tally run ${r.run.id}`, ''];
+  lines.push(`Scenario \`${r.run.scenario}\`, seed ${r.run.seed}, ${r.run.workers} workers, started ${r.run.startedAt}, planned ${r.run.plannedDurationMs / 1000}s.`);
+  if (!r.complete) lines.push('', `**Incomplete run** (${r.incompleteReason ?? 'unknown'}): the figures cover only what was measured.`);
+  for (const s of rows(r)) {
+    lines.push('', `## ${s.section}`, '', '| measure | value |', '|---|---|');
+    for (const [k, v] of s.rows) lines.push(`| ${k} | ${v} |`);
+  }
+  lines.push('', '## Findings', '');
+  if (r.findings.length === 0) lines.push('None.');
+  for (const f of r.findings) lines.push(`- \`${f.kind}\`: ${int(f.count)}${f.detail ? ` (${f.detail})` : ''}`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** The terminal summary printed at the end of a run. */
+export function renderTerminal(r: Results): string {
+  const lines = [`tally ${r.complete ? 'run' : 'INCOMPLETE run'} ${r.run.id}`];
+  for (const s of rows(r)) {
+    lines.push(`  ${s.section}`);
+    const width = Math.max(...s.rows.map(([k]) => k.length));
+    for (const [k, v] of s.rows) lines.push(`    ${k.padEnd(width)}  ${v}`);
+  }
+  lines.push(`  findings: ${r.findings.length === 0 ? 'none' : r.findings.map((f: { kind: string; count: number }) => `${f.kind}=${f.count}`).join(', ')}`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** Running totals the progress line shows. */
+export interface Progress {
+  elapsedMs: number;
+  targetRatePerSecond?: number;
+  lastLine?: IntervalLine;
+  errorsTotal: number;
+  p99SoFarUs?: number;
+  pointsSent: number;
+  pointsAcknowledged: number;
+}
+
+/** One progress line (no newline): achieved vs target rate, errors, p99 so far, OTLP points acknowledged vs sent. */
+export function renderProgress(p: Progress): string {
+  const parts = [`${(p.elapsedMs / 1000).toFixed(0).padStart(4)}s`];
+  if (p.targetRatePerSecond !== undefined) {
+    const rate = p.lastLine?.load?.achievedRatePerSecond ?? 0;
+    parts.push(`rate ${rate.toFixed(0)}/${p.targetRatePerSecond}/s`, `errors ${p.errorsTotal}`);
+    if (p.p99SoFarUs !== undefined) parts.push(`p99 ${formatUs(p.p99SoFarUs)}`);
+  }
+  parts.push(`OTLP acked ${p.pointsAcknowledged}/${p.pointsSent}`);
+  return parts.join('  ');
+}

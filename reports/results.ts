@@ -1,0 +1,190 @@
+/**
+ * results.json: built from the run's parts (pure), validated against
+ * `results.schema.json` before it is written.
+ */
+import { createRequire } from 'node:module';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { ReconcileError, type InputProblem } from '../core/errors.ts';
+import type { PercentilesUs } from '../core/histogram.ts';
+import type { LedgerTotals } from '../ledger/ledger.ts';
+import type { Reconciliation } from '../ledger/reconcile.ts';
+import type { Plan } from '../scenarios/plan.ts';
+import type { Scenario } from '../scenarios/types.ts';
+import type { LoadTotals } from './aggregate.ts';
+
+const require = createRequire(import.meta.url);
+/** The results JSON Schema (draft 2020-12). */
+export const resultsSchema = require('./results.schema.json') as Record<string, unknown>;
+
+/** Generator-side errno classes: limits of the generator host, not the target. */
+const GENERATOR_SIDE = ['EADDRNOTAVAIL', 'EADDRINUSE', 'EMFILE'] as const;
+
+/** A finding about the system under test: data, never an exception. */
+export interface Finding {
+  kind: string;
+  count: number;
+  detail?: string;
+}
+
+/** Everything results.json is built from. */
+export interface ResultsInput {
+  scenario: Scenario;
+  plan: Plan;
+  complete: boolean;
+  incompleteReason?: string;
+  elapsedMs: number;
+  endedAtMs?: number;
+  load?: LoadTotals;
+  ledger?: LedgerTotals;
+  reconciliation?: Reconciliation;
+  exportLatencyUs?: PercentilesUs;
+  cpuRatio: number;
+  eventLoopDelayP99MaxUs: number;
+  receiver?: object;
+  target?: object;
+  warnings: InputProblem[];
+  nodeVersion: string;
+  tallyVersion: string;
+}
+
+/** The results document (see results.schema.json). */
+export type Results = Record<string, any>;
+
+/** Late starts above this share of started iterations mean the generator was saturated. */
+export const SATURATED_LATE_START_RATIO = 0.01;
+/** CPU above this share of all cores means the generator was saturated. */
+export const SATURATED_CPU_RATIO = 0.9;
+
+/** Build results.json's content. Pure. */
+export function buildResults(input: ResultsInput): Results {
+  const { scenario, plan } = input;
+  const elapsedS = plan.durationMs / 1000;
+  const summary: Results = {};
+  const findings: Finding[] = [];
+  let lateStartRatio = 0;
+  if (input.load && plan.load) {
+    const l = input.load;
+    let errors = 0;
+    for (const v of Object.values(l.errors)) errors += v;
+    const generatorSide = GENERATOR_SIDE.reduce((a, k) => a + l.errors[k], 0);
+    lateStartRatio = l.started === 0 ? 0 : l.lateStarts / l.started;
+    summary.load = {
+      executor: scenario.load?.executor,
+      targetRatePerSecond: plan.load.ratePerSecond,
+      achievedRatePerSecond: round((l.completed - errors) / elapsedS, 1),
+      iterationsPlanned: plan.load.iterationsPlanned,
+      requests: l.started,
+      completed: l.completed,
+      ok: l.ok,
+      lateStarts: l.lateStarts,
+      droppedIterations: l.droppedIterations,
+      maxInFlight: l.maxInFlight,
+      errors: { total: errors, byClass: nonZero(l.errors), generatorSide },
+      statusClasses: nonZero(l.statusClasses),
+      latencyUs: l.histograms.latencyUs,
+      serviceUs: l.histograms.serviceUs,
+      connectUs: l.histograms.connectUs,
+      ttfbUs: l.histograms.ttfbUs,
+    };
+    for (const [cls, n] of Object.entries(l.errors)) if (n > 0) findings.push({ kind: `connection_error_${cls}`, count: n });
+    if (l.droppedIterations > 0) findings.push({ kind: 'dropped_iterations', count: l.droppedIterations, detail: 'maxInFlight reached' });
+  }
+  if (input.ledger && plan.telemetry) {
+    const t = input.ledger;
+    const r = input.reconciliation;
+    summary.metrics = {
+      protocol: scenario.telemetry?.protocol,
+      pointsPlanned: plan.telemetry.pointsPlanned,
+      pointsSent: t.pointsSent,
+      pointsAcknowledged: t.pointsAcknowledged,
+      pointsRejected: t.pointsRejected,
+      pointsFailed: t.pointsFailed,
+      pointsReceived: r?.pointsReceived ?? 0,
+      pointsMissing: r?.pointsMissing ?? 0,
+      lossRatio: r?.lossRatio ?? 0,
+      seriesMissing: r?.seriesMissing ?? 0,
+      duplicatePoints: r?.duplicatePoints ?? 0,
+      valueMismatches: r?.valueMismatches ?? 0,
+      unexpectedPoints: r?.unexpectedPoints ?? 0,
+      missingByStage: r?.missingByStage ?? { rejected: 0, failedExport: 0, lostAfterAck: 0 },
+      requests: t.requests,
+      requestsFailed: t.requestsFailed,
+      requestsPartial: t.requestsPartial,
+      statuses: { ...t.statuses },
+    };
+    if (input.exportLatencyUs) summary.metrics.exportLatencyUs = input.exportLatencyUs;
+    if (r) {
+      const add = (kind: string, count: number, detail?: string): void => {
+        if (count > 0) findings.push(detail === undefined ? { kind, count } : { kind, count, detail });
+      };
+      add('missing_points', r.pointsMissing);
+      add('missing_series', r.seriesMissing);
+      add('rejected_points', r.missingByStage.rejected, 'rejected through partial_success');
+      add('failed_export_points', r.missingByStage.failedExport, 'in requests answered without 2xx');
+      add('lost_after_ack_points', r.missingByStage.lostAfterAck, 'acknowledged, never visible');
+      add('duplicate_points', r.duplicatePoints);
+      add('value_mismatches', r.valueMismatches);
+      add('unexpected_points', r.unexpectedPoints);
+      add('rejected_but_visible_points', r.rejectedButVisible, 'partial_success counted more rejections than points went missing');
+    }
+  }
+  const reasons: string[] = [];
+  if (lateStartRatio > SATURATED_LATE_START_RATIO) reasons.push(`late starts ${(lateStartRatio * 100).toFixed(2)}% > ${SATURATED_LATE_START_RATIO * 100}%`);
+  if (input.cpuRatio > SATURATED_CPU_RATIO) reasons.push(`CPU ${(input.cpuRatio * 100).toFixed(0)}% > ${SATURATED_CPU_RATIO * 100}%`);
+  const results: Results = {
+    schemaVersion: 1,
+    complete: input.complete,
+    run: {
+      id: plan.runId,
+      scenario: scenario.name,
+      seed: scenario.seed,
+      startedAt: new Date(plan.startEpochMs).toISOString(),
+      plannedDurationMs: plan.durationMs,
+      elapsedMs: round(input.elapsedMs, 1),
+      workers: plan.workers,
+      nodeVersion: input.nodeVersion,
+      tallyVersion: input.tallyVersion,
+    },
+    summary,
+    generator: {
+      saturated: reasons.length > 0,
+      reasons,
+      lateStartRatio: round(lateStartRatio, 6),
+      cpuRatio: round(input.cpuRatio, 4),
+      eventLoopDelayP99MaxUs: input.eventLoopDelayP99MaxUs,
+    },
+    findings,
+    warnings: input.warnings,
+  };
+  if (input.endedAtMs !== undefined) results.run.endedAt = new Date(input.endedAtMs).toISOString();
+  if (input.incompleteReason !== undefined) results.incompleteReason = input.incompleteReason;
+  if (input.receiver) results.receiver = input.receiver;
+  if (input.target) results.target = input.target;
+  if (input.reconciliation) results.reconciliation = { samples: input.reconciliation.samples, metrics: input.reconciliation.metrics };
+  return results;
+}
+
+function round(x: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}
+
+function nonZero(counts: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(counts).filter(([, n]) => n > 0));
+}
+
+let validator: ReturnType<Ajv2020['compile']> | undefined;
+/**
+ * Validate results against results.schema.json.
+ * @throws ReconcileError `TALLY_RESULTS_INVALID` listing each problem's JSON pointer (a bug in tally).
+ */
+export function validateResults(results: Results): void {
+  validator ??= new Ajv2020({ allErrors: true, strict: true }).compile(resultsSchema);
+  if (!validator(results)) {
+    const problems = (validator.errors ?? []).map((e) => ({ pointer: e.instancePath, message: e.message ?? e.keyword }));
+    throw new ReconcileError(`results.json fails its schema: ${problems.map((p) => `${p.pointer} ${p.message}`).join('; ')}`, {
+      code: 'TALLY_RESULTS_INVALID',
+      details: { problems },
+    });
+  }
+}

@@ -1,0 +1,167 @@
+/**
+ * The planner: a validated scenario plus the run's start instant → a plan (shards,
+ * schedule, series space). Pure: the start instant and the worker count are inputs.
+ */
+import { hash32 } from '../core/rng.ts';
+import { seriesLayout, type SeriesLayout } from '../core/series.ts';
+import type { ShardLoadTask, ShardTask, ShardTelemetryTask } from '../core/messages.ts';
+import type { Scenario } from './types.ts';
+
+/** One metric's place in the run's series space. */
+export interface PlannedMetric {
+  metricIndex: number;
+  name: string;
+  unit: string;
+  temporality: 'cumulative';
+  instrument: 'counter';
+  layout: SeriesLayout;
+}
+
+/** The series space every telemetry component agrees on. */
+export interface TelemetryPlan {
+  ticks: number;
+  exportIntervalMs: number;
+  metrics: PlannedMetric[];
+  /** Data points the run will send: Σ series × ticks. */
+  pointsPlanned: number;
+}
+
+/** A run plan. */
+export interface Plan {
+  runId: string;
+  seed: number;
+  startEpochMs: number;
+  /** Run start in Unix nanoseconds, as a decimal string. */
+  startUnixNano: string;
+  durationMs: number;
+  workers: number;
+  load?: { ratePerSecond: number; iterationsPlanned: number; maxInFlightPerShard: number };
+  telemetry?: TelemetryPlan;
+}
+
+function compactUtc(epochMs: number): string {
+  return new Date(epochMs).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+}
+
+/**
+ * Plan a run.
+ * @param scenario a validated scenario.
+ * @param startEpochMs when the first arrival is due (epoch ms, whole).
+ * @param workers worker threads (the scenario's `load.workers` wins when set).
+ */
+export function planRun(scenario: Scenario, startEpochMs: number, workers: number): Plan {
+  const shardCount = scenario.load?.workers ?? workers;
+  const runId = `${scenario.name}-${compactUtc(startEpochMs)}-${hash32(scenario.seed, startEpochMs % 0x1_0000_0000).toString(16).padStart(8, '0').slice(0, 6)}`;
+  const plan: Plan = {
+    runId,
+    seed: scenario.seed,
+    startEpochMs,
+    startUnixNano: (BigInt(Math.round(startEpochMs)) * 1_000_000n).toString(),
+    durationMs: scenario.durationMs,
+    workers: shardCount,
+  };
+  if (scenario.load) {
+    const ratePerSecond = (scenario.load.rate * 1000) / scenario.load.timeUnitMs;
+    plan.load = {
+      ratePerSecond,
+      iterationsPlanned: Math.ceil((ratePerSecond * scenario.durationMs) / 1000),
+      maxInFlightPerShard: Math.max(1, Math.floor(scenario.load.maxInFlight / shardCount)),
+    };
+  }
+  if (scenario.telemetry) {
+    const t = scenario.telemetry;
+    const ticks = Math.floor(scenario.durationMs / t.exportIntervalMs);
+    const metrics = t.metrics.map((m, metricIndex) => ({
+      metricIndex,
+      name: m.name,
+      unit: m.unit,
+      temporality: m.temporality,
+      instrument: m.instrument,
+      layout: seriesLayout(m.attributes),
+    }));
+    plan.telemetry = {
+      ticks,
+      exportIntervalMs: t.exportIntervalMs,
+      metrics,
+      pointsPlanned: metrics.reduce((a, m) => a + m.layout.seriesCount * ticks, 0),
+    };
+  }
+  return plan;
+}
+
+/** Where the run's traffic goes, once embedded servers (if any) are listening. */
+export interface Endpoints {
+  target?: { host: string; port: number; path: string };
+  metricsUrl?: string;
+}
+
+/** The HTTP/1.1 request each churn iteration sends (the client closes, so no `Connection: close`). */
+export function churnRequestText(method: string, host: string, port: number, path: string): string {
+  return `${method} ${path} HTTP/1.1\r\nHost: ${host}:${port}\r\nUser-Agent: tally\r\nAccept: */*\r\n\r\n`;
+}
+
+/**
+ * The shard tasks (without their MessagePort). Telemetry series are split into
+ * contiguous slices, one per shard; load arrivals interleave across shards.
+ */
+export function shardTasks(scenario: Scenario, plan: Plan, endpoints: Endpoints, reportIntervalMs: number): Omit<ShardTask, 'port'>[] {
+  const tasks: Omit<ShardTask, 'port'>[] = [];
+  for (let shard = 0; shard < plan.workers; shard++) {
+    const task: Omit<ShardTask, 'port'> = {
+      shard,
+      shardCount: plan.workers,
+      runId: plan.runId,
+      seed: plan.seed,
+      startEpochMs: plan.startEpochMs,
+      startUnixNano: plan.startUnixNano,
+      durationMs: plan.durationMs,
+      reportIntervalMs,
+    };
+    if (scenario.load && plan.load && endpoints.target) {
+      const l = scenario.load;
+      const { host, port, path } = endpoints.target;
+      const load: ShardLoadTask = {
+        host,
+        port,
+        requestText: churnRequestText(l.request.method, host, port, l.request.path ?? path),
+        ratePerSecond: plan.load.ratePerSecond,
+        maxInFlight: plan.load.maxInFlightPerShard,
+        lateStartThresholdMs: l.lateStartThresholdMs,
+        close: l.connection.close,
+        connectTimeoutMs: l.connection.connectTimeoutMs,
+        requestTimeoutMs: l.connection.requestTimeoutMs,
+      };
+      task.load = load;
+    }
+    if (scenario.telemetry && plan.telemetry && endpoints.metricsUrl) {
+      const t = scenario.telemetry;
+      const telemetry: ShardTelemetryTask = {
+        metricsUrl: endpoints.metricsUrl,
+        protocol: t.protocol,
+        exportIntervalMs: t.exportIntervalMs,
+        ticks: plan.telemetry.ticks,
+        timeoutMs: t.timeoutMs,
+        maxBatchDataPoints: t.maxBatchDataPoints,
+        headers: t.headers,
+        metrics: plan.telemetry.metrics
+          .map((m) => {
+            const n = m.layout.seriesCount;
+            return {
+              metricIndex: m.metricIndex,
+              name: m.name,
+              unit: m.unit,
+              temporality: m.temporality,
+              keys: m.layout.keys,
+              counts: m.layout.counts,
+              seriesStart: Math.floor((n * shard) / plan.workers),
+              seriesEnd: Math.floor((n * (shard + 1)) / plan.workers),
+            };
+          })
+          .filter((m) => m.seriesEnd > m.seriesStart),
+      };
+      if (telemetry.metrics.length > 0) task.telemetry = telemetry;
+    }
+    tasks.push(task);
+  }
+  return tasks;
+}

@@ -1,0 +1,72 @@
+/**
+ * piscina worker entry: one task is one shard's whole run (a long loop), never one
+ * request. The shard reports every `reportIntervalMs` over the MessagePort it was given
+ * and stops early when the main thread posts `{ type: 'stop' }`.
+ *
+ * @see https://github.com/piscinajs/piscina#method-runtask-options
+ */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { TallyError, InternalError } from '../core/errors.ts';
+import { initHistograms } from '../core/histogram.ts';
+import type { IntervalMessage, ShardTask, StopMessage, WorkerMessage } from '../core/messages.ts';
+import { epochNowMs, LoadShard } from './load-shard.ts';
+import { TelemetryShard } from './otlp-metrics.ts';
+
+/** Run one shard to completion. Resolves with the number of intervals reported. */
+export default async function runShard(task: ShardTask): Promise<number> {
+  const port = task.port;
+  const post = (m: WorkerMessage): void => port.postMessage(m);
+  initHistograms();
+  const delay = monitorEventLoopDelay({ resolution: 10 });
+  delay.enable();
+  const load = task.load ? new LoadShard(task.load, task.shard, task.shardCount, task.startEpochMs, task.durationMs) : undefined;
+  const telemetry = task.telemetry
+    ? new TelemetryShard(task.telemetry, { runId: task.runId, shard: task.shard, seed: task.seed, startUnixNano: task.startUnixNano }, task.startEpochMs)
+    : undefined;
+  let interval = 0;
+  const report = (): void => {
+    const msg: IntervalMessage = {
+      type: 'interval',
+      shard: task.shard,
+      interval,
+      exports: telemetry?.takeOutcomes() ?? [],
+      eventLoopDelayP99Us: Math.round(delay.percentile(99) / 1000),
+    };
+    if (load) msg.load = load.takeInterval();
+    delay.reset();
+    post(msg);
+    interval++;
+  };
+  let reportTimer: NodeJS.Timeout | undefined;
+  const scheduleReport = (): void => {
+    const dueMs = task.startEpochMs + (interval + 1) * task.reportIntervalMs;
+    reportTimer = setTimeout(() => {
+      report();
+      scheduleReport();
+    }, Math.max(0, dueMs - epochNowMs()));
+  };
+  const onStop = (m: StopMessage): void => {
+    if (m?.type !== 'stop') return;
+    load?.stop();
+    telemetry?.stop();
+  };
+  port.on('message', onStop);
+  try {
+    scheduleReport();
+    await Promise.all([load?.run(), telemetry?.run()]);
+    clearTimeout(reportTimer);
+    report(); // the final, possibly partial, interval
+    post({ type: 'done', shard: task.shard });
+    return interval;
+  } catch (err) {
+    clearTimeout(reportTimer);
+    const e = err instanceof TallyError ? err : new InternalError(`shard ${task.shard} failed: ${(err as Error).message}`, { cause: err });
+    post({ type: 'failed', shard: task.shard, error: e.toJSON() });
+    throw e;
+  } finally {
+    port.off('message', onStop);
+    delay.disable();
+    load?.destroy();
+    port.close();
+  }
+}

@@ -11,7 +11,7 @@ import { runCommand } from './commands/run.ts';
 const USAGE = `usage:
   tally run <scenario> [--out DIR]   run a scenario end to end (default out dir: runs/<run id>/)
   tally validate <scenario>          check a scenario without sending anything
-exit codes: 0 ok, 1 runtime failure, 2 bad input`;
+exit codes: 0 ok, 1 runtime failure, 2 bad input, 143/130 stopped by SIGTERM/SIGINT (results kept, marked incomplete)`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -36,9 +36,13 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(`${scenarioPath}: valid\n`);
       return 0;
     }
-    case 'run':
-      await runCommand({ scenarioPath, outDir: parsed.values.out });
+    case 'run': {
+      const { results } = await runCommand({ scenarioPath, outDir: parsed.values.out });
+      // Stopped by a signal: what was measured is written; exit as the shell convention says (128 + signal).
+      if (results.incompleteReason === 'SIGTERM') return 143;
+      if (results.incompleteReason === 'SIGINT') return 130;
       return 0;
+    }
     default:
       throw new ConfigError(`unknown command "${command}"\n${USAGE}`, [], { code: 'TALLY_USAGE' });
   }

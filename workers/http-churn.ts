@@ -46,14 +46,22 @@ export function classifyError(err: NodeJS.ErrnoException | undefined): ErrorClas
 const CRLFCRLF = Buffer.from('\r\n\r\n');
 const CHUNKED_END = Buffer.from('0\r\n\r\n');
 
-/** Parse status and body framing from a complete header block (latin1). */
-function parseHead(head: string, isHead: boolean): { status: number; contentLength: number; chunked: boolean } {
+/**
+ * Parse status and body framing from a response head (latin1, cut before its CRLFCRLF).
+ * @returns status (0 when unreadable), contentLength (-1: delimited by close), chunked.
+ * @see https://www.rfc-editor.org/rfc/rfc9112#section-6.3
+ */
+export function parseHead(head: string, isHead: boolean): { status: number; contentLength: number; chunked: boolean } {
   const status = Number(head.slice(9, 12));
   let contentLength = -1;
   let chunked = false;
-  const lower = head.toLowerCase();
+  // The head ends without its last CRLF (it was cut at CRLFCRLF); restore it so every header line ends in one.
+  const lower = `${head.toLowerCase()}\r\n`;
   const cl = lower.indexOf('\r\ncontent-length:');
-  if (cl !== -1) contentLength = Number.parseInt(lower.slice(cl + 17, lower.indexOf('\r\n', cl + 2)).trim(), 10);
+  if (cl !== -1) {
+    const n = Number.parseInt(lower.slice(cl + 17, lower.indexOf('\r\n', cl + 2)).trim(), 10);
+    if (Number.isInteger(n) && n >= 0) contentLength = n;
+  }
   if (lower.includes('\r\ntransfer-encoding:') && /\r\ntransfer-encoding:[^\r]*chunked/.test(lower)) chunked = true;
   // 1xx, 204 and 304 and HEAD responses have no body (RFC 9112 §6.3).
   if (isHead || status === 204 || status === 304 || (status >= 100 && status < 200)) {

@@ -12,8 +12,23 @@ import type { IntervalMessage, ShardTask, StopMessage, WorkerMessage } from '../
 import { epochNowMs, LoadShard } from './load-shard.ts';
 import { TelemetryShard } from './otlp-metrics.ts';
 
-/** Run one shard to completion. Resolves with the number of intervals reported. */
-export default async function runShard(task: ShardTask): Promise<number> {
+/** A warm-up task: loads this module (and its imports) and the WebAssembly histograms in the thread, then returns. */
+export interface WarmupTask {
+  warmup: true;
+  /** How long to hold the thread, so that concurrent warm-ups land on different threads (ms). */
+  holdMs: number;
+}
+
+/**
+ * Run one shard to completion (or warm the thread up). Resolves with the number of
+ * intervals reported.
+ */
+export default async function runShard(task: ShardTask | WarmupTask): Promise<number> {
+  if ('warmup' in task) {
+    initHistograms();
+    await new Promise((r) => setTimeout(r, task.holdMs));
+    return 0;
+  }
   const port = task.port;
   const post = (m: WorkerMessage): void => port.postMessage(m);
   initHistograms();

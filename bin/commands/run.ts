@@ -23,7 +23,7 @@ import { RunAggregator } from '../../reports/aggregate.ts';
 import { buildResults, validateResults, type Results } from '../../reports/results.ts';
 import { renderMarkdown, renderProgress, renderTerminal } from '../../reports/render.ts';
 import { loadScenarioFile } from '../../scenarios/load.ts';
-import { planRun, shardTasks, type Endpoints } from '../../scenarios/plan.ts';
+import { planRun, shardTasks, type Endpoints, type Plan } from '../../scenarios/plan.ts';
 import type { Scenario } from '../../scenarios/types.ts';
 
 /** Options of {@link runCommand}. */
@@ -33,7 +33,7 @@ export interface RunOptions {
   outDir?: string;
   /** Where progress and the summary go. */
   stdout?: NodeJS.WriteStream | { write(s: string): unknown; isTTY?: boolean };
-  /** Lead time between planning and the first intended start (ms). Default 1000. */
+  /** Lead time between planning and the first intended start (ms). Default 250. */
   leadMs?: number;
   /** Register SIGTERM/SIGINT handlers (the CLI does; tests may not). Default true. */
   handleSignals?: boolean;
@@ -64,10 +64,25 @@ export async function runCommand(options: RunOptions): Promise<RunOutcome> {
   const { scenario, warnings } = await loadScenarioFile(options.scenarioPath);
   for (const w of warnings) out.write(`warning: ${w.pointer}: ${w.message}\n`);
   const workers = scenario.load?.workers ?? availableParallelism();
-  const startEpochMs = Math.ceil(Date.now()) + (options.leadMs ?? 1000);
-  const plan = planRun(scenario, startEpochMs, workers);
-  const outDir = options.outDir ?? join('runs', plan.runId);
-  await mkdir(outDir, { recursive: true });
+  const pool = new Piscina({
+    filename: new URL('../../workers/shard.ts', import.meta.url).href,
+    minThreads: workers,
+    maxThreads: workers,
+    idleTimeout: 1000,
+  });
+  // Warm every thread (module loading, WebAssembly) before the clock starts, so that
+  // start-up is not counted as late starts.
+  let plan: Plan;
+  let outDir: string;
+  try {
+    await Promise.all(Array.from({ length: workers }, () => pool.run({ warmup: true, holdMs: 50 })));
+    plan = planRun(scenario, Math.ceil(Date.now()) + (options.leadMs ?? 250), workers);
+    outDir = options.outDir ?? join('runs', plan.runId);
+    await mkdir(outDir, { recursive: true });
+  } catch (err) {
+    await pool.destroy();
+    throw err;
+  }
 
   const seriesCounts = plan.telemetry?.metrics.map((m) => m.layout.seriesCount) ?? [];
   const ledger = plan.telemetry ? new MetricsLedger(seriesCounts, plan.telemetry.ticks) : undefined;
@@ -147,22 +162,18 @@ export async function runCommand(options: RunOptions): Promise<RunOutcome> {
       intervals.write(`${JSON.stringify(line)}\n`);
       progress(line);
       if ((line.interval + 1) % CHECKPOINT_EVERY_INTERVALS === 0) {
-        const results = snapshot(false);
-        checkpointing = checkpointing.then(() => writeJsonAtomic(join(outDir, 'results.json'), results)).catch(() => {});
+        // A checkpoint that fails must not take the run down with it: the final write reports it.
+        checkpointing = checkpointing.then(() => writeJsonAtomic(join(outDir, 'results.json'), snapshot(false))).catch((err: unknown) => {
+          failure ??= reviveError(err);
+        });
       }
     }
   };
 
-  const pool = new Piscina({
-    filename: new URL('../../workers/shard.ts', import.meta.url).href,
-    minThreads: plan.workers,
-    maxThreads: plan.workers,
-    idleTimeout: 1000,
-  });
   try {
     if (scenario.load) {
       if (scenario.load.target === undefined) {
-        target = await startEmbeddedTarget(scenario.embedded.target.responseBytes);
+        target = await startEmbeddedTarget({ responseBytes: scenario.embedded.target.responseBytes });
         cleanups.push(() => target!.close());
         endpoints.target = { host: target.host, port: target.port, path: '/' };
       } else {
@@ -194,15 +205,25 @@ export async function runCommand(options: RunOptions): Promise<RunOutcome> {
     const runs = tasks.map((task) => {
       const channel = new MessageChannel();
       ports.push(channel.port1);
+      // The task's result and the port's messages travel separately: the shard's last
+      // report may arrive after the task resolves, so the port stays open until 'done'.
+      let lastMessage: () => void = () => {};
+      const finished = new Promise<void>((resolve) => (lastMessage = resolve));
       channel.port1.on('message', (m: WorkerMessage) => {
         if (m.type === 'interval') writeLines(aggregator.add(m, (o) => ledger?.record(o)));
-        else if (m.type === 'done') writeLines(aggregator.shardDone(m.shard));
-        else if (m.type === 'failed') {
+        else if (m.type === 'done') {
+          writeLines(aggregator.shardDone(m.shard));
+          lastMessage();
+        } else if (m.type === 'failed') {
           failure ??= reviveError(m.error);
           writeLines(aggregator.shardDone(m.shard));
+          lastMessage();
         }
       });
-      return pool.run({ ...task, port: channel.port2 }, { transferList: [channel.port2] }).finally(() => channel.port1.close());
+      const task$ = pool.run({ ...task, port: channel.port2 }, { transferList: [channel.port2] });
+      // A worker that dies without a word (crash, OOM) still ends its shard after a grace period.
+      const grace = task$.catch(() => {}).then(() => new Promise<void>((r) => setTimeout(r, 2000).unref()));
+      return Promise.all([task$, Promise.race([finished, grace])]).finally(() => channel.port1.close());
     });
     const settled = await Promise.allSettled(runs);
     for (const s of settled) if (s.status === 'rejected') failure ??= reviveError(s.reason);

@@ -102,6 +102,20 @@ export interface LoadIntervalCounts {
   maxInFlight: number;
 }
 
+/** Zeroed counters of one load interval. */
+export function emptyLoadCounts(): LoadIntervalCounts {
+  return {
+    started: 0,
+    completed: 0,
+    ok: 0,
+    lateStarts: 0,
+    droppedIterations: 0,
+    errors: Object.fromEntries(ERROR_CLASSES.map((c) => [c, 0])) as LoadIntervalCounts['errors'],
+    statusClasses: Object.fromEntries(STATUS_CLASSES.map((c) => [c, 0])) as LoadIntervalCounts['statusClasses'],
+    maxInFlight: 0,
+  };
+}
+
 /** Outcome of one OTLP export request, as sent to the ledger. */
 export interface ExportOutcome {
   metricIndex: number;

@@ -5,7 +5,7 @@
  *
  * No I/O: the caller writes the lines it returns.
  */
-import { ERROR_CLASSES, LOAD_HISTOGRAMS, STATUS_CLASSES, type ExportOutcome, type IntervalMessage, type LoadHistogramName, type LoadIntervalCounts } from '../core/messages.ts';
+import { emptyLoadCounts, ERROR_CLASSES, LOAD_HISTOGRAMS, STATUS_CLASSES, type ExportOutcome, type IntervalMessage, type LoadHistogramName, type LoadIntervalCounts } from '../core/messages.ts';
 import { createHistogramUs, mergeEncoded, percentilesUs, recordUs, type Histogram, type PercentilesUs } from '../core/histogram.ts';
 
 /** One line of intervals.ndjson. */
@@ -37,18 +37,6 @@ export interface LoadTotals extends LoadIntervalCounts {
   histograms: Record<LoadHistogramName, PercentilesUs>;
 }
 
-function emptyCounts(): LoadIntervalCounts {
-  return {
-    started: 0,
-    completed: 0,
-    ok: 0,
-    lateStarts: 0,
-    droppedIterations: 0,
-    errors: Object.fromEntries(ERROR_CLASSES.map((c) => [c, 0])) as LoadIntervalCounts['errors'],
-    statusClasses: Object.fromEntries(STATUS_CLASSES.map((c) => [c, 0])) as LoadIntervalCounts['statusClasses'],
-    maxInFlight: 0,
-  };
-}
 
 function addCounts(into: LoadIntervalCounts, c: LoadIntervalCounts): void {
   into.started += c.started;
@@ -79,7 +67,7 @@ export class RunAggregator {
   readonly #live = new Set<number>();
   readonly #total: Record<LoadHistogramName, Histogram>;
   readonly #exportLatency: Histogram;
-  readonly counts: LoadIntervalCounts = emptyCounts();
+  readonly counts: LoadIntervalCounts = emptyLoadCounts();
   /** Largest in-flight sum seen in one interval. */
   maxInFlight = 0;
   eventLoopDelayP99MaxUs = 0;
@@ -139,7 +127,7 @@ export class RunAggregator {
   #line(interval: number, messages: IntervalMessage[]): IntervalLine {
     this.#written = Math.max(this.#written, interval);
     const line: IntervalLine = { interval, endMs: (interval + 1) * this.#reportIntervalMs, shards: messages.length, eventLoopDelayP99MaxUs: 0 };
-    const counts = emptyCounts();
+    const counts = emptyLoadCounts();
     const latency = createHistogramUs();
     const connect = createHistogramUs();
     let loadSeen = false;

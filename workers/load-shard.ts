@@ -10,7 +10,7 @@
  * than `lateStartThresholdMs` after its intended start is counted as a late start.
  */
 import { performance } from 'node:perf_hooks';
-import { ERROR_CLASSES, LOAD_HISTOGRAMS, STATUS_CLASSES, type LoadHistogramName, type LoadIntervalCounts, type ShardLoadTask } from '../core/messages.ts';
+import { emptyLoadCounts, LOAD_HISTOGRAMS, STATUS_CLASSES, type LoadHistogramName, type LoadIntervalCounts, type ShardLoadTask } from '../core/messages.ts';
 import { createHistogramUs, encodeHistogram, recordUs, type Histogram } from '../core/histogram.ts';
 import { churnOnce, type ChurnOptions, type ChurnResult } from './http-churn.ts';
 
@@ -19,18 +19,6 @@ export function epochNowMs(): number {
   return performance.timeOrigin + performance.now();
 }
 
-function emptyCounts(): LoadIntervalCounts {
-  return {
-    started: 0,
-    completed: 0,
-    ok: 0,
-    lateStarts: 0,
-    droppedIterations: 0,
-    errors: Object.fromEntries(ERROR_CLASSES.map((c) => [c, 0])) as LoadIntervalCounts['errors'],
-    statusClasses: Object.fromEntries(STATUS_CLASSES.map((c) => [c, 0])) as LoadIntervalCounts['statusClasses'],
-    maxInFlight: 0,
-  };
-}
 
 /** Arrivals launched back to back before yielding to I/O, when the loop has fallen behind. */
 const MAX_LAUNCHES_PER_TURN = 64;
@@ -46,7 +34,7 @@ export class LoadShard {
   #next: number;
   #inFlight = 0;
   #stopped = false;
-  #counts = emptyCounts();
+  #counts = emptyLoadCounts();
   #histograms: Record<LoadHistogramName, Histogram>;
   #timer: NodeJS.Timeout | undefined;
   #finish: (() => void) | undefined;
@@ -161,7 +149,7 @@ export class LoadShard {
   /** Take this interval's counters and encoded histograms, and start a new interval. */
   takeInterval(): { counts: LoadIntervalCounts; histograms: Record<LoadHistogramName, string> } {
     const counts = this.#counts;
-    this.#counts = emptyCounts();
+    this.#counts = emptyLoadCounts();
     this.#counts.maxInFlight = this.#inFlight;
     const histograms = {} as Record<LoadHistogramName, string>;
     for (const name of LOAD_HISTOGRAMS) {

@@ -5,8 +5,10 @@
  */
 
 /**
- * SplitMix64 finaliser on a BigInt-free pair of 32-bit halves is awkward in JS, so this
- * uses a 32-bit integer hash (lowbias32 by Chris Wellons) combined over the inputs.
+ * A 32-bit integer hash of several inputs: each input is folded in and mixed with the
+ * lowbias32 finaliser (Chris Wellons' hash-prospector), which avalanches well and needs
+ * no BigInt. Used for every seeded decision (values, fault draws), so a checker can
+ * recompute any of them from the same inputs.
  * @param values unsigned 32-bit integers (callers pass seed, indices, ticks).
  * @returns an unsigned 32-bit hash.
  */

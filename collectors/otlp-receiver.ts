@@ -88,8 +88,10 @@ function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer | 'too
     req.on('data', (c: Buffer) => {
       size += c.length;
       if (size > maxBytes) {
+        // Stop buffering; the caller answers 413 and closes the connection after the reply.
+        req.removeAllListeners('data');
+        req.resume();
         resolve('too_large');
-        req.destroy();
         return;
       }
       chunks.push(c);
@@ -143,6 +145,8 @@ export async function startOtlpReceiver(options: ReceiverOptions): Promise<OtlpR
     }
     let body = await readBody(req, maxBodyBytes);
     if (body === 'too_large') {
+      res.setHeader('connection', 'close');
+      res.on('finish', () => req.socket.destroy());
       refuse(res, 413, format, 8, `body larger than ${maxBodyBytes} bytes`); // 8 = RESOURCE_EXHAUSTED
       return;
     }

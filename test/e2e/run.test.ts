@@ -84,6 +84,29 @@ embedded: { receiver: { faults: { rejectDataPointRatio: 0.03 } } }
   assert.equal(again.results.summary.metrics.pointsRejected, m.pointsRejected);
 });
 
+test('OTLP/HTTP JSON: the same run reconciles with 0 loss and exact values', async () => {
+  const { dir, path } = await scenarioFile(`
+name: e2e-json
+seed: 13
+duration: 2s
+telemetry:
+  protocol: http/json
+  exportInterval: 1s
+  maxBatchDataPoints: 300
+  metrics:
+    - { name: tally.requests, instrument: counter, unit: "{request}", attributes: { route: 20, status: 5, pod: 10 } }
+    - { name: tally.bytes, instrument: counter, unit: By, attributes: { pod: 7 } }
+`);
+  const { results } = await runCommand({ scenarioPath: path, outDir: join(dir, 'out'), stdout: sink, handleSignals: false });
+  const m = results.summary.metrics;
+  assert.equal(m.protocol, 'http/json');
+  assert.equal(m.pointsSent, (1000 + 7) * 2);
+  assert.equal(m.pointsReceived, m.pointsSent);
+  assert.equal(m.lossRatio, 0);
+  assert.equal(m.valueMismatches, 0);
+  assert.equal(m.unexpectedPoints, 0);
+});
+
 test('503 fault injection: failed requests are failed exports in the ledger, not losses after acknowledgement', async () => {
   const { dir, path } = await scenarioFile(`
 name: e2e-503

@@ -89,3 +89,20 @@ test('errors are classified: refused, reset, timeout, cut short', async () => {
   assert.equal((await once(cut.port)).errorClass, 'ECONNRESET');
   cut.srv.close();
 });
+
+test('close: rst completes the iteration and the server sees a reset, not a FIN', async () => {
+  let serverSaw: 'end' | 'reset' | undefined;
+  const srv = createServer((s) => {
+    s.once('data', () => s.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok'));
+    s.on('end', () => (serverSaw ??= 'end'));
+    s.on('error', (e: NodeJS.ErrnoException) => (serverSaw ??= e.code === 'ECONNRESET' ? 'reset' : undefined));
+  });
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const { port } = srv.address() as AddressInfo;
+  const r = await once(port, { close: 'rst' });
+  await new Promise((res) => setTimeout(res, 50));
+  srv.close();
+  assert.equal(r.errorClass, undefined);
+  assert.equal(r.status, 200);
+  assert.equal(serverSaw, 'reset');
+});

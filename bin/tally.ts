@@ -6,15 +6,22 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, InternalError, TallyError, exitCodeFor } from '../core/errors.ts';
 import { loadScenarioFile } from '../scenarios/load.ts';
+import { labCommand } from './commands/lab.ts';
 import { runCommand } from './commands/run.ts';
+import { targetCommand } from './commands/target.ts';
 
 const USAGE = `usage:
   tally run <scenario> [--out DIR]   run a scenario end to end (default out dir: runs/<run id>/)
   tally validate <scenario>          check a scenario without sending anything
+  tally lab up|down|status|exec ...  local datapath lab in network namespaces (root; tally lab --help)
+  tally target --host H --port P --name N   HTTP target that names itself (what lab backends run)
 exit codes: 0 ok, 1 runtime failure, 2 bad input, 143/130 stopped by SIGTERM/SIGINT (results kept, marked incomplete)`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  // These parse their own flags.
+  if (command === 'lab') return labCommand(rest, process.stdout);
+  if (command === 'target') return targetCommand(rest, process.stdout);
   let parsed;
   try {
     parsed = parseArgs({ args: rest, allowPositionals: true, options: { out: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });

@@ -58,7 +58,8 @@ export const SATURATED_CPU_RATIO = 0.9;
 /** Build results.json's content. Pure. */
 export function buildResults(input: ResultsInput): Results {
   const { scenario, plan } = input;
-  const elapsedS = plan.durationMs / 1000;
+  // A stopped run is rated over the time it ran, not the time it was planned to.
+  const elapsedS = (input.complete ? plan.durationMs : Math.max(1, Math.min(input.elapsedMs, plan.durationMs))) / 1000;
   const summary: Results = {};
   const findings: Finding[] = [];
   let lateStartRatio = 0;

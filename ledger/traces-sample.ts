@@ -2,7 +2,7 @@
  * Traces at scale: which trace sequence numbers to verify by id, and how sure the loss
  * estimate from that sample is.
  *
- * Pure: no I/O, no clock, no `Math.random()`. The sample derives from the seed through
+ * Pure: no I/O, no clock, no unseeded randomness. The sample derives from the seed through
  * `core/rng.ts`, so a re-run of `tally reconcile` checks the same traces.
  *
  * Stratified by sequence range: sequence order is send order, so equal-width strata spread

@@ -3,6 +3,7 @@
  * nothing from the pool side; the two meet only here. Everything is structured-clone
  * safe (no classes, no functions).
  */
+import type { ExecutorSpec } from './schedule.ts';
 import type { MessagePort } from 'node:worker_threads';
 import type { SerializedTallyError } from './errors.ts';
 
@@ -15,6 +16,10 @@ export const ERROR_CLASSES = [
   'EADDRINUSE',
   'EMFILE',
   'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
   'other',
 ] as const;
 export type ErrorClass = (typeof ERROR_CLASSES)[number];
@@ -24,7 +29,7 @@ export const STATUS_CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx'] as const;
 export type StatusClass = (typeof STATUS_CLASSES)[number];
 
 /** Histograms a load shard keeps, all in microseconds. */
-export const LOAD_HISTOGRAMS = ['latencyUs', 'serviceUs', 'connectUs', 'ttfbUs'] as const;
+export const LOAD_HISTOGRAMS = ['latencyUs', 'serviceUs', 'connectUs', 'ttfbUs', 'dnsUs', 'schedulerLagUs'] as const;
 export type LoadHistogramName = (typeof LOAD_HISTOGRAMS)[number];
 
 /** What one shard runs. All times are epoch milliseconds (fractional) unless named otherwise. */
@@ -46,19 +51,36 @@ export interface ShardTask {
   telemetry?: ShardTelemetryTask;
 }
 
-/** The load part of a shard: an evenly paced slice of the global arrival schedule. */
+/**
+ * The load part of a shard. Open model: shard s of n takes global arrivals j ≡ s (mod n)
+ * of the executor's schedule. Closed model: shard s runs VUs v ≡ s (mod n).
+ */
 export interface ShardLoadTask {
-  host: string;
-  port: number;
-  /** Raw HTTP/1.1 request bytes (latin1). */
-  requestText: string;
-  /** Global arrival rate (iterations per second); this shard takes every shardCount-th arrival. */
-  ratePerSecond: number;
+  executor: ExecutorSpec;
+  /** Open model: most iterations in flight in this shard. */
   maxInFlight: number;
   lateStartThresholdMs: number;
+  client: ShardClientTask;
+}
+
+/** How each iteration talks to the target; serialisable (crosses the worker boundary). */
+export interface ShardClientTask {
+  protocol: 'http1' | 'tcp-crr';
+  host: string;
+  port: number;
+  /** Raw HTTP/1.1 request (latin1) for raw-socket modes. */
+  requestText: string;
+  method: 'GET' | 'HEAD';
+  path: string;
+  reuse: 'never' | 'per-iteration' | 'keep-alive' | { requestsPerConnection: number };
   close: 'fin' | 'rst';
+  requestsPerIteration: number;
   connectTimeoutMs: number;
   requestTimeoutMs: number;
+  tcpCrr: { requestBytes: number; responseBytes: number };
+  dns: { mode: 'per-connection' | 'cached'; ttlMs: number };
+  localAddresses?: string[];
+  maxConnections: number;
 }
 
 /** One metric's slice for a shard. */
@@ -88,31 +110,70 @@ export interface ShardTelemetryTask {
   metrics: ShardMetricTask[];
 }
 
-/** Counters of one load interval of one shard. */
+/** Counters of one load interval of one shard. Iteration counts and request counts differ when `requestsPerIteration` > 1. */
 export interface LoadIntervalCounts {
-  /** Iterations whose intended start fell in the interval and that were started. */
+  /** Iterations started in the interval. */
   started: number;
+  /** Iterations finished (all their requests settled). */
+  iterationsCompleted: number;
+  /** Requests settled (response or error). */
   completed: number;
+  /** Requests answered 2xx/3xx (tcp-crr: exchanged in full). */
   ok: number;
+  /** Requests that opened a new connection. */
+  newConnections: number;
   lateStarts: number;
   droppedIterations: number;
   errors: Record<ErrorClass, number>;
   statusClasses: Record<StatusClass, number>;
-  /** Largest in-flight count seen. */
+  /** Largest in-flight iteration count seen. */
   maxInFlight: number;
+  /** Closed model: most VUs active in the interval. */
+  vusActiveMax: number;
+  /** Iterations started per executor stage (or burst), by the stage their actual start fell in. */
+  stageStarted: Record<number, number>;
+  /** Requests per serving backend (the target's `x-tally-backend` header), when the target says. */
+  backends: Record<string, number>;
+  /** Burst executor: actual release times of each burst seen in the interval. */
+  bursts: BurstRelease[];
+  /** Connect times at or above {@link SLOW_CONNECT_US} (µs), for the SYN-retransmit signature; at most {@link SLOW_CONNECTS_KEPT} per interval. */
+  slowConnectsUs: number[];
+  /** Slow connects beyond the cap (counted, times not kept). */
+  slowConnectsOverflow: number;
+}
+
+/** A connect this slow is kept for the SYN-retransmit finding (the first retransmit is at ≥ 1 s). */
+export const SLOW_CONNECT_US = 500_000;
+/** Slow connect times kept per shard and interval. */
+export const SLOW_CONNECTS_KEPT = 10_000;
+
+/** When one burst's iterations actually started (epoch ms), in one shard. */
+export interface BurstRelease {
+  burst: number;
+  firstStartMs: number;
+  lastStartMs: number;
+  started: number;
 }
 
 /** Zeroed counters of one load interval. */
 export function emptyLoadCounts(): LoadIntervalCounts {
   return {
     started: 0,
+    iterationsCompleted: 0,
     completed: 0,
     ok: 0,
+    newConnections: 0,
     lateStarts: 0,
     droppedIterations: 0,
     errors: Object.fromEntries(ERROR_CLASSES.map((c) => [c, 0])) as LoadIntervalCounts['errors'],
     statusClasses: Object.fromEntries(STATUS_CLASSES.map((c) => [c, 0])) as LoadIntervalCounts['statusClasses'],
     maxInFlight: 0,
+    vusActiveMax: 0,
+    stageStarted: {},
+    backends: {},
+    bursts: [],
+    slowConnectsUs: [],
+    slowConnectsOverflow: 0,
   };
 }
 
@@ -148,6 +209,8 @@ export interface IntervalMessage {
   exports: ExportOutcome[];
   /** Event-loop delay p99 of the worker over the interval (µs). */
   eventLoopDelayP99Us: number;
+  /** CPU time this worker thread used over the interval (user + system, µs). */
+  cpuUs: number;
 }
 
 /** Worker → main: the shard has finished (its final interval was already sent). */

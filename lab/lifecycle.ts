@@ -186,7 +186,7 @@ export async function labStatus(ref: LabRef): Promise<LabStatus> {
 
 /**
  * Run a command inside the lab's client namespace with this process's stdio. The command
- * gets `TALLY_LAB_VIP`, `TALLY_LAB_PORT` and `TALLY_LAB_URL` in its environment.
+ * gets `TALLY_LAB_VIP`, `TALLY_LAB_PORT`, `TALLY_LAB_URL` and `TALLY_LAB_NODE_NETNS` in its environment.
  * @param ref the lab.
  * @param command program and arguments (non-empty).
  * @returns the command's exit code (128 + signal number when a signal ended it).
@@ -204,6 +204,8 @@ export async function labExec(ref: LabRef, command: readonly string[]): Promise<
     TALLY_LAB_VIP: state.service.vip,
     TALLY_LAB_PORT: String(state.service.port),
     TALLY_LAB_URL: state.service.url,
+    // `tally run` reads datapath counters (conntrack, TCP) where the Service's DNAT happens.
+    TALLY_LAB_NODE_NETNS: state.nodeNamespace,
   });
 }
 

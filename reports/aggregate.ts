@@ -18,6 +18,12 @@ export interface IntervalLine {
   load?: {
     started: number;
     completed: number;
+    newConnections: number;
+    /** New connections per second over the interval. */
+    connectionsPerSecond: number;
+    vusActive: number;
+    stageStarted: Record<number, number>;
+    backends: Record<string, number>;
     ok: number;
     errors: number;
     errorsByClass: Partial<Record<string, number>>;
@@ -30,6 +36,10 @@ export interface IntervalLine {
   };
   metrics?: { exports: number; pointsSent: number; pointsAcknowledged: number; pointsRejected: number; pointsFailed: number };
   eventLoopDelayP99MaxUs: number;
+  /** CPU of the busiest worker thread over the interval, as a share of one core. */
+  workerCpuMaxRatio: number;
+  /** Datapath counter deltas over the interval (set by the run, not the aggregator). */
+  datapath?: Record<string, number>;
 }
 
 /** Run totals of the load. */
@@ -40,8 +50,16 @@ export interface LoadTotals extends LoadIntervalCounts {
 
 function addCounts(into: LoadIntervalCounts, c: LoadIntervalCounts): void {
   into.started += c.started;
+  into.iterationsCompleted += c.iterationsCompleted;
   into.completed += c.completed;
   into.ok += c.ok;
+  into.newConnections += c.newConnections;
+  into.vusActiveMax += c.vusActiveMax;
+  for (const [k, n] of Object.entries(c.stageStarted)) into.stageStarted[Number(k)] = (into.stageStarted[Number(k)] ?? 0) + n;
+  for (const [k, n] of Object.entries(c.backends)) into.backends[k] = (into.backends[k] ?? 0) + n;
+  for (const b of c.bursts) into.bursts.push({ ...b });
+  for (const us of c.slowConnectsUs) into.slowConnectsUs.push(us);
+  into.slowConnectsOverflow += c.slowConnectsOverflow;
   into.lateStarts += c.lateStarts;
   into.droppedIterations += c.droppedIterations;
   for (const k of ERROR_CLASSES) into.errors[k] += c.errors[k];
@@ -54,6 +72,7 @@ function errorTotal(c: LoadIntervalCounts): number {
   return n;
 }
 
+const round3 = (x: number): number => Math.round(x * 1000) / 1000;
 const short = (p: PercentilesUs): { p50: number; p99: number; max: number } => ({ p50: p.p50, p99: p.p99, max: p.max });
 
 interface Pending {
@@ -71,6 +90,8 @@ export class RunAggregator {
   /** Largest in-flight sum seen in one interval. */
   maxInFlight = 0;
   eventLoopDelayP99MaxUs = 0;
+  /** CPU time per worker thread so far (µs), by shard. */
+  readonly workerCpuUs: number[] = [];
   #hasLoad = false;
   #written = -1;
 
@@ -126,7 +147,7 @@ export class RunAggregator {
 
   #line(interval: number, messages: IntervalMessage[]): IntervalLine {
     this.#written = Math.max(this.#written, interval);
-    const line: IntervalLine = { interval, endMs: (interval + 1) * this.#reportIntervalMs, shards: messages.length, eventLoopDelayP99MaxUs: 0 };
+    const line: IntervalLine = { interval, endMs: (interval + 1) * this.#reportIntervalMs, shards: messages.length, eventLoopDelayP99MaxUs: 0, workerCpuMaxRatio: 0 };
     const counts = emptyLoadCounts();
     const latency = createHistogramUs();
     const connect = createHistogramUs();
@@ -136,6 +157,10 @@ export class RunAggregator {
     try {
       for (const m of messages) {
         line.eventLoopDelayP99MaxUs = Math.max(line.eventLoopDelayP99MaxUs, m.eventLoopDelayP99Us);
+        const cpuRatio = m.cpuUs / (this.#reportIntervalMs * 1000);
+        line.workerCpuMaxRatio = Math.max(line.workerCpuMaxRatio, round3(cpuRatio));
+        const w = (this.workerCpuUs[m.shard] ??= 0);
+        this.workerCpuUs[m.shard] = w + m.cpuUs;
         for (const o of m.exports) {
           metrics.exports++;
           metrics.pointsSent += o.dataPoints;
@@ -157,12 +182,19 @@ export class RunAggregator {
       this.eventLoopDelayP99MaxUs = Math.max(this.eventLoopDelayP99MaxUs, line.eventLoopDelayP99MaxUs);
       if (loadSeen) {
         this.#hasLoad = true;
+        const vusMax = Math.max(this.counts.vusActiveMax, counts.vusActiveMax);
         addCounts(this.counts, counts);
+        this.counts.vusActiveMax = vusMax; // a run's VU peak is the largest interval's, not a sum
         this.maxInFlight = Math.max(this.maxInFlight, inFlight);
         const errors = errorTotal(counts);
         line.load = {
           started: counts.started,
           completed: counts.completed,
+          newConnections: counts.newConnections,
+          connectionsPerSecond: (counts.newConnections * 1000) / this.#reportIntervalMs,
+          vusActive: counts.vusActiveMax,
+          stageStarted: counts.stageStarted,
+          backends: counts.backends,
           ok: counts.ok,
           errors,
           errorsByClass: Object.fromEntries(ERROR_CLASSES.filter((c) => counts.errors[c] > 0).map((c) => [c, counts.errors[c]])),

@@ -11,20 +11,26 @@ import type { Reconciliation } from '../ledger/reconcile.ts';
 import type { Plan } from '../scenarios/plan.ts';
 import type { Scenario } from '../scenarios/types.ts';
 import type { LoadTotals } from './aggregate.ts';
+import { buildLoadSummary, type Finding } from './load-results.ts';
+import { CLASSIC_SYN_SCHEDULE, type SynSchedule } from '../ledger/syn-retransmit.ts';
+import type { PortBudgetReport } from '../scenarios/preflight.ts';
+import type { DatapathDelta } from '../collectors/proc/datapath-delta.ts';
 
 const require = createRequire(import.meta.url);
 /** The results JSON Schema (draft 2020-12). */
 export const resultsSchema = require('./results.schema.json') as Record<string, unknown>;
 
-/** Generator-side errno classes: limits of the generator host, not the target. */
-const GENERATOR_SIDE = ['EADDRNOTAVAIL', 'EADDRINUSE', 'EMFILE'] as const;
+export type { Finding };
 
-/** A finding about the system under test: data, never an exception. */
-export interface Finding {
-  kind: string;
-  count: number;
-  detail?: string;
-}
+/** Datapath counters that become findings when they rise during the run. */
+const DATAPATH_FINDINGS: [string, string, string][] = [
+  ['conntrack.insert_failed', 'conntrack_insert_failed', 'conntrack could not insert new entries'],
+  ['conntrack.drop', 'conntrack_drop', 'packets dropped by conntrack (table full)'],
+  ['conntrack.early_drop', 'conntrack_early_drop', 'conntrack evicted entries to make room'],
+  ['netstat.TcpExt.ListenOverflows', 'listen_overflows', 'the accept queue overflowed'],
+  ['netstat.TcpExt.ListenDrops', 'listen_drops', 'SYNs dropped at a listener'],
+  ['netstat.TcpExt.TCPSynRetrans', 'syn_retransmits', 'SYNs retransmitted'],
+];
 
 /** Everything results.json is built from. */
 export interface ResultsInput {
@@ -40,6 +46,14 @@ export interface ResultsInput {
   exportLatencyUs?: PercentilesUs;
   cpuRatio: number;
   eventLoopDelayP99MaxUs: number;
+  /** CPU of each worker thread over the run, as a share of one core. */
+  workerCpuRatios?: number[];
+  /** The client kernel's SYN schedule (for the SYN-retransmit signature). */
+  synSchedule?: SynSchedule;
+  /** Port budget computed before the run. */
+  portBudget?: PortBudgetReport;
+  /** Datapath counters: whole-run delta of each sampled namespace. */
+  datapath?: { source: string; delta: DatapathDelta };
   receiver?: object;
   target?: object;
   warnings: InputProblem[];
@@ -63,32 +77,28 @@ export function buildResults(input: ResultsInput): Results {
   const summary: Results = {};
   const findings: Finding[] = [];
   let lateStartRatio = 0;
-  if (input.load && plan.load) {
-    const l = input.load;
-    let errors = 0;
-    for (const v of Object.values(l.errors)) errors += v;
-    const generatorSide = GENERATOR_SIDE.reduce((a, k) => a + l.errors[k], 0);
-    lateStartRatio = l.started === 0 ? 0 : l.lateStarts / l.started;
-    summary.load = {
-      executor: scenario.load?.executor,
-      targetRatePerSecond: plan.load.ratePerSecond,
-      achievedRatePerSecond: round((l.completed - errors) / elapsedS, 1),
-      iterationsPlanned: plan.load.iterationsPlanned,
-      requests: l.started,
-      completed: l.completed,
-      ok: l.ok,
-      lateStarts: l.lateStarts,
-      droppedIterations: l.droppedIterations,
-      maxInFlight: l.maxInFlight,
-      errors: { total: errors, byClass: nonZero(l.errors), generatorSide },
-      statusClasses: nonZero(l.statusClasses),
-      latencyUs: l.histograms.latencyUs,
-      serviceUs: l.histograms.serviceUs,
-      connectUs: l.histograms.connectUs,
-      ttfbUs: l.histograms.ttfbUs,
-    };
-    for (const [cls, n] of Object.entries(l.errors)) if (n > 0) findings.push({ kind: `connection_error_${cls}`, count: n });
-    if (l.droppedIterations > 0) findings.push({ kind: 'dropped_iterations', count: l.droppedIterations, detail: 'maxInFlight reached' });
+  if (input.load && plan.load && scenario.load) {
+    const l = scenario.load;
+    const ex = l.executor;
+    const built = buildLoadSummary({
+      plan: plan.load,
+      totals: input.load,
+      elapsedS: input.complete ? plan.load.loadDurationMs / 1000 : elapsedS,
+      protocol: l.protocol,
+      reuse: l.connection.reuse,
+      synSchedule: input.synSchedule ?? CLASSIC_SYN_SCHEDULE,
+      ...('stages' in ex ? { stageDurationsMs: ex.stages.map((st) => st.durationMs) } : ex.executor === 'constant-arrival-rate' ? { stageDurationsMs: [plan.load.loadDurationMs] } : {}),
+      ...(ex.executor === 'burst' ? { burst: { connections: ex.connections, windowMs: ex.windowMs } } : {}),
+    });
+    summary.load = built.summary;
+    findings.push(...built.findings);
+    lateStartRatio = built.lateStartRatio;
+  }
+  if (input.datapath) {
+    for (const [key, kind, detail] of DATAPATH_FINDINGS) {
+      const c = input.datapath.delta.counters[key];
+      if (c?.delta) findings.push({ kind, count: c.delta, detail: `${detail} (${input.datapath.source} ${key})` });
+    }
   }
   if (input.ledger && plan.telemetry) {
     const t = input.ledger;
@@ -132,6 +142,8 @@ export function buildResults(input: ResultsInput): Results {
   const reasons: string[] = [];
   if (lateStartRatio > SATURATED_LATE_START_RATIO) reasons.push(`late starts ${(lateStartRatio * 100).toFixed(2)}% > ${SATURATED_LATE_START_RATIO * 100}%`);
   if (input.cpuRatio > SATURATED_CPU_RATIO) reasons.push(`CPU ${(input.cpuRatio * 100).toFixed(0)}% > ${SATURATED_CPU_RATIO * 100}%`);
+  const busiest = Math.max(0, ...(input.workerCpuRatios ?? []));
+  if (busiest > SATURATED_CPU_RATIO) reasons.push(`a worker thread used ${(busiest * 100).toFixed(0)}% of a core > ${SATURATED_CPU_RATIO * 100}%`);
   const results: Results = {
     schemaVersion: 1,
     complete: input.complete,
@@ -153,6 +165,7 @@ export function buildResults(input: ResultsInput): Results {
       lateStartRatio: round(lateStartRatio, 6),
       cpuRatio: round(input.cpuRatio, 4),
       eventLoopDelayP99MaxUs: input.eventLoopDelayP99MaxUs,
+      workerCpuRatios: (input.workerCpuRatios ?? []).map((r) => round(r, 4)),
     },
     findings,
     warnings: input.warnings,
@@ -161,6 +174,17 @@ export function buildResults(input: ResultsInput): Results {
   if (input.incompleteReason !== undefined) results.incompleteReason = input.incompleteReason;
   if (input.receiver) results.receiver = input.receiver;
   if (input.target) results.target = input.target;
+  if (input.portBudget) results.portBudget = input.portBudget;
+  if (input.datapath) {
+    const d = input.datapath.delta;
+    results.datapath = {
+      source: input.datapath.source,
+      intervalMs: round(d.intervalMs, 1),
+      counters: Object.fromEntries(Object.entries(d.counters).filter(([, c]) => c.delta !== 0)),
+      gauges: d.gauges,
+      flags: d.flags,
+    };
+  }
   if (input.reconciliation) results.reconciliation = { samples: input.reconciliation.samples, metrics: input.reconciliation.metrics };
   return results;
 }

@@ -13,6 +13,7 @@ import { parseDocument } from 'yaml';
 import { ConfigError, type InputProblem } from '../core/errors.ts';
 import { parseDurationMs } from '../core/units.ts';
 import type { MetricSpec, Scenario } from './types.ts';
+import { loadProblems, normaliseLoad } from './load-spec.ts';
 
 const require = createRequire(import.meta.url);
 /** The scenario JSON Schema (draft 2020-12), the source of truth. */
@@ -24,7 +25,7 @@ export const MAX_SERIES_PER_METRIC = 10_000_000;
 let validator: ReturnType<Ajv2020['compile']> | undefined;
 function validate(doc: unknown): ErrorObject[] {
   if (validator === undefined) {
-    const ajv = new Ajv2020({ allErrors: true, strict: true, strictRequired: false });
+    const ajv = new Ajv2020({ allErrors: true, strict: true, strictRequired: false, verbose: true });
     // `unit` documents each field's unit; Ajv's strict mode needs to know the keyword.
     ajv.addKeyword({ keyword: 'unit', schemaType: 'string' });
     validator = ajv.compile(scenarioSchema);
@@ -36,11 +37,20 @@ function escapePointerToken(token: string): string {
   return token.replaceAll('~', '~0').replaceAll('/', '~1');
 }
 
+/** The first sentence of a field's description, which lists its accepted forms. */
+function oneOfHint(e: ErrorObject): string {
+  const description = (e.parentSchema as { description?: string } | undefined)?.description ?? '';
+  return description === '' ? 'see scenario.schema.json' : description.split(/(?<=\.) /)[0];
+}
+
 /** Turn Ajv's errors into problems that each name the offending field's JSON pointer. */
 function toProblems(errors: ErrorObject[]): InputProblem[] {
   const problems: InputProblem[] = [];
   const seen = new Set<string>();
+  // A oneOf failure also reports each branch's complaint at the same path; the oneOf message says it better.
+  const oneOfPaths = new Set(errors.filter((e) => e.keyword === 'oneOf').map((e) => e.instancePath));
   for (const e of errors) {
+    if (e.keyword !== 'oneOf' && oneOfPaths.has(e.instancePath)) continue;
     let pointer = e.instancePath;
     let message: string;
     switch (e.keyword) {
@@ -67,6 +77,11 @@ function toProblems(errors: ErrorObject[]): InputProblem[] {
         break;
       case 'propertyNames':
         continue; // the nested `pattern` error names the bad key
+      case 'if':
+        continue; // the `then` branch's own error (a missing field) names the pointer
+      case 'oneOf':
+        message = `must be one of its documented forms: ${oneOfHint(e)}`;
+        break;
       default:
         message = e.message ?? `fails ${e.keyword}`;
     }
@@ -127,17 +142,10 @@ export function crossFieldProblems(doc: Record<string, any>): { errors: InputPro
     }
   }
   if (doc.load) {
-    const timeUnitMs = parseDurationMs(doc.load.timeUnit ?? '1s', '/load/timeUnit');
-    const ratePerSecond = (doc.load.rate * 1000) / timeUnitMs;
-    if (ratePerSecond > 1_000_000) errors.push({ pointer: '/load/rate', message: `is ${ratePerSecond} per second; at most 1,000,000` });
-    const workers = doc.load.workers;
-    const maxInFlight = doc.load.maxInFlight ?? 512;
-    if (workers !== undefined && maxInFlight < workers) {
-      errors.push({ pointer: '/load/maxInFlight', message: `must be at least /load/workers (${workers}): each worker needs one slot` });
-    }
-    if (doc.load.target === undefined && doc.embedded?.target === undefined && ratePerSecond > 50_000) {
-      warnings.push({ pointer: '/load/rate', message: 'the embedded target shares this machine; above ~50k/s it, not the datapath, is the bottleneck' });
-    }
+    const embeddedTarget = doc.load.target === undefined;
+    const more = loadProblems(doc.load, durationMs, embeddedTarget);
+    errors.push(...more.errors);
+    warnings.push(...more.warnings);
   }
   return { errors, warnings };
 }
@@ -161,26 +169,7 @@ function normalise(doc: Record<string, any>): Scenario {
     },
     reconcile: { settleMs: d(doc.reconcile?.settle, '500ms', '/reconcile/settle') },
   };
-  if (doc.load) {
-    const l = doc.load;
-    scenario.load = {
-      executor: l.executor,
-      rate: l.rate,
-      timeUnitMs: d(l.timeUnit, '1s', '/load/timeUnit'),
-      maxInFlight: l.maxInFlight ?? 512,
-      lateStartThresholdMs: d(l.lateStartThreshold, '10ms', '/load/lateStartThreshold'),
-      connection: {
-        reuse: l.connection?.reuse ?? 'never',
-        close: l.connection?.close ?? 'fin',
-        connectTimeoutMs: d(l.connection?.connectTimeout, '2s', '/load/connection/connectTimeout'),
-        requestTimeoutMs: d(l.connection?.requestTimeout, '5s', '/load/connection/requestTimeout'),
-      },
-      request: { method: l.request?.method ?? 'GET' },
-    };
-    if (l.target !== undefined) scenario.load.target = l.target;
-    if (l.workers !== undefined) scenario.load.workers = l.workers;
-    if (l.request?.path !== undefined) scenario.load.request.path = l.request.path;
-  }
+  if (doc.load) scenario.load = normaliseLoad(doc.load);
   if (doc.telemetry) {
     const t = doc.telemetry;
     scenario.telemetry = {

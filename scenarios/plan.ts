@@ -6,6 +6,7 @@ import { hash32 } from '../core/rng.ts';
 import { seriesLayout, type SeriesLayout } from '../core/series.ts';
 import type { ShardLoadTask, ShardTask, ShardTelemetryTask } from '../core/messages.ts';
 import type { Scenario } from './types.ts';
+import { isOpenModel, maxVUs, openSchedule, stagesDurationMs, type ExecutorSpec } from '../core/schedule.ts';
 
 /** One metric's place in the run's series space. */
 export interface PlannedMetric {
@@ -26,6 +27,25 @@ export interface TelemetryPlan {
   pointsPlanned: number;
 }
 
+/** The planned load. */
+export interface LoadPlan {
+  executor: ExecutorSpec['executor'];
+  model: 'open' | 'closed';
+  /** Open model: the average planned arrival rate over the load's length (iterations/s); closed: undefined. */
+  ratePerSecond?: number;
+  /** Open model: the highest arrival rate anywhere in the schedule (iterations/s). */
+  peakRatePerSecond?: number;
+  /** Open model: iterations the schedule releases. */
+  iterationsPlanned?: number;
+  /** Open model: iterations planned per stage (ramping) or per burst. */
+  plannedPerStage?: number[];
+  /** Closed model: the most VUs. */
+  maxVUs?: number;
+  /** How long the executor runs (ms): its stages' total, or the run's duration. */
+  loadDurationMs: number;
+  maxInFlightPerShard: number;
+}
+
 /** A run plan. */
 export interface Plan {
   runId: string;
@@ -35,7 +55,7 @@ export interface Plan {
   startUnixNano: string;
   durationMs: number;
   workers: number;
-  load?: { ratePerSecond: number; iterationsPlanned: number; maxInFlightPerShard: number };
+  load?: LoadPlan;
   telemetry?: TelemetryPlan;
 }
 
@@ -60,14 +80,7 @@ export function planRun(scenario: Scenario, startEpochMs: number, workers: numbe
     durationMs: scenario.durationMs,
     workers: shardCount,
   };
-  if (scenario.load) {
-    const ratePerSecond = (scenario.load.rate * 1000) / scenario.load.timeUnitMs;
-    plan.load = {
-      ratePerSecond,
-      iterationsPlanned: Math.ceil((ratePerSecond * scenario.durationMs) / 1000),
-      maxInFlightPerShard: Math.max(1, Math.floor(scenario.load.maxInFlight / shardCount)),
-    };
-  }
+  if (scenario.load) plan.load = planLoad(scenario.load.executor, scenario.durationMs, scenario.load.maxInFlight, shardCount);
   if (scenario.telemetry) {
     const t = scenario.telemetry;
     const ticks = Math.floor(scenario.durationMs / t.exportIntervalMs);
@@ -87,6 +100,24 @@ export function planRun(scenario: Scenario, startEpochMs: number, workers: numbe
     };
   }
   return plan;
+}
+
+/** Plan a load: planned arrivals for the open model, VUs for the closed one. Pure. */
+export function planLoad(executor: ExecutorSpec, durationMs: number, maxInFlight: number, shardCount: number): LoadPlan {
+  const loadDurationMs = stagesDurationMs(executor) ?? durationMs;
+  const maxInFlightPerShard = Math.max(1, Math.floor(maxInFlight / shardCount));
+  if (!isOpenModel(executor)) return { executor: executor.executor, model: 'closed', maxVUs: maxVUs(executor), loadDurationMs, maxInFlightPerShard };
+  const schedule = openSchedule(executor, durationMs);
+  return {
+    executor: executor.executor,
+    model: 'open',
+    ratePerSecond: (schedule.arrivals * 1000) / loadDurationMs,
+    peakRatePerSecond: schedule.peakRatePerSecond,
+    iterationsPlanned: schedule.arrivals,
+    plannedPerStage: [...schedule.plannedPerStage],
+    loadDurationMs,
+    maxInFlightPerShard,
+  };
 }
 
 /** Where the run's traffic goes, once embedded servers (if any) are listening. */
@@ -121,16 +152,27 @@ export function shardTasks(scenario: Scenario, plan: Plan, endpoints: Endpoints,
       const l = scenario.load;
       const { host, port, path } = endpoints.target;
       const load: ShardLoadTask = {
-        host,
-        port,
-        requestText: churnRequestText(l.request.method, host, port, l.request.path ?? path),
-        ratePerSecond: plan.load.ratePerSecond,
+        executor: l.executor,
         maxInFlight: plan.load.maxInFlightPerShard,
         lateStartThresholdMs: l.lateStartThresholdMs,
-        close: l.connection.close,
-        connectTimeoutMs: l.connection.connectTimeoutMs,
-        requestTimeoutMs: l.connection.requestTimeoutMs,
+        client: {
+          protocol: l.protocol,
+          host,
+          port,
+          requestText: churnRequestText(l.request.method, host, port, l.request.path ?? path),
+          method: l.request.method,
+          path: l.request.path ?? path,
+          reuse: l.connection.reuse,
+          close: l.connection.close,
+          requestsPerIteration: l.requestsPerIteration,
+          connectTimeoutMs: l.connection.connectTimeoutMs,
+          requestTimeoutMs: l.connection.requestTimeoutMs,
+          tcpCrr: l.tcpCrr,
+          dns: { mode: l.dns.resolve, ttlMs: l.dns.ttlMs },
+          maxConnections: l.connection.maxConnections,
+        },
       };
+      if (l.localAddresses !== undefined) load.client.localAddresses = l.localAddresses;
       task.load = load;
     }
     if (scenario.telemetry && plan.telemetry && endpoints.metricsUrl) {

@@ -4,6 +4,8 @@
  * file may say; `test/scenarios/types.test.ts` proves these types and the schema agree.
  */
 
+import type { ExecutorSpec } from '../core/schedule.ts';
+
 /** A normalised scenario. */
 export interface Scenario {
   name: string;
@@ -15,26 +17,36 @@ export interface Scenario {
   reconcile: ReconcileSpec;
 }
 
-/** Connection-churn load (open model). */
+/** Connection-churn load. */
 export interface LoadSpec {
-  /** Target URL; undefined → embedded target. */
+  /** Target URL (`http://…` or `tcp://…`); undefined → embedded target. */
   target?: string;
-  executor: 'constant-arrival-rate';
-  /** Iterations per `timeUnitMs`. */
-  rate: number;
-  timeUnitMs: number;
+  /** When iterations start; rates normalised to per second, times to ms. */
+  executor: ExecutorSpec;
+  /** Open model: most iterations in flight across all workers. */
   maxInFlight: number;
   /** Worker threads; undefined → one per core. */
   workers?: number;
   lateStartThresholdMs: number;
+  requestsPerIteration: number;
+  protocol: 'http1' | 'tcp-crr';
+  tcpCrr: { requestBytes: number; responseBytes: number };
+  dns: { resolve: 'per-connection' | 'cached'; ttlMs: number };
+  /** Source addresses rotated across new connections; undefined → the kernel chooses. */
+  localAddresses?: string[];
   connection: {
-    reuse: 'never';
+    reuse: ReuseMode;
     close: 'fin' | 'rst';
     connectTimeoutMs: number;
     requestTimeoutMs: number;
+    /** Per worker, for `keep-alive` and `requestsPerConnection`. */
+    maxConnections: number;
   };
   request: { method: 'GET' | 'HEAD'; path?: string };
 }
+
+/** Connection reuse. */
+export type ReuseMode = 'never' | 'per-iteration' | 'keep-alive' | { requestsPerConnection: number };
 
 /** OTLP telemetry generation. */
 export interface TelemetrySpec {

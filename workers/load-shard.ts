@@ -1,36 +1,43 @@
 /**
- * The load part of a shard: a `constant-arrival-rate` open-model loop. Arrivals are
- * paced evenly in time across the whole run (arrival j of the run is due at
- * `start + j / rate`); shard s of n takes arrivals j ≡ s (mod n), so shards interleave
- * rather than bunch.
+ * The load part of a shard: the executor loop.
  *
- * Latency is recorded from the intended start (coordinated-omission corrected) and
- * service time from the actual start. A due arrival that finds the shard at
- * `maxInFlight` is dropped and counted (k6's dropped_iterations); one that starts later
- * than `lateStartThresholdMs` after its intended start is counted as a late start.
+ * Open model (`constant-arrival-rate`, `ramping-arrival-rate`, `burst`): arrival j of the
+ * run is due at `start + schedule.offsetMs(j)`; shard s of n takes arrivals j ≡ s (mod n),
+ * so shards interleave rather than bunch. Latency is recorded from the intended start
+ * (coordinated-omission corrected) and service time from the actual start. A due arrival
+ * that finds the shard at `maxInFlight` is dropped and counted (k6's dropped_iterations);
+ * one that starts later than `lateStartThresholdMs` after its intended start is a late
+ * start; the lag of every start is kept as `schedulerLagUs`.
+ *
+ * Closed model (`constant-vus`, `ramping-vus`): shard s runs VUs v ≡ s (mod n) while
+ * `v < vusAt(now)`; each VU runs iterations back to back, so latency is service time.
+ * A VU ramped down finishes its current iteration first.
  */
 import { performance } from 'node:perf_hooks';
-import { emptyLoadCounts, LOAD_HISTOGRAMS, STATUS_CLASSES, type LoadHistogramName, type LoadIntervalCounts, type ShardLoadTask } from '../core/messages.ts';
+import { emptyLoadCounts, LOAD_HISTOGRAMS, SLOW_CONNECT_US, SLOW_CONNECTS_KEPT, STATUS_CLASSES, type BurstRelease, type LoadHistogramName, type LoadIntervalCounts, type ShardLoadTask } from '../core/messages.ts';
 import { createHistogramUs, encodeHistogram, recordUs, type Histogram } from '../core/histogram.ts';
-import { churnOnce, type ChurnOptions, type ChurnResult } from './http-churn.ts';
+import { isOpenModel, maxVUs, openSchedule, vusAt, type ClosedExecutorSpec, type OpenSchedule } from '../core/schedule.ts';
+import { createLoadClient, type LoadClient, type RequestResult } from './load-client.ts';
 
 /** Epoch milliseconds (fractional) from this thread's monotonic clock. */
 export function epochNowMs(): number {
   return performance.timeOrigin + performance.now();
 }
 
-
 /** Arrivals launched back to back before yielding to I/O, when the loop has fallen behind. */
 const MAX_LAUNCHES_PER_TURN = 64;
+/** How often the closed-model controller re-reads the VU target (ms). */
+const VU_CONTROL_MS = 10;
 
 /** A running load shard. */
 export class LoadShard {
   readonly #task: ShardLoadTask;
-  readonly #churn: ChurnOptions;
+  readonly #client: LoadClient;
   readonly #startEpochMs: number;
   readonly #endEpochMs: number;
+  readonly #shard: number;
   readonly #shardCount: number;
-  readonly #intervalMs: number;
+  readonly #schedule: OpenSchedule | undefined;
   #next: number;
   #inFlight = 0;
   #stopped = false;
@@ -38,36 +45,50 @@ export class LoadShard {
   #histograms: Record<LoadHistogramName, Histogram>;
   #timer: NodeJS.Timeout | undefined;
   #finish: (() => void) | undefined;
+  /** Closed model: which of this shard's VUs are running an iteration loop. */
+  #vuRunning: boolean[] = [];
+  #vusActive = 0;
+  #burst: BurstRelease | undefined;
 
   constructor(task: ShardLoadTask, shard: number, shardCount: number, startEpochMs: number, durationMs: number) {
     this.#task = task;
+    this.#shard = shard;
     this.#shardCount = shardCount;
     this.#startEpochMs = startEpochMs;
     this.#endEpochMs = startEpochMs + durationMs;
-    this.#intervalMs = 1000 / task.ratePerSecond;
     this.#next = shard;
-    this.#churn = {
-      host: task.host,
-      port: task.port,
-      request: Buffer.from(task.requestText, 'latin1'),
-      isHead: task.requestText.startsWith('HEAD '),
-      close: task.close,
-      connectTimeoutMs: task.connectTimeoutMs,
-      requestTimeoutMs: task.requestTimeoutMs,
-    };
+    this.#schedule = isOpenModel(task.executor) ? openSchedule(task.executor, durationMs) : undefined;
+    const c = task.client;
+    this.#client = createLoadClient({
+      protocol: c.protocol,
+      host: c.host,
+      port: c.port,
+      request: Buffer.from(c.requestText, 'latin1'),
+      isHead: c.method === 'HEAD',
+      reuse: c.reuse,
+      close: c.close,
+      requestsPerIteration: c.requestsPerIteration,
+      connectTimeoutMs: c.connectTimeoutMs,
+      requestTimeoutMs: c.requestTimeoutMs,
+      tcpCrr: c.tcpCrr,
+      dns: c.dns,
+      localAddresses: c.localAddresses,
+      maxConnections: c.maxConnections,
+    });
     this.#histograms = Object.fromEntries(LOAD_HISTOGRAMS.map((n) => [n, createHistogramUs()])) as Record<LoadHistogramName, Histogram>;
   }
 
   /** Intended start (epoch ms) of global arrival j. */
   #intended(j: number): number {
-    return this.#startEpochMs + j * this.#intervalMs;
+    return this.#startEpochMs + this.#schedule!.offsetMs(j);
   }
 
   /** Run until the schedule ends (or `stop()`), then until in-flight iterations finish. */
   run(): Promise<void> {
     return new Promise((resolve) => {
       this.#finish = resolve;
-      this.#turn();
+      if (this.#schedule) this.#turn();
+      else this.#control();
     });
   }
 
@@ -80,21 +101,26 @@ export class LoadShard {
   }
 
   #scheduleDone(): boolean {
-    return this.#stopped || this.#intended(this.#next) >= this.#endEpochMs;
+    if (this.#stopped) return true;
+    if (this.#schedule) return this.#next >= this.#schedule.arrivals;
+    return epochNowMs() >= this.#endEpochMs;
   }
 
   #maybeFinish(): void {
-    if (this.#scheduleDone() && this.#inFlight === 0 && this.#finish !== undefined) {
+    if (this.#inFlight === 0 && this.#finish !== undefined && (this.#schedule ? this.#scheduleDone() : this.#stopped || this.#timer === undefined)) {
       const f = this.#finish;
       this.#finish = undefined;
-      f();
+      this.#client.close().then(f, f);
     }
   }
+
+  // ---- open model ----
 
   #turn = (): void => {
     this.#timer = undefined;
     let launched = 0;
     const now = epochNowMs();
+    const maxInFlight = this.#task.maxInFlight;
     while (!this.#scheduleDone()) {
       const intendedMs = this.#intended(this.#next);
       if (intendedMs > now) break;
@@ -102,14 +128,18 @@ export class LoadShard {
         this.#timer = setTimeout(this.#turn, 0);
         return;
       }
+      const j = this.#next;
       this.#next += this.#shardCount;
       launched++;
-      if (this.#inFlight >= this.#task.maxInFlight) {
+      if (this.#inFlight >= maxInFlight) {
         this.#counts.droppedIterations++;
         continue;
       }
-      if (now - intendedMs > this.#task.lateStartThresholdMs) this.#counts.lateStarts++;
-      this.#launch(intendedMs, now);
+      const lagMs = now - intendedMs;
+      if (lagMs > this.#task.lateStartThresholdMs) this.#counts.lateStarts++;
+      recordUs(this.#histograms.schedulerLagUs, lagMs * 1000);
+      this.#noteStart(now, j);
+      this.#launch(intendedMs, undefined);
     }
     if (this.#scheduleDone()) {
       this.#maybeFinish();
@@ -119,30 +149,106 @@ export class LoadShard {
     this.#timer = setTimeout(this.#turn, waitMs > 1 ? Math.floor(waitMs) : 0);
   };
 
-  #launch(intendedMs: number, startedMs: number): void {
+  /** Count a start by the stage its actual start fell in; for bursts, track the release spread. */
+  #noteStart(nowMs: number, j: number): void {
+    const schedule = this.#schedule!;
+    const offsetMs = nowMs - this.#startEpochMs;
+    const stage = schedule.stageAt(offsetMs);
+    const key = stage < 0 ? schedule.stageCount - 1 : stage;
+    this.#counts.stageStarted[key] = (this.#counts.stageStarted[key] ?? 0) + 1;
+    if (this.#task.executor.executor === 'burst') {
+      const burst = Math.floor(j / this.#task.executor.connections);
+      let b = this.#burst;
+      if (b === undefined || b.burst !== burst) {
+        b = { burst, firstStartMs: nowMs, lastStartMs: nowMs, started: 0 };
+        this.#burst = b;
+        this.#counts.bursts.push(b);
+      }
+      b.lastStartMs = nowMs;
+      b.started++;
+    }
+  }
+
+  // ---- closed model ----
+
+  #control = (): void => {
+    this.#timer = undefined;
+    if (this.#scheduleDone()) {
+      this.#maybeFinish();
+      return;
+    }
+    const spec = this.#task.executor as ClosedExecutorSpec;
+    const target = vusAt(spec, epochNowMs() - this.#startEpochMs);
+    // This shard's VUs are v = shard, shard + n, …; VU k of the shard is global VU shard + k·n.
+    for (let k = 0; this.#shard + k * this.#shardCount < target; k++) {
+      if (!this.#vuRunning[k]) {
+        this.#vuRunning[k] = true;
+        this.#vusActive++;
+        this.#vuIterate(k);
+      }
+    }
+    if (this.#vusActive > this.#counts.vusActiveMax) this.#counts.vusActiveMax = this.#vusActive;
+    this.#timer = setTimeout(this.#control, VU_CONTROL_MS);
+  };
+
+  #vuIterate(k: number): void {
+    const now = epochNowMs();
+    const offsetMs = now - this.#startEpochMs;
+    const spec = this.#task.executor as ClosedExecutorSpec;
+    if (this.#stopped || now >= this.#endEpochMs || this.#shard + k * this.#shardCount >= vusAt(spec, offsetMs)) {
+      this.#vuRunning[k] = false;
+      this.#vusActive--;
+      this.#maybeFinish();
+      return;
+    }
+    this.#counts.stageStarted[0] = (this.#counts.stageStarted[0] ?? 0) + 1;
+    this.#launch(now, k);
+  }
+
+  // ---- both ----
+
+  #launch(intendedMs: number, vu: number | undefined): void {
     this.#counts.started++;
     this.#inFlight++;
     if (this.#inFlight > this.#counts.maxInFlight) this.#counts.maxInFlight = this.#inFlight;
-    churnOnce(this.#churn, (r) => this.#onDone(r, intendedMs, startedMs));
+    this.#client.iterate(this.#onRequest, () => this.#onIterationDone(intendedMs, vu));
   }
 
-  #onDone(r: ChurnResult, intendedMs: number, startedMs: number): void {
-    this.#inFlight--;
+  #onRequest = (r: RequestResult): void => {
     const c = this.#counts;
     const h = this.#histograms;
     c.completed++;
+    if (r.newConnection) c.newConnections++;
     if (r.errorClass !== undefined) {
       c.errors[r.errorClass]++;
     } else {
       const cls = Math.floor(r.status / 100);
       if (cls >= 1 && cls <= 5) c.statusClasses[STATUS_CLASSES[cls - 1]]++;
       if (cls === 2 || cls === 3) c.ok++;
-      // Latency from the intended start: the actual start lagged it by (startedMs - intendedMs).
-      recordUs(h.latencyUs, r.totalUs + (startedMs - intendedMs) * 1000);
       recordUs(h.serviceUs, r.totalUs);
       if (r.ttfbUs >= 0) recordUs(h.ttfbUs, r.ttfbUs);
     }
-    if (r.connectUs >= 0) recordUs(h.connectUs, r.connectUs);
+    if (r.connectUs >= 0) {
+      recordUs(h.connectUs, r.connectUs);
+      if (r.connectUs >= SLOW_CONNECT_US) {
+        if (c.slowConnectsUs.length < SLOW_CONNECTS_KEPT) c.slowConnectsUs.push(Math.round(r.connectUs));
+        else c.slowConnectsOverflow++;
+      }
+    }
+    if (r.dnsUs >= 0) recordUs(h.dnsUs, r.dnsUs);
+    if (r.backend !== undefined) c.backends[r.backend] = (c.backends[r.backend] ?? 0) + 1;
+  };
+
+  #onIterationDone(intendedMs: number, vu: number | undefined): void {
+    this.#inFlight--;
+    this.#counts.iterationsCompleted++;
+    // Latency from the intended start (open model), which includes any lag before the actual start.
+    recordUs(this.#histograms.latencyUs, (epochNowMs() - intendedMs) * 1000);
+    if (vu !== undefined) {
+      // Next iteration of this VU, off the current call stack.
+      setImmediate(() => this.#vuIterate(vu));
+      return;
+    }
     this.#maybeFinish();
   }
 
@@ -151,12 +257,19 @@ export class LoadShard {
     const counts = this.#counts;
     this.#counts = emptyLoadCounts();
     this.#counts.maxInFlight = this.#inFlight;
+    this.#counts.vusActiveMax = this.#vusActive;
+    this.#burst = undefined;
     const histograms = {} as Record<LoadHistogramName, string>;
     for (const name of LOAD_HISTOGRAMS) {
       histograms[name] = encodeHistogram(this.#histograms[name]);
       this.#histograms[name].reset();
     }
     return { counts, histograms };
+  }
+
+  /** The most VUs this executor runs in all (closed model), for reports. */
+  static maxVUs(task: ShardLoadTask): number {
+    return isOpenModel(task.executor) ? 0 : maxVUs(task.executor);
   }
 
   /** Free the WebAssembly histograms. */

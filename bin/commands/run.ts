@@ -25,6 +25,10 @@ import { renderMarkdown, renderProgress, renderTerminal } from '../../reports/re
 import { loadScenarioFile } from '../../scenarios/load.ts';
 import { planRun, shardTasks, type Endpoints, type Plan } from '../../scenarios/plan.ts';
 import type { Scenario } from '../../scenarios/types.ts';
+import { portBudgetFor, readSynSchedule, type PortBudgetReport } from '../../scenarios/preflight.ts';
+import type { SynSchedule } from '../../ledger/syn-retransmit.ts';
+import { DatapathWatch, netnsSampler, selfSampler } from '../../collectors/proc/datapath-watch.ts';
+import type { DatapathDelta } from '../../collectors/proc/datapath-delta.ts';
 
 /** Options of {@link runCommand}. */
 export interface RunOptions {
@@ -37,6 +41,12 @@ export interface RunOptions {
   leadMs?: number;
   /** Register SIGTERM/SIGINT handlers (the CLI does; tests may not). Default true. */
   handleSignals?: boolean;
+  /**
+   * Read datapath counters in this named network namespace instead of the generator's own
+   * (the lab's node namespace, where DNAT and conntrack happen). `tally lab exec` sets
+   * TALLY_LAB_NODE_NETNS, which is the default.
+   */
+  datapathNetns?: string;
 }
 
 /** What a finished (or stopped) run returns. */
@@ -84,6 +94,26 @@ export async function runCommand(options: RunOptions): Promise<RunOutcome> {
     throw err;
   }
 
+  // Before any traffic: the port budget, the SYN schedule, and the first datapath sample.
+  let portBudget: PortBudgetReport | undefined;
+  let synSchedule: SynSchedule | undefined;
+  let datapath: DatapathWatch | undefined;
+  if (scenario.load && plan.load) {
+    try {
+      const targetHost = scenario.load.target === undefined ? '127.0.0.1' : new URL(scenario.load.target).hostname;
+      portBudget = await portBudgetFor(scenario.load, plan.load, targetHost, scenario.load.target === undefined);
+      if (portBudget.computed) for (const w of portBudget.warnings) out.write(`warning: ${w.code}: ${w.message}\n`);
+      synSchedule = await readSynSchedule();
+      const netns = options.datapathNetns ?? process.env.TALLY_LAB_NODE_NETNS;
+      datapath = new DatapathWatch(netns ? await netnsSampler(netns) : selfSampler());
+      await datapath.start();
+    } catch (err) {
+      await datapath?.sampler.close();
+      await pool.destroy();
+      throw err;
+    }
+  }
+
   const seriesCounts = plan.telemetry?.metrics.map((m) => m.layout.seriesCount) ?? [];
   const ledger = plan.telemetry ? new MetricsLedger(seriesCounts, plan.telemetry.ticks) : undefined;
   const store = plan.telemetry ? new ObservationStore(seriesCounts, plan.telemetry.ticks) : undefined;
@@ -126,6 +156,10 @@ export async function runCommand(options: RunOptions): Promise<RunOutcome> {
       exportLatencyUs: ledger ? aggregator.exportLatency() : undefined,
       cpuRatio: elapsedMs > 0 ? (cpu.user + cpu.system) / 1000 / elapsedMs / availableParallelism() : 0,
       eventLoopDelayP99MaxUs: aggregator.eventLoopDelayP99MaxUs,
+      workerCpuRatios: elapsedMs > 0 ? Array.from({ length: plan.workers }, (_, i) => (aggregator.workerCpuUs[i] ?? 0) / 1000 / elapsedMs) : [],
+      synSchedule,
+      portBudget,
+      datapath: datapathDelta && datapath ? { source: datapath.sampler.source, delta: datapathDelta } : undefined,
       receiver: receiver?.stats(),
       target: target ? { embedded: true, requestsServed: target.requestsServed() } : undefined,
       warnings,
@@ -156,9 +190,33 @@ export async function runCommand(options: RunOptions): Promise<RunOutcome> {
     }
   };
 
+  // Datapath counters each interval, sampled at the interval's end on the main thread.
+  const datapathByInterval = new Map<number, Record<string, number>>();
+  let datapathChain = Promise.resolve();
+  let datapathTimer: NodeJS.Timeout | undefined;
+  let datapathDelta: DatapathDelta | undefined;
+  const sampleInterval = (k: number): void => {
+    datapathTimer = setTimeout(() => {
+      datapathChain = datapathChain
+        .then(async () => {
+          if (datapath) datapathByInterval.set(k, await datapath.interval());
+        })
+        .catch((err: unknown) => {
+          failure ??= reviveError(err);
+        });
+      if (stopReason === undefined) sampleInterval(k + 1);
+    }, Math.max(0, plan.startEpochMs + (k + 1) * REPORT_INTERVAL_MS - Date.now()));
+  };
+  if (datapath) sampleInterval(0);
+
   let checkpointing = Promise.resolve();
   const writeLines = (lines: ReturnType<RunAggregator['flush']>): void => {
     for (const line of lines) {
+      const dp = datapathByInterval.get(line.interval);
+      if (dp !== undefined) {
+        line.datapath = dp;
+        datapathByInterval.delete(line.interval);
+      }
       intervals.write(`${JSON.stringify(line)}\n`);
       progress(line);
       if ((line.interval + 1) % CHECKPOINT_EVERY_INTERVALS === 0) {
@@ -227,6 +285,15 @@ export async function runCommand(options: RunOptions): Promise<RunOutcome> {
     });
     const settled = await Promise.allSettled(runs);
     for (const s of settled) if (s.status === 'rejected') failure ??= reviveError(s.reason);
+    clearTimeout(datapathTimer);
+    await datapathChain;
+    if (datapath) {
+      try {
+        datapathDelta = await datapath.finish();
+      } catch (err) {
+        failure ??= reviveError(err);
+      }
+    }
     writeLines(aggregator.flush());
     if (isTTY) out.write('\n');
 
@@ -248,6 +315,8 @@ export async function runCommand(options: RunOptions): Promise<RunOutcome> {
     process.off('SIGTERM', onSigterm);
     process.off('SIGINT', onSigint);
     await new Promise<void>((resolve) => intervals.end(resolve));
+    clearTimeout(datapathTimer);
+    await datapath?.sampler.close();
     aggregator.destroy();
     await pool.destroy();
     for (const c of cleanups.reverse()) await c().catch(() => {});

@@ -30,7 +30,7 @@ test('a valid scenario normalises with defaults and parsed durations', () => {
   const { scenario, warnings } = parseScenario(VALID);
   assert.deepEqual(warnings, []);
   assert.equal(scenario.durationMs, 10_000);
-  assert.equal(scenario.load?.timeUnitMs, 1000);
+  assert.deepEqual(scenario.load?.executor, { executor: 'constant-arrival-rate', ratePerSecond: 100 });
   assert.equal(scenario.load?.connection.close, 'fin');
   assert.equal(scenario.telemetry?.exportIntervalMs, 5000);
   assert.equal(scenario.telemetry?.metrics[0].temporality, 'cumulative');
@@ -38,7 +38,7 @@ test('a valid scenario normalises with defaults and parsed durations', () => {
 
 test('JSON scenarios are accepted too', () => {
   const { scenario } = parseScenario(JSON.stringify({ name: 'j', duration: '2s', load: { executor: 'constant-arrival-rate', rate: 5 } }));
-  assert.equal(scenario.load?.rate, 5);
+  assert.deepEqual(scenario.load?.executor, { executor: 'constant-arrival-rate', ratePerSecond: 5 });
 });
 
 // Each case: a mutation of the valid scenario, and the JSON pointer its error must name.
@@ -61,7 +61,44 @@ const BAD: [string, string, string][] = [
   ['target that is not http', VALID.replace('rate: 100', 'rate: 100, target: "ftp://x"'), '/load/target'],
   ['cardinality over the limit', VALID.replace('a: 2, b: 3', 'a: 100000, b: 1000'), '/telemetry/metrics/0/attributes'],
   ['neither load nor telemetry', 'name: x\nduration: 5s\n', ''],
+  ['ramping-arrival-rate without stages', VALID.replace('constant-arrival-rate, rate: 100', 'ramping-arrival-rate'), '/load/stages'],
+  ['rate given to a VU executor', VALID.replace('constant-arrival-rate, rate: 100', 'constant-vus, vus: 4, rate: 100'), '/load/rate'],
+  ['stages longer than the run', VALID.replace('constant-arrival-rate, rate: 100', 'ramping-vus, stages: [{ duration: 8s, target: 4 }, { duration: 3s, target: 0 }]'), '/load/stages'],
+  ['fractional VU target', VALID.replace('constant-arrival-rate, rate: 100', 'ramping-vus, stages: [{ duration: 8s, target: 2.5 }]'), '/load/stages/0/target'],
+  ['stage without a target', VALID.replace('constant-arrival-rate, rate: 100', 'ramping-arrival-rate, stages: [{ duration: 8s }]'), '/load/stages/0/target'],
+  ['burst window longer than its period', VALID.replace('constant-arrival-rate, rate: 100', 'burst, burst: { connections: 10, window: 2s, every: 1s }'), '/load/burst/window'],
+  ['burst without connections', VALID.replace('constant-arrival-rate, rate: 100', 'burst, burst: { window: 20ms, every: 1s }'), '/load/burst/connections'],
+  ['reuse in neither form', VALID.replace('rate: 100', 'rate: 100, connection: { reuse: sometimes }'), '/load/connection/reuse'],
+  ['requestsPerConnection of 0', VALID.replace('rate: 100', 'rate: 100, connection: { reuse: { requestsPerConnection: 0 } }'), '/load/connection/reuse/requestsPerConnection'],
+  ['tcp-crr against an http target', VALID.replace('rate: 100', 'rate: 100, protocol: tcp-crr, target: "http://127.0.0.1:80/"'), '/load/target'],
+  ['tcp target without a port', VALID.replace('rate: 100', 'rate: 100, protocol: tcp-crr, target: "tcp://127.0.0.1"'), '/load/target'],
+  ['local address that is not an IP', VALID.replace('rate: 100', 'rate: 100, localAddresses: ["10.0.0.300"]'), '/load/localAddresses/0'],
+  ['keep-alive with tcp-crr', VALID.replace('rate: 100', 'rate: 100, protocol: tcp-crr, connection: { reuse: keep-alive }'), '/load/connection/reuse'],
+  ['DNS mode misspelt', VALID.replace('rate: 100', 'rate: 100, dns: { resolve: always }'), '/load/dns/resolve'],
 ];
+
+test('every executor normalises to rates per second and times in ms', () => {
+  const withLoad = (load: string): unknown => parseScenario(VALID.replace('{ executor: constant-arrival-rate, rate: 100 }', load)).scenario.load?.executor;
+  assert.deepEqual(withLoad('{ executor: constant-arrival-rate, rate: 30, timeUnit: 1m }'), { executor: 'constant-arrival-rate', ratePerSecond: 0.5 });
+  assert.deepEqual(withLoad('{ executor: ramping-arrival-rate, startRate: 10, stages: [{ duration: 2s, target: 50 }, { duration: 3s, target: 0 }] }'), {
+    executor: 'ramping-arrival-rate',
+    startRatePerSecond: 10,
+    stages: [{ durationMs: 2000, target: 50 }, { durationMs: 3000, target: 0 }],
+  });
+  assert.deepEqual(withLoad('{ executor: burst, burst: { connections: 200, window: 50ms, every: 2s } }'), { executor: 'burst', connections: 200, windowMs: 50, everyMs: 2000 });
+  assert.deepEqual(withLoad('{ executor: constant-vus, vus: 8 }'), { executor: 'constant-vus', vus: 8 });
+  assert.deepEqual(withLoad('{ executor: ramping-vus, stages: [{ duration: 4s, target: 6 }] }'), { executor: 'ramping-vus', startVUs: 1, stages: [{ durationMs: 4000, target: 6 }] });
+});
+
+test('connection lifecycle fields normalise with their defaults', () => {
+  const load = parseScenario(VALID.replace('rate: 100', 'rate: 100, connection: { reuse: { requestsPerConnection: 5 }, close: rst }, localAddresses: [127.0.0.2, "::1"], dns: { resolve: per-connection }')).scenario.load;
+  assert.deepEqual(load?.connection.reuse, { requestsPerConnection: 5 });
+  assert.equal(load?.connection.close, 'rst');
+  assert.deepEqual(load?.localAddresses, ['127.0.0.2', '::1']);
+  assert.deepEqual(load?.dns, { resolve: 'per-connection', ttlMs: 30_000 });
+  assert.equal(load?.protocol, 'http1');
+  assert.equal(load?.requestsPerIteration, 1);
+});
 
 for (const [kind, text, pointer] of BAD) {
   test(`rejects ${kind} with a pointer to ${pointer || 'the document'}`, () => {

@@ -1,0 +1,151 @@
+/**
+ * The `summary.load` part of results.json, and the load findings: per-stage achieved
+ * rates, burst release spreads, endpoint spread over backends, generator-side errors and
+ * the SYN-retransmit signature. Pure.
+ */
+import type { BurstRelease } from '../core/messages.ts';
+import { findSynRetransmitSignature, type SynSchedule } from '../ledger/syn-retransmit.ts';
+import type { LoadPlan } from '../scenarios/plan.ts';
+import type { LoadTotals } from './aggregate.ts';
+
+/** errno classes that are limits of the generator host, not of the target. */
+export const GENERATOR_SIDE_ERRORS = ['EADDRNOTAVAIL', 'EADDRINUSE', 'EMFILE'] as const;
+
+/** A finding about the system under test: data, never an exception. */
+export interface Finding {
+  kind: string;
+  count: number;
+  detail?: string;
+}
+
+/** Inputs of {@link buildLoadSummary}. */
+export interface LoadSummaryInput {
+  plan: LoadPlan;
+  totals: LoadTotals;
+  /** Seconds the rates are computed over. */
+  elapsedS: number;
+  protocol: 'http1' | 'tcp-crr';
+  reuse: unknown;
+  /** The client kernel's SYN schedule, for the SYN-retransmit signature. */
+  synSchedule: SynSchedule;
+  /** Stage lengths (ms) of a ramping executor, to rate each stage over its own length. */
+  stageDurationsMs?: number[];
+  burst?: { connections: number; windowMs: number };
+}
+
+const round = (x: number, digits: number): number => Math.round(x * 10 ** digits) / 10 ** digits;
+const nonZero = (counts: Record<string, number>): Record<string, number> => Object.fromEntries(Object.entries(counts).filter(([, n]) => n > 0));
+
+/** Merge the per-shard, per-interval release records of each burst. */
+export function mergeBursts(releases: readonly BurstRelease[]): BurstRelease[] {
+  const byBurst = new Map<number, BurstRelease>();
+  for (const r of releases) {
+    const b = byBurst.get(r.burst);
+    if (b === undefined) byBurst.set(r.burst, { ...r });
+    else {
+      b.firstStartMs = Math.min(b.firstStartMs, r.firstStartMs);
+      b.lastStartMs = Math.max(b.lastStartMs, r.lastStartMs);
+      b.started += r.started;
+    }
+  }
+  return [...byBurst.values()].sort((a, b) => a.burst - b.burst);
+}
+
+/**
+ * Endpoint spread: requests per backend and the largest deviation from a uniform share.
+ * @returns undefined when no backend named itself.
+ */
+export function endpointSpread(backends: Record<string, number>): { backends: Record<string, number>; maxDeviationRatio: number } | undefined {
+  const entries = Object.entries(backends);
+  if (entries.length === 0) return undefined;
+  const total = entries.reduce((a, [, n]) => a + n, 0);
+  const uniform = total / entries.length;
+  const maxDeviationRatio = Math.max(...entries.map(([, n]) => Math.abs(n - uniform) / uniform));
+  return { backends: Object.fromEntries(entries.sort(([a], [b]) => a.localeCompare(b))), maxDeviationRatio: round(maxDeviationRatio, 4) };
+}
+
+/**
+ * Build `summary.load` and its findings.
+ * @returns the summary object (see results.schema.json `loadSummary`) and findings.
+ */
+export function buildLoadSummary(input: LoadSummaryInput): { summary: Record<string, unknown>; findings: Finding[]; lateStartRatio: number } {
+  const { plan, totals: l, elapsedS } = input;
+  const findings: Finding[] = [];
+  let errors = 0;
+  for (const v of Object.values(l.errors)) errors += v;
+  const generatorSide = GENERATOR_SIDE_ERRORS.reduce((a, k) => a + l.errors[k], 0);
+  const lateStartRatio = l.started === 0 ? 0 : l.lateStarts / l.started;
+  const summary: Record<string, unknown> = {
+    executor: plan.executor,
+    model: plan.model,
+    protocol: input.protocol,
+    reuse: typeof input.reuse === 'string' ? input.reuse : JSON.stringify(input.reuse),
+    targetRatePerSecond: plan.ratePerSecond ?? 0,
+    achievedRatePerSecond: round((l.completed - errors) / elapsedS, 1),
+    connectionsPerSecond: round(l.newConnections / elapsedS, 1),
+    requests: l.completed,
+    iterationsStarted: l.started,
+    iterationsCompleted: l.iterationsCompleted,
+    newConnections: l.newConnections,
+    completed: l.completed,
+    ok: l.ok,
+    lateStarts: l.lateStarts,
+    droppedIterations: l.droppedIterations,
+    maxInFlight: l.maxInFlight,
+    errors: { total: errors, byClass: nonZero(l.errors), generatorSide, targetSide: errors - generatorSide },
+    statusClasses: nonZero(l.statusClasses),
+    latencyUs: l.histograms.latencyUs,
+    serviceUs: l.histograms.serviceUs,
+    connectUs: l.histograms.connectUs,
+    ttfbUs: l.histograms.ttfbUs,
+    schedulerLagUs: l.histograms.schedulerLagUs,
+  };
+  if (l.histograms.dnsUs.count > 0) summary.dnsUs = l.histograms.dnsUs;
+  if (plan.peakRatePerSecond !== undefined) summary.peakRatePerSecond = plan.peakRatePerSecond;
+  if (plan.iterationsPlanned !== undefined) summary.iterationsPlanned = plan.iterationsPlanned;
+  if (plan.maxVUs !== undefined) {
+    summary.maxVUs = plan.maxVUs;
+    summary.vusActiveMax = l.vusActiveMax;
+  }
+  if (plan.model === 'open' && plan.plannedPerStage !== undefined && input.stageDurationsMs !== undefined) {
+    summary.stages = plan.plannedPerStage.map((planned, i) => {
+      const started = l.stageStarted[i] ?? 0;
+      const seconds = input.stageDurationsMs![i] / 1000;
+      return {
+        stage: i,
+        iterationsPlanned: planned,
+        iterationsStarted: started,
+        plannedRatePerSecond: round(planned / seconds, 2),
+        achievedRatePerSecond: round(started / seconds, 2),
+        ratio: planned === 0 ? (started === 0 ? 1 : 0) : round(started / planned, 4),
+      };
+    });
+  }
+  if (input.burst !== undefined) {
+    const bursts = mergeBursts(l.bursts);
+    const spreads = bursts.map((b) => b.lastStartMs - b.firstStartMs);
+    summary.bursts = {
+      count: bursts.length,
+      connectionsPerBurst: input.burst.connections,
+      windowMs: input.burst.windowMs,
+      releaseSpreadMaxMs: spreads.length > 0 ? round(Math.max(...spreads), 3) : 0,
+      startedMin: bursts.length > 0 ? Math.min(...bursts.map((b) => b.started)) : 0,
+      releases: bursts.slice(0, 100).map((b) => ({ burst: b.burst, started: b.started, releaseSpreadMs: round(b.lastStartMs - b.firstStartMs, 3) })),
+    };
+  }
+  const spread = endpointSpread(l.backends);
+  if (spread !== undefined) summary.endpointSpread = spread;
+
+  for (const [cls, n] of Object.entries(l.errors)) if (n > 0) findings.push({ kind: `connection_error_${cls}`, count: n, detail: (GENERATOR_SIDE_ERRORS as readonly string[]).includes(cls) ? 'generator side' : 'target side' });
+  if (l.droppedIterations > 0) findings.push({ kind: 'dropped_iterations', count: l.droppedIterations, detail: 'maxInFlight reached' });
+  const connects = l.histograms.connectUs.count;
+  if (connects > 0) {
+    const syn = findSynRetransmitSignature(l.slowConnectsUs, input.synSchedule);
+    const windows = syn.windows.filter((w) => w.count > 0).map((w) => `${w.retransmits}×: ${w.count} near ${w.lowUs / 1e6} s`);
+    summary.synRetransmit = { connections: syn.total, ofConnects: connects, counts: syn.counts, slowConnectsNotKept: l.slowConnectsOverflow };
+    if (syn.total > 0) {
+      findings.push({ kind: 'syn_retransmit_signature', count: syn.total, detail: `connect times cluster at SYN retransmit times (${windows.join(', ')}): SYNs were dropped (conntrack insert failure, a full table, or a listen overflow)` });
+    }
+  }
+  return { summary, findings, lateStartRatio };
+}

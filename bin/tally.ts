@@ -6,13 +6,16 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, InternalError, TallyError, exitCodeFor } from '../core/errors.ts';
 import { loadScenarioFile } from '../scenarios/load.ts';
+import { availableParallelism } from 'node:os';
 import { labCommand } from './commands/lab.ts';
+import { planCommand, renderPlan } from './commands/plan.ts';
 import { runCommand } from './commands/run.ts';
 import { targetCommand } from './commands/target.ts';
 
 const USAGE = `usage:
   tally run <scenario> [--out DIR]   run a scenario end to end (default out dir: runs/<run id>/)
   tally validate <scenario>          check a scenario without sending anything
+  tally plan <scenario> [--json]     series, data points/s, planned arrivals and the port budget, without sending
   tally lab up|down|status|exec ...  local datapath lab in network namespaces (root; tally lab --help)
   tally target --host H --port P --name N   HTTP target that names itself (what lab backends run)
 exit codes: 0 ok, 1 runtime failure, 2 bad input, 143/130 stopped by SIGTERM/SIGINT (results kept, marked incomplete)`;
@@ -24,7 +27,7 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'target') return targetCommand(rest, process.stdout);
   let parsed;
   try {
-    parsed = parseArgs({ args: rest, allowPositionals: true, options: { out: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+    parsed = parseArgs({ args: rest, allowPositionals: true, options: { out: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
   } catch (err) {
     throw new ConfigError(`${(err as Error).message}\n${USAGE}`, [], { code: 'TALLY_USAGE' });
   }
@@ -41,6 +44,11 @@ async function main(argv: string[]): Promise<number> {
       const { warnings } = await loadScenarioFile(scenarioPath);
       for (const w of warnings) process.stdout.write(`warning: ${w.pointer}: ${w.message}\n`);
       process.stdout.write(`${scenarioPath}: valid\n`);
+      return 0;
+    }
+    case 'plan': {
+      const report = await planCommand(scenarioPath, availableParallelism());
+      process.stdout.write(parsed.values.json ? `${JSON.stringify(report, null, 2)}\n` : renderPlan(report));
       return 0;
     }
     case 'run': {

@@ -39,7 +39,7 @@ telemetry:
   assert.ok(Math.abs(l.achievedRatePerSecond - 1000) / 1000 <= 0.05, `achieved ${l.achievedRatePerSecond}/s`);
   assert.equal(l.errors.total, 0);
   // Every planned arrival is accounted for: started, or dropped at maxInFlight.
-  assert.equal(l.requests + l.droppedIterations, 5000);
+  assert.equal(l.iterationsStarted + l.droppedIterations, 5000);
   assert.ok(l.latencyUs.count === l.ok && l.latencyUs.p99 > 0 && l.latencyUs.p99 <= l.latencyUs.max);
   const m = results.summary.metrics;
   assert.equal(m.pointsSent, 1000 * 5);
@@ -52,7 +52,7 @@ telemetry:
   // The interval log has one line per second, and its counts add up to the totals.
   const lines = (await readFile(join(outDir, 'intervals.ndjson'), 'utf8')).trim().split('\n').map((s) => JSON.parse(s));
   assert.ok(lines.length >= 5 && lines.length <= 7, `${lines.length} lines`);
-  assert.equal(lines.reduce((a, x) => a + (x.load?.started ?? 0), 0), l.requests);
+  assert.equal(lines.reduce((a, x) => a + (x.load?.started ?? 0), 0), l.iterationsStarted);
   assert.equal(lines.reduce((a, x) => a + (x.metrics?.pointsSent ?? 0), 0), m.pointsSent);
   assert.match(await readFile(join(outDir, 'summary.md'), 'utf8'), /loss ratio \| 0\.00%/);
 });

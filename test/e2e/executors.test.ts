@@ -119,3 +119,37 @@ load: { executor: constant-arrival-rate, rate: 300 }
   assert.ok(results.portBudget.computed);
   assert.equal(results.portBudget.ok, true);
 });
+
+/** Run the CLI inside a fresh network namespace, so that its sockstat counts only its own sockets. */
+async function runInFreshNetns(text: string): Promise<any> {
+  const dir = await mkdtemp(join(tmpdir(), 'tally-ns-'));
+  const path = join(dir, 'scenario.yaml');
+  await writeFile(path, text);
+  const ns = `tally-tw-${process.pid}`;
+  const sh = promisify(execFile);
+  await sh('ip', ['netns', 'add', ns]);
+  try {
+    await sh('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
+    await sh('ip', ['netns', 'exec', ns, process.execPath, CLI, 'run', path, '--out', join(dir, 'out')], { timeout: 60_000 });
+    return JSON.parse(await readFile(join(dir, 'out', 'results.json'), 'utf8'));
+  } finally {
+    await sh('ip', ['netns', 'del', ns]);
+  }
+}
+
+test('RST close leaves no TIME_WAIT sockets, FIN close leaves one per connection (/proc/net/sockstat, from the run)', { skip: process.geteuid?.() === 0 ? false : 'needs root for a network namespace (CI runs as root)' }, async () => {
+  const scenario = (close: string): string => `
+name: close-${close}
+duration: 2s
+load: { executor: constant-arrival-rate, rate: 400, connection: { close: ${close} } }
+`;
+  const twDelta = (r: any): number => r.datapath.gauges['sockstat.TCP.tw'].after - r.datapath.gauges['sockstat.TCP.tw'].before;
+  const rst = await runInFreshNetns(scenario('rst'));
+  const fin = await runInFreshNetns(scenario('fin'));
+  const connections = fin.summary.load.newConnections;
+  assert.equal(connections, 800);
+  assert.equal(rst.summary.load.errors.total + fin.summary.load.errors.total, 0);
+  assert.equal(twDelta(rst), 0, 'RST close leaves no TIME_WAIT');
+  assert.ok(twDelta(fin) >= 0.95 * connections, `FIN close: TIME_WAIT rose by ${twDelta(fin)} for ${connections} connections`);
+  assert.ok(rst.datapath.counters['snmp.Tcp.OutRsts'].delta >= connections);
+});

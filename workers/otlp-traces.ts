@@ -173,10 +173,11 @@ export class TraceShard {
 
   #flush(): void {
     const { records, range } = this.#builder.take();
+    const spans = records.length;
     const body = this.#serializer.serializeRequest(records) ?? new Uint8Array();
     this.#builder.release();
     const outcome: TraceExportOutcome = {
-      shard: this.#shard, ...range, spans: records.length, status: 0, rejectedSpans: 0, durationUs: 0, sizeBytes: body.byteLength,
+      shard: this.#shard, ...range, spans, status: 0, rejectedSpans: 0, durationUs: 0, sizeBytes: body.byteLength,
     };
     if (this.#inFlight < this.#maxInFlight) this.#send({ body, outcome });
     else if (this.#queue.length < this.#maxQueued) this.#queue.push({ body, outcome });

@@ -322,6 +322,13 @@ export function traceResourceAttributes(model: TraceModel, shard: number): { 'se
 // Expected traces
 // ---------------------------------------------------------------------------------------
 
+/**
+ * An attribute value as read back (OTLP `AnyValue` normalised: int → bigint, double →
+ * number, bytes → Uint8Array, empty → null). The model itself only emits strings and ints.
+ */
+export type ExpectedAttributeValue =
+  | string | boolean | bigint | number | Uint8Array | null | ExpectedAttributeValue[] | { readonly [key: string]: ExpectedAttributeValue };
+
 /** One span the system under test should hold. */
 export interface ExpectedSpan {
   index: number;
@@ -335,10 +342,10 @@ export interface ExpectedSpan {
   startTimeUnixNano: bigint;
   /** Unix epoch ns. */
   endTimeUnixNano: bigint;
-  /** Span attributes: exactly these (string values, or bigint for OTLP ints). */
-  attributes: Record<string, string | bigint>;
+  /** Span attributes: exactly these. */
+  attributes: Record<string, ExpectedAttributeValue>;
   /** Resource attributes that must be present (a subset: SDKs and collectors add their own). */
-  resourceAttributes: Record<string, string | bigint>;
+  resourceAttributes: Record<string, ExpectedAttributeValue>;
   status: StatusCodeName;
 }
 

@@ -15,7 +15,12 @@ import {
 import { SpanLedger } from '../../ledger/span-ledger.ts';
 import { observeTraceRequest, SpanObservationStore, type TraceSpace } from '../../ledger/span-observations.ts';
 import { reconcileTraces } from '../../ledger/span-reconcile.ts';
+import { JsonTraceSerializer } from '@opentelemetry/otlp-transformer';
+import { modelExpectation } from '../../collectors/tempo/expected.ts';
+import { compareTrace } from '../../collectors/tempo/trace-compare.ts';
+import { spansFromResourceSpans } from '../../collectors/tempo/trace-normalize.ts';
 import { epochNowMs } from '../../workers/load-shard.ts';
+import { SpanBatchBuilder } from '../../workers/otlp-trace-spans.ts';
 import { TraceShard, type ShardTraceTask, type TraceSender } from '../../workers/otlp-traces.ts';
 
 const SPEC: TraceSpec = {
@@ -270,4 +275,25 @@ test('a batch beyond the in-flight and queue limits is never sent and recorded a
   for (const o of outcomes) ledger.record(o);
   assert.equal(ledger.totals.spansFailed, 4);
   assert.equal(ledger.totals.spansAcknowledged, 8);
+});
+
+test('the Tempo read-back comparer finds nothing to report between the model expectation and the serialized spans', () => {
+  const model = resolveTraceModel({ ...SPEC, shape: 'fan-out' }, { runId: 'tempo-side', seed: 9, shardCount: 2, startUnixNano: 1_700_000_000_123_456_789n });
+  const builder = new SpanBatchBuilder(model, 1, 1000);
+  for (let seq = 1; seq < 40; seq += 2) {
+    builder.beginTrace(seq);
+    builder.addSpans();
+  }
+  const body = JSON.parse(Buffer.from(JsonTraceSerializer.serializeRequest(builder.take().records)!).toString('utf8')) as { resourceSpans: unknown };
+  builder.release();
+  const spans = spansFromResourceSpans(body.resourceSpans, 'serialized batch');
+  const expectation = modelExpectation(model);
+  let compared = 0;
+  for (let seq = 1; seq < 40; seq += 2) {
+    const want = expectation(seq);
+    const trace = { traceId: want.traceId, spans: spans.filter((s) => s.traceId === want.traceId), completeness: 'complete' as const, source: { api: 'v2' as const, encoding: 'json' as const } };
+    assert.deepEqual(compareTrace(want, trace), []);
+    compared += trace.spans.length;
+  }
+  assert.equal(compared, spans.length);
 });

@@ -1,46 +1,29 @@
 /**
- * Expected traces: what the verifier compares Tempo's answers against, and the expectation
- * for the recorded Tempo 2.0.1 fixture run.
+ * Expected traces: what the verifier compares Tempo's answers against. For a tally run the
+ * expectation is core/trace-model.ts's regeneration of each trace from its sequence number
+ * ({@link modelExpectation}); the recorded Tempo 2.0.1 fixture run predates that model and
+ * keeps its own layout ({@link fixtureRunExpectation}).
  *
- * Pure: values in, values out. The expectation regenerates each trace from its sequence
- * number instead of storing what was sent. It belongs with the other expectation functions
- * in `ledger/` once the trace emitter exists; it is here because the fixture layout is the
- * only trace layout so far.
+ * Pure: values in, values out. Nothing that was sent is stored.
  */
 import { InternalError } from '../../core/errors.ts';
+import { expectedTrace, shardOfSeq, type ExpectedTrace, type SpanKindName, type TraceModel } from '../../core/trace-model.ts';
 import { traceIdFor } from './ids.ts';
-import type { Attributes, SpanKindName, StatusCodeName } from './types.ts';
+import type { Attributes } from './types.ts';
 
-/** One span the system under test should have stored. */
-export interface ExpectedSpan {
-  /** 16 lowercase hex characters. */
-  spanId: string;
-  /** 16 lowercase hex characters, or `null` for the root. */
-  parentSpanId: string | null;
-  name: string;
-  kind: SpanKindName;
-  /** Unix epoch nanoseconds. */
-  startTimeUnixNano: bigint;
-  /** Unix epoch nanoseconds. */
-  endTimeUnixNano: bigint;
-  /** Span attributes; each must be present with an equal value (type included: int is `bigint`). */
-  attributes: Attributes;
-  /** Resource attributes that must be present (a subset check: the order Tempo returns is not kept). */
-  resourceAttributes: Attributes;
-  status: StatusCodeName;
-}
-
-/** One trace the system under test should have stored. */
-export interface ExpectedTrace {
-  /** Sequence number within the shard. */
-  seq: number;
-  /** 32 lowercase hex characters. */
-  traceId: string;
-  spans: ExpectedSpan[];
-}
+export type { ExpectedSpan, ExpectedTrace } from '../../core/trace-model.ts';
 
 /** seq → the trace that was sent with that sequence number. */
 export type TraceExpectation = (seq: number) => ExpectedTrace;
+
+/**
+ * The expectation of a tally run: sequence j → trace j of shard `j mod shardCount`, span by
+ * span, as core/trace-model.ts derives it.
+ * @throws InternalError `TALLY_INTERNAL` (from the call) for a sequence outside the trace-id range.
+ */
+export function modelExpectation(model: TraceModel): TraceExpectation {
+  return (seq) => expectedTrace(model, shardOfSeq(model, seq), seq);
+}
 
 /** Layout of the recorded fixture run (fixtures README "What was sent"). */
 export interface FixtureRunLayout {
@@ -108,6 +91,7 @@ export function fixtureRunExpectation(layout: FixtureRunLayout = FIXTURE_RUN): T
       seq,
       traceId: traceIdFor({ runIdHex: layout.runIdHex, shard: layout.shard, seq }),
       spans: FIXTURE_SPANS.map((span, index) => ({
+        index,
         spanId: fixtureSpanIdHex(layout, seq, index),
         parentSpanId: index === 0 ? null : fixtureSpanIdHex(layout, seq, index - 1),
         name: span.name,

@@ -7,10 +7,10 @@
  * search id can be shorter than 32 characters and even of odd length. Everything here
  * maps those spellings to one canonical form: lowercase, zero-padded hex.
  *
- * The run-id · shard · sequence layout of a trace id is derived here too, because the
- * verifier needs it and `core/` has no id module yet; it belongs in `core/` once one exists.
+ * The run-id · shard · sequence layout of a trace id is core/trace-model.ts's; it is
+ * re-exported here under the names the verifier uses.
  */
-import { CollectorError, InternalError } from '../../core/errors.ts';
+import { CollectorError } from '../../core/errors.ts';
 
 /** Length of a trace id in bytes (OTLP). */
 export const TRACE_ID_BYTES = 16;
@@ -86,42 +86,12 @@ export function protoIdToHex(value: Uint8Array | undefined, byteLength: number):
   return bytesToHex(value);
 }
 
-/** The parts of a tally trace id: 8 bytes run id · 2 bytes shard · 6 bytes big-endian sequence. */
-export interface TraceIdParts {
-  /** Run id, 16 lowercase hex characters (8 bytes). */
-  runIdHex: string;
-  /** Shard index, 0..65535. */
-  shard: number;
-  /** Trace sequence number within the shard, 0..2^48-1. */
-  seq: number;
-}
-
-const MAX_SEQ = 2 ** 48 - 1;
-
 /**
- * Build a tally trace id: 8 bytes run id · 2 bytes shard · 6 bytes big-endian sequence.
- * @returns 32 lowercase hex characters.
- * @throws InternalError `TALLY_INTERNAL` when a part is out of range (a caller bug).
+ * The tally trace-id layout (8 bytes run id · 2 bytes shard · 6 bytes big-endian sequence)
+ * lives in core/trace-model.ts, the single source shared with the emitter and the
+ * receiver; these are its names on the read-back side.
+ * - `traceIdFor(parts)`: 32 lowercase hex characters; throws InternalError `TALLY_INTERNAL` for out-of-range parts.
+ * - `parseTraceId(hex)`: the parts of a 1..32-digit hex id (left-padded), or `null`.
  * @see /work/shared/DESIGN.md "Determinism: Traces"
  */
-export function traceIdFor(parts: TraceIdParts): string {
-  const { runIdHex, shard, seq } = parts;
-  if (runIdHex.length !== 16 || !HEX.test(runIdHex) || !Number.isInteger(shard) || shard < 0 || shard > 0xffff
-    || !Number.isInteger(seq) || seq < 0 || seq > MAX_SEQ) {
-    throw new InternalError('trace id parts out of range: run id must be 16 hex, shard 0..65535, seq 0..2^48-1', {
-      details: { runIdHex, shard, seq },
-    });
-  }
-  return runIdHex.toLowerCase() + shard.toString(16).padStart(4, '0') + seq.toString(16).padStart(12, '0');
-}
-
-/**
- * Split a tally trace id into run id, shard and sequence.
- * @param hex 1..32 hex digits (trimmed search ids are padded first).
- * @returns the parts, or `null` when `hex` is not a hex id of at most 16 bytes.
- */
-export function parseTraceId(hex: string): TraceIdParts | null {
-  if (hex.length === 0 || hex.length > 32 || !HEX.test(hex)) return null;
-  const full = hex.toLowerCase().padStart(32, '0');
-  return { runIdHex: full.slice(0, 16), shard: Number.parseInt(full.slice(16, 20), 16), seq: Number.parseInt(full.slice(20), 16) };
-}
+export { parseTraceIdHex as parseTraceId, traceIdHex as traceIdFor, type TraceIdParts } from '../../core/trace-model.ts';

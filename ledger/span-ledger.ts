@@ -1,0 +1,138 @@
+/**
+ * The sent-side ledger of a run's spans: for every (sequence, span index) what happened
+ * to the span on the way out, in 2 bits (never one object per span). A trace has a slot
+ * per possible span (`spansMax`), so memory is traceCount × spansMax / 4 bytes.
+ *
+ * States as in ledger.ts: `unsent`; `failed` (no 2xx: HTTP error, transport error,
+ * timeout, never sent); `acknowledged` (2xx, no rejection); `partial` (in a 2xx request
+ * whose partial_success rejected some of its spans; OTLP does not say which, so the
+ * batch's rejected count is kept beside it).
+ *
+ * Pure: fed with export outcomes, no I/O.
+ */
+import { InternalError } from '../core/errors.ts';
+import { traceSpanCount, type TraceExportOutcome, type TraceModel } from '../core/trace-model.ts';
+
+export const SPAN_UNSENT = 0;
+export const SPAN_FAILED = 1;
+export const SPAN_ACKNOWLEDGED = 2;
+export const SPAN_PARTIAL = 3;
+export type SpanState = 0 | 1 | 2 | 3;
+
+/** A span run of one shard's send order (see {@link TraceExportOutcome}). */
+export type SpanRange = Pick<TraceExportOutcome, 'shard' | 'firstSeq' | 'firstIndex' | 'lastSeq' | 'lastIndex'>;
+
+/** A request answered with partial_success: its spans and how many were rejected. */
+export interface PartialSpanBatch extends SpanRange {
+  rejectedSpans: number;
+  message: string;
+}
+
+/** Run totals. */
+export interface SpanLedgerTotals {
+  spansSent: number;
+  spansAcknowledged: number;
+  spansRejected: number;
+  spansFailed: number;
+  /** Spans that appeared in more than one request. */
+  spansResent: number;
+  requests: number;
+  requestsFailed: number;
+  requestsPartial: number;
+  /** Count of outcomes per HTTP status ("0" for no response). */
+  statuses: Record<string, number>;
+  /** Count of failures without a response, per error code. */
+  errorCodes: Record<string, number>;
+}
+
+/**
+ * Call `each(seq, index)` for every span of a range, in send order. Bounded by the range:
+ * at most (lastSeq − firstSeq) / shardCount + 1 traces.
+ * @throws InternalError `TALLY_INTERNAL` when the range is not one of the shard's (a caller bug).
+ */
+export function forEachSpanInRange(model: TraceModel, range: SpanRange, each: (seq: number, index: number) => void): void {
+  const { shard, firstSeq, lastSeq } = range;
+  if (firstSeq % model.shardCount !== shard || lastSeq % model.shardCount !== shard || lastSeq < firstSeq) {
+    throw new InternalError('span range is not a run of its shard\'s sequences', { details: { ...range, shardCount: model.shardCount } });
+  }
+  for (let seq = firstSeq; seq <= lastSeq; seq += model.shardCount) {
+    const from = seq === firstSeq ? range.firstIndex : 0;
+    const to = seq === lastSeq ? range.lastIndex : traceSpanCount(model, shard, seq) - 1;
+    for (let index = from; index <= to; index++) each(seq, index);
+  }
+}
+
+/** Ledger of one run's spans, sequences [0, traceCount). */
+export class SpanLedger {
+  readonly model: TraceModel;
+  readonly traceCount: number;
+  readonly slotsPerTrace: number;
+  readonly #states: Uint8Array;
+  readonly partialBatches: PartialSpanBatch[] = [];
+  readonly totals: SpanLedgerTotals = {
+    spansSent: 0,
+    spansAcknowledged: 0,
+    spansRejected: 0,
+    spansFailed: 0,
+    spansResent: 0,
+    requests: 0,
+    requestsFailed: 0,
+    requestsPartial: 0,
+    statuses: {},
+    errorCodes: {},
+  };
+
+  /** @throws InternalError `TALLY_INTERNAL` when traceCount is not a non-negative safe integer. */
+  constructor(model: TraceModel, traceCount: number) {
+    if (!Number.isSafeInteger(traceCount) || traceCount < 0) throw new InternalError('traceCount must be a non-negative integer', { details: { traceCount } });
+    this.model = model;
+    this.traceCount = traceCount;
+    this.slotsPerTrace = model.spansMax;
+    this.#states = new Uint8Array(Math.ceil((traceCount * this.slotsPerTrace) / 4));
+  }
+
+  /** State of span `index` of trace `seq`. */
+  state(seq: number, index: number): SpanState {
+    const slot = seq * this.slotsPerTrace + index;
+    return ((this.#states[slot >>> 2] >>> ((slot & 3) * 2)) & 3) as SpanState;
+  }
+
+  #set(seq: number, index: number, state: SpanState): void {
+    const slot = seq * this.slotsPerTrace + index;
+    const shift = (slot & 3) * 2;
+    this.#states[slot >>> 2] = (this.#states[slot >>> 2] & ~(3 << shift)) | (state << shift);
+  }
+
+  /**
+   * Record one export's outcome. Each span ends in exactly one state: a span recorded
+   * twice (a retry) keeps its latest state and is counted in `spansResent`.
+   * @throws InternalError `TALLY_INTERNAL` when the outcome's range lies outside the run.
+   */
+  record(o: TraceExportOutcome): void {
+    if (o.lastSeq >= this.traceCount) throw new InternalError('trace export outcome beyond the run\'s sequences', { details: { lastSeq: o.lastSeq, traceCount: this.traceCount } });
+    const t = this.totals;
+    t.requests++;
+    t.statuses[o.status] = (t.statuses[o.status] ?? 0) + 1;
+    if (o.errorCode !== undefined && o.status === 0) t.errorCodes[o.errorCode] = (t.errorCodes[o.errorCode] ?? 0) + 1;
+    const ok = o.status >= 200 && o.status < 300 && o.errorCode === undefined;
+    const state: SpanState = !ok ? SPAN_FAILED : o.rejectedSpans > 0 ? SPAN_PARTIAL : SPAN_ACKNOWLEDGED;
+    forEachSpanInRange(this.model, o, (seq, index) => {
+      if (this.state(seq, index) === SPAN_UNSENT) t.spansSent++;
+      else t.spansResent++;
+      this.#set(seq, index, state);
+    });
+    if (!ok) {
+      t.requestsFailed++;
+      t.spansFailed += o.spans;
+    } else if (o.rejectedSpans > 0) {
+      t.requestsPartial++;
+      const rejected = Math.min(o.rejectedSpans, o.spans);
+      t.spansRejected += rejected;
+      t.spansAcknowledged += o.spans - rejected;
+      const { shard, firstSeq, firstIndex, lastSeq, lastIndex } = o;
+      this.partialBatches.push({ shard, firstSeq, firstIndex, lastSeq, lastIndex, rejectedSpans: rejected, message: o.message ?? '' });
+    } else {
+      t.spansAcknowledged += o.spans;
+    }
+  }
+}

@@ -1,0 +1,220 @@
+/**
+ * The trace part of a shard: an open-model schedule of traces, every span derived from
+ * (seed, shard, sequence) by core/trace-model.ts, encoded by the official
+ * @opentelemetry/otlp-transformer serializers from ReadableSpan-shaped records and sent
+ * in batches of at most `maxBatchSpans` spans. Every batch's outcome (status,
+ * partial_success rejected_spans, failure) is kept for the span ledger.
+ *
+ * Trace j of the run is due at `start + j / ratePerSecond + spanDuration` (when its root
+ * span ends; its timestamps stay anchored at the intended start); shard s of n sends the
+ * traces with j ≡ s (mod n). A batch is sent when it is full or when its first span has
+ * waited `batchDelayMs`, as the SDK's BatchSpanProcessor does. A trace may straddle two
+ * batches. At most `maxInFlightRequests` requests are in flight; up to `maxQueuedBatches`
+ * more wait, and a batch beyond that is never sent and recorded as failed
+ * (`TALLY_QUEUE_FULL`).
+ *
+ * @see https://opentelemetry.io/docs/specs/otlp/#otlphttp
+ * @see https://opentelemetry.io/docs/specs/otel/trace/sdk/#batching-processor
+ */
+import { performance } from 'node:perf_hooks';
+import { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
+import { type TraceExportOutcome, type TraceModel } from '../core/trace-model.ts';
+import { epochNowMs } from './load-shard.ts';
+import { SpanBatchBuilder } from './otlp-trace-spans.ts';
+import { createHttpTraceSender, type TraceSender, type TraceSendOutcome } from './otlp-trace-sender.ts';
+
+export { createHttpTraceSender, type HttpTraceSenderOptions, type TraceSender, type TraceSendOutcome } from './otlp-trace-sender.ts';
+
+/** The trace part of a shard task (structured-clone safe). Belongs in core/messages.ts as `ShardTask.traces`. */
+export interface ShardTraceTask {
+  /** Full URL of the OTLP/HTTP traces endpoint (`…/v1/traces`). */
+  tracesUrl: string;
+  protocol: 'http/protobuf' | 'http/json';
+  timeoutMs: number;
+  headers: Record<string, string>;
+  model: TraceModel;
+  /** Sequences [0, traceCount) are sent across all shards. */
+  traceCount: number;
+  maxBatchSpans: number;
+  /** Longest a span waits in an unfilled batch, ms. */
+  batchDelayMs: number;
+  /** Default 4. */
+  maxInFlightRequests?: number;
+  /** Default 64. */
+  maxQueuedBatches?: number;
+}
+
+/** Traces generated back to back before yielding to I/O, when the loop has fallen behind. */
+const MAX_TRACES_PER_TURN = 256;
+
+interface PendingBatch {
+  body: Uint8Array;
+  outcome: TraceExportOutcome;
+}
+
+/** A running trace shard. */
+export class TraceShard {
+  readonly #task: ShardTraceTask;
+  readonly #shard: number;
+  readonly #startEpochMs: number;
+  readonly #sender: TraceSender;
+  readonly #ownsSender: boolean;
+  readonly #builder: SpanBatchBuilder;
+  readonly #serializer: typeof ProtobufTraceSerializer;
+  readonly #now: () => number;
+  readonly #maxInFlight: number;
+  readonly #maxQueued: number;
+  /** Next sequence of this shard to generate. */
+  #next: number;
+  /** When the open batch got its first span, epoch ms. */
+  #batchOpenedMs = 0;
+  #inFlight = 0;
+  readonly #queue: PendingBatch[] = [];
+  #outcomes: TraceExportOutcome[] = [];
+  #stopped = false;
+  #timer: NodeJS.Timeout | undefined;
+  #finish: (() => void) | undefined;
+  #failure: unknown;
+
+  /**
+   * @param task what to send; `model.shardCount` is the number of shards.
+   * @param shard this shard's index.
+   * @param startEpochMs epoch ms of trace 0's intended start (the run start).
+   * @param options.sender where to send bodies; default an undici OTLP/HTTP sender to `task.tracesUrl`.
+   * @param options.now epoch-ms clock; default this thread's monotonic epoch clock.
+   */
+  constructor(task: ShardTraceTask, shard: number, startEpochMs: number, options: { sender?: TraceSender; now?: () => number } = {}) {
+    this.#task = task;
+    this.#shard = shard;
+    this.#startEpochMs = startEpochMs;
+    this.#ownsSender = options.sender === undefined;
+    this.#sender = options.sender ?? createHttpTraceSender({ url: task.tracesUrl, protocol: task.protocol, headers: task.headers, timeoutMs: task.timeoutMs });
+    this.#builder = new SpanBatchBuilder(task.model, shard, task.maxBatchSpans);
+    this.#serializer = task.protocol === 'http/json' ? JsonTraceSerializer : ProtobufTraceSerializer;
+    this.#now = options.now ?? epochNowMs;
+    this.#maxInFlight = task.maxInFlightRequests ?? 4;
+    this.#maxQueued = task.maxQueuedBatches ?? 64;
+    this.#next = shard;
+  }
+
+  /** Epoch ms at which trace `seq` is due: its intended start plus the root span's duration. */
+  dueEpochMs(seq: number): number {
+    return this.#startEpochMs + (seq * 1000) / this.#task.model.ratePerSecond + this.#task.model.spanDurationNs / 1e6;
+  }
+
+  /**
+   * Send every trace of this shard on schedule (or until {@link stop}); resolves when every
+   * batch has an outcome.
+   * @throws the first error the span builder or serializer threw (a bug: batches are data).
+   */
+  async run(): Promise<void> {
+    try {
+      await new Promise<void>((resolve) => {
+        this.#finish = resolve;
+        this.#turn();
+      });
+      if (this.#failure !== undefined) throw this.#failure;
+    } finally {
+      if (this.#ownsSender) await this.#sender.close();
+    }
+  }
+
+  /** Stop generating; the open batch is sent and requests in flight finish. */
+  stop(): void {
+    this.#stopped = true;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#turn();
+  }
+
+  /** Take the outcomes recorded since the last call. */
+  takeOutcomes(): TraceExportOutcome[] {
+    const out = this.#outcomes;
+    this.#outcomes = [];
+    return out;
+  }
+
+  #turn(): void {
+    this.#timer = undefined;
+    try {
+      this.#generateDue();
+      if ((this.#stopped || this.#next >= this.#task.traceCount) && this.#builder.size > 0) this.#flush();
+    } catch (error) {
+      this.#failure ??= error;
+      this.#stopped = true;
+      this.#builder.release();
+    }
+    if (this.#stopped || this.#next >= this.#task.traceCount) {
+      this.#maybeFinish();
+      return;
+    }
+    const now = this.#now();
+    let wakeMs = this.dueEpochMs(this.#next);
+    if (this.#builder.size > 0) wakeMs = Math.min(wakeMs, this.#batchOpenedMs + this.#task.batchDelayMs);
+    this.#timer = setTimeout(() => this.#turn(), Math.max(0, wakeMs - now));
+  }
+
+  #generateDue(): void {
+    const now = this.#now();
+    const step = this.#task.model.shardCount;
+    for (let n = 0; n < MAX_TRACES_PER_TURN && !this.#stopped && this.#next < this.#task.traceCount; n++) {
+      if (this.dueEpochMs(this.#next) > now) break;
+      const seq = this.#next;
+      this.#builder.beginTrace(seq);
+      while (!this.#builder.traceDone) {
+        if (this.#builder.size === 0) this.#batchOpenedMs = now;
+        this.#builder.addSpans();
+        if (this.#builder.full) this.#flush();
+      }
+      this.#next = seq + step;
+    }
+    if (this.#builder.size > 0 && now - this.#batchOpenedMs >= this.#task.batchDelayMs) this.#flush();
+  }
+
+  #flush(): void {
+    const { records, range } = this.#builder.take();
+    const spans = records.length;
+    const body = this.#serializer.serializeRequest(records) ?? new Uint8Array();
+    this.#builder.release();
+    const outcome: TraceExportOutcome = {
+      shard: this.#shard, ...range, spans, status: 0, rejectedSpans: 0, durationUs: 0, sizeBytes: body.byteLength,
+    };
+    if (this.#inFlight < this.#maxInFlight) this.#send({ body, outcome });
+    else if (this.#queue.length < this.#maxQueued) this.#queue.push({ body, outcome });
+    else {
+      outcome.errorCode = 'TALLY_QUEUE_FULL';
+      outcome.message = `dropped: ${this.#maxInFlight} requests in flight and ${this.#maxQueued} batches queued`;
+      this.#outcomes.push(outcome);
+    }
+  }
+
+  #send(batch: PendingBatch): void {
+    this.#inFlight++;
+    const t0 = performance.now();
+    this.#sender.send(batch.body, batch.outcome.spans)
+      .catch((error: unknown): TraceSendOutcome => ({ status: 0, rejectedSpans: 0, errorCode: 'other', message: (error as Error).message }))
+      .then((sent) => {
+        const outcome = batch.outcome;
+        outcome.status = sent.status;
+        outcome.rejectedSpans = sent.rejectedSpans;
+        if (sent.message !== undefined) outcome.message = sent.message;
+        if (sent.errorCode !== undefined) outcome.errorCode = sent.errorCode;
+        if (sent.retryAfterMs !== undefined) outcome.retryAfterMs = sent.retryAfterMs;
+        outcome.durationUs = Math.round((performance.now() - t0) * 1000);
+        this.#outcomes.push(outcome);
+        this.#inFlight--;
+        const queued = this.#queue.shift();
+        if (queued !== undefined) this.#send(queued);
+        this.#maybeFinish();
+      });
+  }
+
+  #maybeFinish(): void {
+    const done = this.#stopped || this.#next >= this.#task.traceCount;
+    if (done && this.#builder.size === 0 && this.#inFlight === 0 && this.#queue.length === 0) {
+      const finish = this.#finish;
+      this.#finish = undefined;
+      finish?.();
+    }
+  }
+}

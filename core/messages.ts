@@ -4,6 +4,8 @@
  * safe (no classes, no functions).
  */
 import type { ExecutorSpec } from './schedule.ts';
+import type { TraceExportOutcome } from './trace-model.ts';
+import type { ShardTraceTask } from '../workers/otlp-traces.ts';
 import type { MessagePort } from 'node:worker_threads';
 import type { SerializedTallyError } from './errors.ts';
 
@@ -49,6 +51,7 @@ export interface ShardTask {
   reportIntervalMs: number;
   load?: ShardLoadTask;
   telemetry?: ShardTelemetryTask;
+  traces?: ShardTraceTask;
 }
 
 /**
@@ -207,6 +210,8 @@ export interface IntervalMessage {
   interval: number;
   load?: { counts: LoadIntervalCounts; histograms: Record<LoadHistogramName, string> };
   exports: ExportOutcome[];
+  /** Outcomes of the trace export requests that settled in the interval. */
+  traceExports: TraceExportOutcome[];
   /** Event-loop delay p99 of the worker over the interval (µs). */
   eventLoopDelayP99Us: number;
   /** CPU time this worker thread used over the interval (user + system, µs). */

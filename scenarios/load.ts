@@ -14,6 +14,7 @@ import { ConfigError, type InputProblem } from '../core/errors.ts';
 import { parseDurationMs } from '../core/units.ts';
 import type { MetricSpec, Scenario } from './types.ts';
 import { loadProblems, normaliseLoad } from './load-spec.ts';
+import { resolveTraceModel } from '../core/trace-model.ts';
 
 const require = createRequire(import.meta.url);
 /** The scenario JSON Schema (draft 2020-12), the source of truth. */
@@ -162,6 +163,7 @@ function normalise(doc: Record<string, any>): Scenario {
       receiver: {
         faults: {
           rejectDataPointRatio: doc.embedded?.receiver?.faults?.rejectDataPointRatio ?? 0,
+          rejectSpanRatio: doc.embedded?.receiver?.faults?.rejectSpanRatio ?? 0,
           failRequestRatio: doc.embedded?.receiver?.faults?.failRequestRatio ?? 0,
           retryAfterMs: d(doc.embedded?.receiver?.faults?.retryAfter, '1s', '/embedded/receiver/faults/retryAfter'),
         },
@@ -178,7 +180,7 @@ function normalise(doc: Record<string, any>): Scenario {
       timeoutMs: d(t.timeout, '10s', '/telemetry/timeout'),
       maxBatchDataPoints: t.maxBatchDataPoints ?? 2000,
       headers: { ...(t.headers ?? {}) },
-      metrics: t.metrics.map((m: any) => ({
+      metrics: (t.metrics ?? []).map((m: any) => ({
         name: m.name,
         instrument: m.instrument,
         temporality: m.temporality ?? 'cumulative',
@@ -187,6 +189,20 @@ function normalise(doc: Record<string, any>): Scenario {
       })),
     };
     if (t.endpoint !== undefined) scenario.telemetry.endpoint = t.endpoint;
+    if (t.traces !== undefined) {
+      const tr = t.traces;
+      scenario.telemetry.traces = {
+        ratePerSecond: tr.ratePerSecond,
+        spansPerTrace: tr.spansPerTrace ?? 4,
+        shape: tr.shape ?? 'chain',
+        attributes: { ...(tr.attributes ?? {}) },
+        kinds: { ...(tr.kinds ?? { server: 1, client: 1, internal: 2 }) },
+        statusErrorRatio: tr.statusErrorRatio ?? 0,
+        spanDurationMs: d(tr.spanDuration, '50ms', '/telemetry/traces/spanDuration'),
+        maxBatchSpans: tr.maxBatchSpans ?? 512,
+        batchDelayMs: d(tr.batchDelay, '1s', '/telemetry/traces/batchDelay'),
+      };
+    }
   }
   return scenario;
 }
@@ -216,7 +232,10 @@ export function parseScenario(text: string, sourceName = 'scenario'): ParsedScen
   }
   const { errors, warnings } = crossFieldProblems(doc as Record<string, any>);
   if (errors.length > 0) throw new ConfigError(`${sourceName}: ${errors.length} problem(s) in the scenario`, errors);
-  return { scenario: normalise(doc as Record<string, any>), warnings };
+  const scenario = normalise(doc as Record<string, any>);
+  // The trace model's own rules (span ranges, kind weights) name their pointers too.
+  if (scenario.telemetry?.traces) resolveTraceModel(scenario.telemetry.traces, { runId: 'validate', seed: scenario.seed, shardCount: 1, startUnixNano: 0n });
+  return { scenario, warnings };
 }
 
 /**

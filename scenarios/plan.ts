@@ -6,6 +6,7 @@ import { hash32 } from '../core/rng.ts';
 import { seriesLayout, type SeriesLayout } from '../core/series.ts';
 import type { ShardLoadTask, ShardTask, ShardTelemetryTask } from '../core/messages.ts';
 import type { Scenario } from './types.ts';
+import { resolveTraceModel, traceCountFor, type TraceModel } from '../core/trace-model.ts';
 import { isOpenModel, maxVUs, openSchedule, stagesDurationMs, type ExecutorSpec } from '../core/schedule.ts';
 
 /** One metric's place in the run's series space. */
@@ -57,6 +58,7 @@ export interface Plan {
   workers: number;
   load?: LoadPlan;
   telemetry?: TelemetryPlan;
+  traces?: { model: TraceModel; traceCount: number; spansPlannedMax: number };
 }
 
 function compactUtc(epochMs: number): string {
@@ -99,6 +101,11 @@ export function planRun(scenario: Scenario, startEpochMs: number, workers: numbe
       pointsPlanned: metrics.reduce((a, m) => a + m.layout.seriesCount * ticks, 0),
     };
   }
+  if (scenario.telemetry?.traces) {
+    const model = resolveTraceModel(scenario.telemetry.traces, { runId, seed: scenario.seed, shardCount, startUnixNano: plan.startUnixNano });
+    const traceCount = traceCountFor(model, scenario.durationMs);
+    plan.traces = { model, traceCount, spansPlannedMax: traceCount * model.spansMax };
+  }
   return plan;
 }
 
@@ -124,6 +131,7 @@ export function planLoad(executor: ExecutorSpec, durationMs: number, maxInFlight
 export interface Endpoints {
   target?: { host: string; port: number; path: string };
   metricsUrl?: string;
+  tracesUrl?: string;
 }
 
 /** The HTTP/1.1 request each churn iteration sends (the client closes, so no `Connection: close`). */
@@ -202,6 +210,19 @@ export function shardTasks(scenario: Scenario, plan: Plan, endpoints: Endpoints,
           .filter((m) => m.seriesEnd > m.seriesStart),
       };
       if (telemetry.metrics.length > 0) task.telemetry = telemetry;
+    }
+    if (scenario.telemetry?.traces && plan.traces && endpoints.tracesUrl) {
+      const t = scenario.telemetry;
+      task.traces = {
+        tracesUrl: endpoints.tracesUrl,
+        protocol: t.protocol,
+        timeoutMs: t.timeoutMs,
+        headers: t.headers,
+        model: plan.traces.model,
+        traceCount: plan.traces.traceCount,
+        maxBatchSpans: t.traces!.maxBatchSpans,
+        batchDelayMs: t.traces!.batchDelayMs,
+      };
     }
     tasks.push(task);
   }

@@ -5,6 +5,7 @@
  */
 
 import type { ExecutorSpec } from '../core/schedule.ts';
+import type { TraceSpec } from '../core/trace-model.ts';
 
 /** A normalised scenario. */
 export interface Scenario {
@@ -57,7 +58,15 @@ export interface TelemetrySpec {
   timeoutMs: number;
   maxBatchDataPoints: number;
   headers: Record<string, string>;
+  /** Empty when the scenario sends only traces. */
   metrics: MetricSpec[];
+  traces?: TracesSpec;
+}
+
+/** Synthetic traces: the model's spec plus how spans are batched. */
+export interface TracesSpec extends TraceSpec {
+  maxBatchSpans: number;
+  batchDelayMs: number;
 }
 
 /** One metric instrument. */
@@ -79,6 +88,7 @@ export interface EmbeddedSpec {
 /** Seeded fault injection in the embedded receiver. */
 export interface FaultSpec {
   rejectDataPointRatio: number;
+  rejectSpanRatio?: number;
   failRequestRatio: number;
   retryAfterMs: number;
 }

@@ -13,6 +13,7 @@ import { initHistograms } from '../core/histogram.ts';
 import type { IntervalMessage, ShardTask, StopMessage, WorkerMessage } from '../core/messages.ts';
 import { epochNowMs, LoadShard } from './load-shard.ts';
 import { TelemetryShard } from './otlp-metrics.ts';
+import { TraceShard } from './otlp-traces.ts';
 
 /** A warm-up task: loads this module (and its imports) and the WebAssembly histograms in the thread, then returns. */
 export interface WarmupTask {
@@ -79,6 +80,7 @@ export default async function runShard(task: ShardTask | WarmupTask): Promise<nu
   const telemetry = task.telemetry
     ? new TelemetryShard(task.telemetry, { runId: task.runId, shard: task.shard, seed: task.seed, startUnixNano: task.startUnixNano }, task.startEpochMs)
     : undefined;
+  const traces = task.traces ? new TraceShard(task.traces, task.shard, task.startEpochMs) : undefined;
   let interval = 0;
   // CPU of this thread alone (Node ≥ 23.9): tells a busy generator thread from a busy process.
   let cpuMark = process.threadCpuUsage();
@@ -90,6 +92,7 @@ export default async function runShard(task: ShardTask | WarmupTask): Promise<nu
       shard: task.shard,
       interval,
       exports: telemetry?.takeOutcomes() ?? [],
+      traceExports: traces?.takeOutcomes() ?? [],
       eventLoopDelayP99Us: Math.round(delay.percentile(99) / 1000),
       cpuUs: cpu.user + cpu.system,
     };
@@ -110,11 +113,12 @@ export default async function runShard(task: ShardTask | WarmupTask): Promise<nu
     if (m?.type !== 'stop') return;
     load?.stop();
     telemetry?.stop();
+    traces?.stop();
   };
   port.on('message', onStop);
   try {
     scheduleReport();
-    await Promise.all([load?.run(), telemetry?.run()]);
+    await Promise.all([load?.run(), telemetry?.run(), traces?.run()]);
     clearTimeout(reportTimer);
     report(); // the final, possibly partial, interval
     post({ type: 'done', shard: task.shard });

@@ -157,28 +157,26 @@ function big(_key: string, value: unknown): unknown {
   return typeof value === 'bigint' ? String(value) : value;
 }
 
-test('the proposed telemetry.traces schema fragment compiles strictly, accepts a full section and refuses bad ones', async () => {
-  const { Ajv2020 } = await import('ajv/dist/2020.js');
-  const { readFileSync } = await import('node:fs');
-  const schema = JSON.parse(readFileSync(new URL('../../scenarios/traces.schema-fragment.json', import.meta.url), 'utf8')) as { $defs: { traces: { properties: Record<string, { description?: string; unit?: string; default?: unknown }> } } };
-  const ajv = new Ajv2020({ allErrors: true, strict: true, strictRequired: false });
-  ajv.addKeyword({ keyword: 'unit', schemaType: 'string' });
-  const validate = ajv.compile(schema);
-  const full = { ratePerSecond: 500, spansPerTrace: { min: 2, max: 8 }, shape: 'fan-out', attributes: { route: 20 }, kinds: { server: 1, client: 3 }, statusErrorRatio: 0.05, spanDuration: '20ms', maxBatchSpans: 256, batchDelay: '200ms' };
-  assert.equal(validate(full), true, JSON.stringify(validate.errors));
-  assert.equal(validate({ ratePerSecond: 1, spansPerTrace: 3 }), true);
-  for (const bad of [{}, { ratePerSecond: 0 }, { ratePerSecond: 1, shape: 'star' }, { ratePerSecond: 1, kinds: { unspecified: 1 } }, { ratePerSecond: 1, spanDuration: '20' }, { ratePerSecond: 1, extra: true }]) {
-    assert.equal(validate(bad), false, JSON.stringify(bad));
+test('telemetry.traces in a scenario: a full section is accepted, bad ones are refused with their pointers, and defaults resolve', async () => {
+  const { parseScenario } = await import('../../scenarios/load.ts');
+  const { ConfigError } = await import('../../core/errors.ts');
+  const withTraces = (traces: string): string => `name: t\nduration: 5s\ntelemetry:\n  traces: ${traces}\n`;
+  const full = parseScenario(withTraces('{ ratePerSecond: 500, spansPerTrace: { min: 2, max: 8 }, shape: fan-out, attributes: { route: 20 }, kinds: { server: 1, client: 3 }, statusErrorRatio: 0.05, spanDuration: 20ms, maxBatchSpans: 256, batchDelay: 200ms }'));
+  assert.deepEqual(full.scenario.telemetry?.traces?.spansPerTrace, { min: 2, max: 8 });
+  assert.equal(full.scenario.telemetry?.traces?.batchDelayMs, 200);
+  const bad: [string, string][] = [
+    ['{ ratePerSecond: 0 }', '/telemetry/traces/ratePerSecond'],
+    ['{ ratePerSecond: 1, shape: star }', '/telemetry/traces/shape'],
+    ['{ ratePerSecond: 1, kinds: { unspecified: 1 } }', '/telemetry/traces/kinds/unspecified'],
+    ['{ ratePerSecond: 1, spanDuration: "20" }', '/telemetry/traces/spanDuration'],
+    ['{ ratePerSecond: 1, extra: true }', '/telemetry/traces/extra'],
+    ['{ ratePerSecond: 1, spansPerTrace: { min: 5, max: 2 } }', '/telemetry/traces/spansPerTrace'],
+  ];
+  for (const [section, pointer] of bad) {
+    assert.throws(() => parseScenario(withTraces(section)), (err: unknown) => err instanceof ConfigError && err.problems.some((p) => p.pointer.startsWith(pointer)), section);
   }
-  for (const [name, field] of Object.entries(schema.$defs.traces.properties)) {
-    assert.ok(field.description, `${name} has a description`);
-    if (name !== 'kinds') assert.ok(field.unit, `${name} has a unit`);
-  }
-  // The documented defaults resolve to a model.
-  const d = Object.fromEntries(Object.entries(schema.$defs.traces.properties).map(([k, v]) => [k, v.default]));
-  const model = resolveTraceModel({
-    ratePerSecond: 1, spansPerTrace: d.spansPerTrace as number, shape: d.shape as 'chain', attributes: d.attributes as Record<string, number>,
-    kinds: d.kinds as Record<string, number>, statusErrorRatio: d.statusErrorRatio as number, spanDurationMs: 50,
-  }, RUN);
+  // The documented defaults resolve to a model of 4-span traces.
+  const { scenario } = parseScenario(withTraces('{ ratePerSecond: 1 }'));
+  const model = resolveTraceModel(scenario.telemetry!.traces!, RUN);
   assert.equal(expectedTrace(model, 0, 0).spans.length, 4);
 });

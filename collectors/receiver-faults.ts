@@ -129,7 +129,8 @@ export class FaultPlan {
   retryAfterHeader(nowMs: number): string | undefined {
     if (this.faults.retryHint === false) return undefined;
     const seconds = Math.max(1, Math.ceil(this.faults.retryAfterMs / 1000));
-    return this.faults.retryAfterFormat === 'http-date' ? new Date(nowMs + seconds * 1000).toUTCString() : String(seconds);
+    // An HTTP-date has 1 s resolution: round up, so the date never asks for less than `seconds`.
+    return this.faults.retryAfterFormat === 'http-date' ? new Date(Math.ceil(nowMs / 1000 + seconds) * 1000).toUTCString() : String(seconds);
   }
 
   /** The RetryInfo delay for a gRPC fault answer (ms), or undefined when hints are off. */

@@ -62,6 +62,8 @@ export function parseRetryAfterMs(value: string | string[] | undefined, nowMs: n
   const v = (Array.isArray(value) ? value[0] : value)?.trim();
   if (v === undefined || v === '') return undefined;
   if (/^\d+$/.test(v)) return Number(v) * 1000;
+  // An HTTP-date names a weekday and month; anything else (a negative or fractional number) is not one.
+  if (!/[A-Za-z]/.test(v)) return undefined;
   const date = Date.parse(v);
   return Number.isNaN(date) ? undefined : Math.max(0, date - nowMs);
 }

@@ -80,12 +80,13 @@ export class OtlpExporter<K> {
    */
   async submit(batch: ExportBatch<K>): Promise<SubmitResult> {
     if (this.#closed) return this.#settleUnsent(batch, 0, 'exporter shut down before the batch was queued');
+    if (this.queueDepth >= this.#config.queue.queueSize && this.#config.queue.whenFull === 'drop') {
+      // Dropped before compression: its size is the encoded body's.
+      this.#settle({ key: batch.key, signal: batch.signal, items: batch.items, finalState: 'dropped', rejectedItems: 0, attempts: 0, reason: 'sending queue is full', durationUs: 0, sizeBytes: batch.body.byteLength });
+      return 'dropped';
+    }
     const payload = this.#transport.prepare(batch.body);
     if (this.queueDepth >= this.#config.queue.queueSize) {
-      if (this.#config.queue.whenFull === 'drop') {
-        this.#settle({ key: batch.key, signal: batch.signal, items: batch.items, finalState: 'dropped', rejectedItems: 0, attempts: 0, reason: 'sending queue is full', durationUs: 0, sizeBytes: payload.byteLength });
-        return 'dropped';
-      }
       const t0 = performance.now();
       while (this.queueDepth >= this.#config.queue.queueSize && !this.#closed) {
         await new Promise<void>((resolve) => this.#spaceWaiters.push(resolve));

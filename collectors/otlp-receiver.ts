@@ -1,28 +1,28 @@
 /**
- * The embedded OTLP/HTTP receiver: used when a scenario names no `telemetry.endpoint`.
- * It decodes protobuf and JSON export requests, places every data point in the run's
- * series space (series from the attributes, tick from the timestamp), checks its value
- * against the one derived from the seed, and records it in an {@link ObservationStore}.
+ * The embedded OTLP receiver: used when a scenario names no `telemetry.endpoint`. It
+ * serves OTLP/HTTP (`/v1/metrics`, `/v1/traces`; protobuf and JSON; gzip) and, when
+ * asked, OTLP/gRPC (otlp-grpc-receiver.ts), optionally over TLS. Metrics: every data
+ * point is placed in the run's series space (series from the attributes, tick from the
+ * timestamp), checked against the value derived from the seed, and recorded in an
+ * {@link ObservationStore}. Traces: decoded, spans counted, and handed to `onTraces`.
  *
- * It answers as the OTLP/HTTP specification says: 200 with an ExportMetricsServiceResponse
- * (with partial_success when it rejected points), 400 with a google.rpc.Status for a bad
- * body, 413 for an oversized one, 415 for an unknown content type, 503 with Retry-After
- * when fault injection fails the request.
- *
- * Fault injection is seeded and deterministic: each decision hashes (seed, metric,
- * series, tick), so the same scenario faults the same points whatever the request order.
+ * It answers as the OTLP specification says: success with an Export*ServiceResponse
+ * (partial_success when it rejected items); HTTP 400 / INVALID_ARGUMENT with a
+ * google.rpc.Status for a bad body or (with `rejectDeltaTemporality`) a request holding
+ * a delta metric; 413 oversized; 415 unknown content type; and the seeded faults of
+ * receiver-faults.ts (503/UNAVAILABLE, 429/RESOURCE_EXHAUSTED with Retry-After or
+ * RetryInfo, acknowledged-then-dropped, added latency).
  *
  * @see https://opentelemetry.io/docs/specs/otlp/#otlphttp-response
+ * @see https://opentelemetry.io/docs/specs/otlp/#otlpgrpc-response
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { gunzipSync } from 'node:zlib';
 import { CollectorError, TallyError } from '../core/errors.ts';
-import { hash32 } from '../core/rng.ts';
 import { cumulativeCounterValue, seriesIndexOf, type SeriesLayout } from '../core/series.ts';
 import type { ObservationStore } from '../ledger/observations.ts';
-import type { FaultSpec } from '../scenarios/types.ts';
-import { decodeMetricsRequest, encodeMetricsResponse, encodeStatus } from './otlp/codec.ts';
+import { FaultPlan, spanKey, type ReceiverFaults, type RequestKey } from './receiver-faults.ts';
+import { decodeMetricsRequest, decodeTraceRequest, type MetricsRequest, type OtlpFormat, type TraceRequest } from './otlp/codec.ts';
+import { startHttpListener } from './otlp-receiver-http.ts';
+import { startGrpcReceiver } from './otlp-grpc-receiver.ts';
 
 /** The series space the receiver places points in. */
 export interface ReceiverSpace {
@@ -37,221 +37,313 @@ export interface ReceiverSpace {
 /** Receiver counters (what it did, including injected faults). */
 export interface ReceiverStats {
   requests: number;
-  /** Requests answered 503 by fault injection. */
+  /** Requests over OTLP/gRPC (included in `requests`). */
+  grpcRequests: number;
+  /** Requests whose body came gzip-compressed (OTLP/HTTP Content-Encoding). */
+  requestsCompressed: number;
+  /** Requests answered 503 / UNAVAILABLE by fault injection. */
   requestsFailedByFault: number;
+  /** Requests answered 429 / RESOURCE_EXHAUSTED by fault injection. */
+  requestsThrottledByFault: number;
+  /** Requests acknowledged and then discarded by fault injection. */
+  requestsDroppedByFault: number;
   /** Data points rejected through partial_success by fault injection. */
   pointsRejectedByFault: number;
-  /** Requests refused as undecodable (400), oversized (413) or of unknown type (415). */
+  /** Data points acknowledged and then discarded (request or point drops). */
+  pointsDroppedByFault: number;
+  /** Requests refused for holding a delta metric (`rejectDeltaTemporality`). */
+  requestsRefusedDelta: number;
+  /** Requests refused as undecodable (400), oversized (413) or of unknown type (415), delta ones included. */
   requestsRefused: number;
+  traceRequests: number;
+  spansReceived: number;
+  spansRejected: number;
   bytesReceived: number;
+}
+
+/** Context of a trace request handed to `onTraces`. */
+export interface TraceRequestContext {
+  transport: 'http' | 'grpc';
+  format: OtlpFormat;
+  spans: number;
+}
+
+/** What `onTraces` may answer: spans to report rejected through partial_success. */
+export interface TraceVerdict {
+  rejectedSpans: number;
+  errorMessage?: string;
+}
+
+/** One request's arrival, for tests and diagnostics (`onArrival`). */
+export interface Arrival {
+  transport: 'http' | 'grpc';
+  signal: 'metrics' | 'traces';
+  /** Request identity (first placed point or span), `''` when none. */
+  key: string;
+  /** `performance.now()`-style monotonic ms. */
+  atMs: number;
+  verdict: Verdict['kind'];
 }
 
 /** A running receiver. */
 export interface OtlpReceiver {
-  /** Base URL (`http://127.0.0.1:<port>`); metrics go to `<url>/v1/metrics`. */
+  /** OTLP/HTTP base URL (`http(s)://127.0.0.1:<port>`); metrics go to `<url>/v1/metrics`. */
   url: string;
+  /** OTLP/gRPC endpoint (`http(s)://127.0.0.1:<port>`), when `grpc` was asked for. */
+  grpcUrl?: string;
   stats(): ReceiverStats;
   close(): Promise<void>;
+}
+
+/** TLS of the receiver's listeners: PEM server certificate and key; `ca` + `requireClientCert` for mutual TLS. */
+export interface ReceiverTls {
+  cert: string | Buffer;
+  key: string | Buffer;
+  ca?: string | Buffer;
+  requireClientCert?: boolean;
 }
 
 /** Options of {@link startOtlpReceiver}. */
 export interface ReceiverOptions {
   space: ReceiverSpace;
   store: ObservationStore;
-  faults: FaultSpec;
+  faults: ReceiverFaults;
   /** Largest accepted (decompressed) body. Default 16 MiB. */
   maxBodyBytes?: number;
   host?: string;
+  /** Also serve OTLP/gRPC on its own port. */
+  grpc?: boolean;
+  tls?: ReceiverTls;
+  /** Called for every trace request that was accepted (not faulted). */
+  onTraces?: (request: TraceRequest, ctx: TraceRequestContext) => TraceVerdict | void;
+  onArrival?: (arrival: Arrival) => void;
 }
 
-const FAULT_REQUEST = 0x503;
-const FAULT_POINT = 0x7e1ec7;
+/** The protocol-neutral answer to one export request. */
+export type Verdict =
+  | { kind: 'ok'; rejected: number; message: string }
+  | { kind: 'invalid'; message: string }
+  | { kind: 'unavailable' }
+  | { kind: 'throttled' };
 
-/** True when the seeded draw for this key falls under `ratio`. */
-function draw(ratio: number, ...key: number[]): boolean {
-  return ratio > 0 && hash32(...key) / 0x1_0000_0000 < ratio;
-}
-
-type Format = 'protobuf' | 'json';
-
-function formatOf(contentType: string | undefined): Format | undefined {
-  const type = (contentType ?? '').split(';')[0].trim().toLowerCase();
-  if (type === 'application/x-protobuf' || type === 'application/protobuf') return 'protobuf';
-  if (type === 'application/json') return 'json';
-  return undefined;
-}
-
-function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer | 'too_large'> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > maxBytes) {
-        // Stop buffering; the caller answers 413 and closes the connection after the reply.
-        req.removeAllListeners('data');
-        req.resume();
-        resolve('too_large');
-        return;
-      }
-      chunks.push(c);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks, size)));
-    req.on('error', reject);
-  });
-}
-
-/** A decoded point placed in the series space, or why it could not be. */
-interface Placement {
+/** A point placed in the series space. */
+export interface Placement {
   metricIndex: number;
   series: number;
   tick: number;
 }
 
 /**
- * Start the receiver on 127.0.0.1 (free port).
- * @throws CollectorError `TALLY_COLLECTOR_FAILED` when it cannot listen.
+ * Place every data point of a decoded request: (metric, series, tick) and its actual
+ * value. Points that cannot be placed are recorded in the store as findings (unknown
+ * metric, wrong temporality, foreign attributes, off-tick or out-of-range timestamps,
+ * foreign run). This is the one placement block (to be generalised in otlp-place.ts).
  */
-export async function startOtlpReceiver(options: ReceiverOptions): Promise<OtlpReceiver> {
-  const { space, store, faults } = options;
-  const maxBodyBytes = options.maxBodyBytes ?? 16 * 1024 * 1024;
-  const metricsByName = new Map(space.metrics.map((m) => [m.name, m]));
-  const stats: ReceiverStats = { requests: 0, requestsFailedByFault: 0, pointsRejectedByFault: 0, requestsRefused: 0, bytesReceived: 0 };
-
-  const reply = (res: ServerResponse, status: number, format: Format, body: Uint8Array, extra: Record<string, string> = {}): void => {
-    res.writeHead(status, { 'content-type': format === 'json' ? 'application/json' : 'application/x-protobuf', 'content-length': String(body.byteLength), ...extra });
-    res.end(body);
-  };
-  const refuse = (res: ServerResponse, status: number, format: Format, code: number, message: string): void => {
-    stats.requestsRefused++;
-    reply(res, status, format, encodeStatus({ code, message }, format));
-  };
-
-  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    stats.requests++;
-    if (req.url !== '/v1/metrics' && !req.url?.startsWith('/v1/metrics?')) {
-      res.writeHead(404).end();
-      return;
+export function placeMetrics(
+  space: ReceiverSpace,
+  metricsByName: Map<string, ReceiverSpace['metrics'][number]>,
+  store: ObservationStore,
+  request: MetricsRequest,
+): { placed: Placement[]; actuals: number[] } {
+  const placed: Placement[] = [];
+  const actuals: number[] = [];
+  for (const rm of request.resourceMetrics) {
+    if (rm.resource.attributes['tally.run.id'] !== space.runId) {
+      for (const sm of rm.scopeMetrics) for (const m of sm.metrics) store.foreignRunPoints += m.dataPoints.length;
+      continue;
     }
-    if (req.method !== 'POST') {
-      res.writeHead(405, { allow: 'POST' }).end();
-      return;
-    }
-    const format = formatOf(req.headers['content-type']);
-    if (format === undefined) {
-      // google.rpc.Code 3 = INVALID_ARGUMENT
-      refuse(res, 415, 'protobuf', 3, `unsupported content-type ${JSON.stringify(req.headers['content-type'] ?? '')}; expected application/x-protobuf or application/json`);
-      return;
-    }
-    let body = await readBody(req, maxBodyBytes);
-    if (body === 'too_large') {
-      res.setHeader('connection', 'close');
-      res.on('finish', () => req.socket.destroy());
-      refuse(res, 413, format, 8, `body larger than ${maxBodyBytes} bytes`); // 8 = RESOURCE_EXHAUSTED
-      return;
-    }
-    stats.bytesReceived += body.length;
-    if ((req.headers['content-encoding'] ?? '').toLowerCase() === 'gzip') {
-      try {
-        body = gunzipSync(body, { maxOutputLength: maxBodyBytes });
-      } catch (err) {
-        refuse(res, 400, format, 3, `gzip body cannot be inflated: ${(err as Error).message}`);
-        return;
-      }
-    }
-    let request;
-    try {
-      request = decodeMetricsRequest(body, format);
-    } catch (err) {
-      if (err instanceof TallyError) {
-        refuse(res, 400, format, 3, err.message);
-        return;
-      }
-      throw err;
-    }
-    // Place every point first: a 503 is decided by the request's first placed point.
-    const placed: Placement[] = [];
-    const actuals: number[] = [];
-    for (const rm of request.resourceMetrics) {
-      if (rm.resource.attributes['tally.run.id'] !== space.runId) {
-        for (const sm of rm.scopeMetrics) for (const m of sm.metrics) store.foreignRunPoints += m.dataPoints.length;
-        continue;
-      }
-      for (const sm of rm.scopeMetrics) {
-        for (const m of sm.metrics) {
-          const metric = metricsByName.get(m.name);
-          if (metric === undefined) {
-            for (let i = 0; i < m.dataPoints.length; i++) store.addUnexpected({ metric: m.name, reason: 'unknown_metric', detail: 'not in the scenario' });
+    for (const sm of rm.scopeMetrics) {
+      for (const m of sm.metrics) {
+        const metric = metricsByName.get(m.name);
+        if (metric === undefined) {
+          for (let i = 0; i < m.dataPoints.length; i++) store.addUnexpected({ metric: m.name, reason: 'unknown_metric', detail: 'not in the scenario' });
+          continue;
+        }
+        if (m.kind !== 'sum' || m.aggregationTemporality !== 'cumulative') {
+          const detail = m.kind === 'sum' ? `sum/${m.aggregationTemporality}` : m.kind;
+          for (let i = 0; i < m.dataPoints.length; i++) store.addUnexpected({ metric: m.name, reason: 'wrong_temporality', detail });
+          continue;
+        }
+        for (const p of m.dataPoints) {
+          const series = seriesIndexOf(metric.layout, p.attributes);
+          if (series < 0) {
+            store.addUnexpected({ metric: m.name, reason: 'foreign_attributes', detail: JSON.stringify(p.attributes).slice(0, 200) });
             continue;
           }
-          if (m.kind !== 'sum' || m.aggregationTemporality !== 'cumulative') {
-            const detail = m.kind === 'sum' ? `sum/${m.aggregationTemporality}` : m.kind;
-            for (let i = 0; i < m.dataPoints.length; i++) store.addUnexpected({ metric: m.name, reason: 'wrong_temporality', detail });
+          const sinceStartNs = p.timeUnixNano - space.startUnixNano;
+          if (sinceStartNs % space.exportIntervalNs !== 0n) {
+            store.addUnexpected({ metric: m.name, reason: 'off_tick', detail: `timeUnixNano ${p.timeUnixNano}` });
             continue;
           }
-          for (const p of m.dataPoints) {
-            const series = seriesIndexOf(metric.layout, p.attributes);
-            if (series < 0) {
-              store.addUnexpected({ metric: m.name, reason: 'foreign_attributes', detail: JSON.stringify(p.attributes).slice(0, 200) });
-              continue;
-            }
-            const sinceStartNs = p.timeUnixNano - space.startUnixNano;
-            if (sinceStartNs % space.exportIntervalNs !== 0n) {
-              store.addUnexpected({ metric: m.name, reason: 'off_tick', detail: `timeUnixNano ${p.timeUnixNano}` });
-              continue;
-            }
-            const tick = Number(sinceStartNs / space.exportIntervalNs);
-            if (tick < 1 || tick > space.ticks) {
-              store.addUnexpected({ metric: m.name, reason: 'tick_out_of_range', detail: `tick ${tick}` });
-              continue;
-            }
-            placed.push({ metricIndex: metric.metricIndex, series, tick });
-            actuals.push(p.value);
+          const tick = Number(sinceStartNs / space.exportIntervalNs);
+          if (tick < 1 || tick > space.ticks) {
+            store.addUnexpected({ metric: m.name, reason: 'tick_out_of_range', detail: `tick ${tick}` });
+            continue;
           }
+          placed.push({ metricIndex: metric.metricIndex, series, tick });
+          actuals.push(p.value);
         }
       }
     }
+  }
+  return { placed, actuals };
+}
+
+/** The first delta metric of a request, if any. */
+function firstDeltaMetric(request: MetricsRequest): string | undefined {
+  for (const rm of request.resourceMetrics) {
+    for (const sm of rm.scopeMetrics) {
+      for (const m of sm.metrics) if ('aggregationTemporality' in m && m.aggregationTemporality === 'delta') return m.name;
+    }
+  }
+  return undefined;
+}
+
+const sleep = (ms: number): Promise<void> => (ms > 0 ? new Promise((r) => setTimeout(r, ms)) : Promise.resolve());
+
+/** The receiver's protocol-neutral handling, shared by the HTTP and gRPC listeners. */
+export class ReceiverCore {
+  readonly stats: ReceiverStats = {
+    requests: 0, grpcRequests: 0, requestsCompressed: 0, requestsFailedByFault: 0, requestsThrottledByFault: 0, requestsDroppedByFault: 0,
+    pointsRejectedByFault: 0, pointsDroppedByFault: 0, requestsRefusedDelta: 0, requestsRefused: 0,
+    traceRequests: 0, spansReceived: 0, spansRejected: 0, bytesReceived: 0,
+  };
+  readonly plan: FaultPlan;
+  readonly maxBodyBytes: number;
+  readonly #options: ReceiverOptions;
+  readonly #metricsByName: Map<string, ReceiverSpace['metrics'][number]>;
+
+  constructor(options: ReceiverOptions) {
+    this.#options = options;
+    this.plan = new FaultPlan(options.space.seed, options.faults);
+    this.maxBodyBytes = options.maxBodyBytes ?? 16 * 1024 * 1024;
+    this.#metricsByName = new Map(options.space.metrics.map((m) => [m.name, m]));
+  }
+
+  /** Count a refused request and return its verdict. */
+  invalid(message: string): Verdict {
+    this.stats.requestsRefused++;
+    return { kind: 'invalid', message };
+  }
+
+  #arrive(transport: 'http' | 'grpc', signal: 'metrics' | 'traces', key: RequestKey | undefined, verdict: Verdict): Verdict {
+    this.#options.onArrival?.({ transport, signal, key: key?.join(':') ?? '', atMs: performance.now(), verdict: verdict.kind });
+    return verdict;
+  }
+
+  #requestFault(key: RequestKey | undefined): Verdict | 'drop' | undefined {
+    const fault = this.plan.requestFault(key);
+    if (fault === 'unavailable') {
+      this.stats.requestsFailedByFault++;
+      return { kind: 'unavailable' };
+    }
+    if (fault === 'throttled') {
+      this.stats.requestsThrottledByFault++;
+      return { kind: 'throttled' };
+    }
+    return fault;
+  }
+
+  /** Decode, fault and record one metrics export (body already decompressed). */
+  async metrics(body: Uint8Array, format: OtlpFormat, transport: 'http' | 'grpc'): Promise<Verdict> {
+    const { space, store } = this.#options;
+    let request: MetricsRequest;
+    try {
+      request = decodeMetricsRequest(body, format, { maxBodyBytes: this.maxBodyBytes });
+    } catch (err) {
+      if (err instanceof TallyError) return this.#arrive(transport, 'metrics', undefined, this.invalid(err.message));
+      throw err;
+    }
+    const delta = this.plan.faults.rejectDeltaTemporality ? firstDeltaMetric(request) : undefined;
+    if (delta !== undefined) {
+      this.stats.requestsRefusedDelta++;
+      // Prometheus's OTLP receiver wording for the same refusal.
+      return this.#arrive(transport, 'metrics', undefined, this.invalid(`invalid temporality and type combination for metric "${delta}": delta temporality is not accepted`));
+    }
+    const { placed, actuals } = placeMetrics(space, this.#metricsByName, store, request);
     const first = placed[0];
-    if (first !== undefined && draw(faults.failRequestRatio, space.seed, FAULT_REQUEST, first.metricIndex, first.series, first.tick)) {
-      stats.requestsFailedByFault++;
-      reply(res, 503, format, encodeStatus({ code: 14, message: 'tally fault injection: unavailable' }, format), {
-        'retry-after': String(Math.max(1, Math.round(faults.retryAfterMs / 1000))),
-      });
-      return;
+    const key: RequestKey | undefined = first === undefined ? undefined : [first.metricIndex, first.series, first.tick];
+    await sleep(this.plan.latencyMs(key));
+    const fault = this.#requestFault(key);
+    if (fault !== undefined && fault !== 'drop') return this.#arrive(transport, 'metrics', key, fault);
+    if (fault === 'drop') {
+      this.stats.requestsDroppedByFault++;
+      this.stats.pointsDroppedByFault += placed.length;
+      return this.#arrive(transport, 'metrics', key, { kind: 'ok', rejected: 0, message: '' });
     }
     let rejected = 0;
     for (let i = 0; i < placed.length; i++) {
       const { metricIndex, series, tick } = placed[i];
-      if (draw(faults.rejectDataPointRatio, space.seed, FAULT_POINT, metricIndex, series, tick)) {
+      if (this.plan.rejectPoint(metricIndex, series, tick)) {
         rejected++;
+        continue;
+      }
+      if (this.plan.dropPoint(metricIndex, series, tick)) {
+        this.stats.pointsDroppedByFault++;
         continue;
       }
       store.add(metricIndex, series, tick, cumulativeCounterValue(space.seed, metricIndex, series, tick), actuals[i]);
     }
-    stats.pointsRejectedByFault += rejected;
-    const partial = rejected > 0 ? { rejectedDataPoints: rejected, errorMessage: `tally fault injection: rejected ${rejected} data points` } : undefined;
-    reply(res, 200, format, encodeMetricsResponse(partial, format));
-  };
+    this.stats.pointsRejectedByFault += rejected;
+    const message = rejected > 0 ? `tally fault injection: rejected ${rejected} data points` : '';
+    return this.#arrive(transport, 'metrics', key, { kind: 'ok', rejected, message });
+  }
 
-  const server: Server = createServer((req, res) => {
-    handle(req, res).catch((err: unknown) => {
-      if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
-      res.end(`internal error: ${(err as Error).message}`);
-    });
-  });
+  /** Decode, fault and hand over one trace export (body already decompressed). */
+  async traces(body: Uint8Array, format: OtlpFormat, transport: 'http' | 'grpc'): Promise<Verdict> {
+    this.stats.traceRequests++;
+    let request: TraceRequest;
+    try {
+      request = decodeTraceRequest(body, format, { maxBodyBytes: this.maxBodyBytes });
+    } catch (err) {
+      if (err instanceof TallyError) return this.#arrive(transport, 'traces', undefined, this.invalid(err.message));
+      throw err;
+    }
+    let spans = 0;
+    let key: RequestKey | undefined;
+    for (const rs of request.resourceSpans) {
+      for (const ss of rs.scopeSpans) {
+        spans += ss.spans.length;
+        if (key === undefined && ss.spans.length > 0) key = spanKey(ss.spans[0].traceId, ss.spans[0].spanId);
+      }
+    }
+    await sleep(this.plan.latencyMs(key));
+    const fault = this.#requestFault(key);
+    if (fault !== undefined && fault !== 'drop') return this.#arrive(transport, 'traces', key, fault);
+    if (fault === 'drop') {
+      this.stats.requestsDroppedByFault++;
+      return this.#arrive(transport, 'traces', key, { kind: 'ok', rejected: 0, message: '' });
+    }
+    this.stats.spansReceived += spans;
+    const verdict = this.#options.onTraces?.(request, { transport, format, spans });
+    const rejected = Math.min(spans, Math.max(0, Math.floor(verdict?.rejectedSpans ?? 0)));
+    this.stats.spansRejected += rejected;
+    return this.#arrive(transport, 'traces', key, { kind: 'ok', rejected, message: verdict?.errorMessage ?? '' });
+  }
+}
+
+/**
+ * Start the receiver on 127.0.0.1 (free ports): OTLP/HTTP always, OTLP/gRPC when
+ * `options.grpc`, both over TLS when `options.tls`.
+ * @throws CollectorError `TALLY_COLLECTOR_FAILED` when it cannot listen.
+ */
+export async function startOtlpReceiver(options: ReceiverOptions): Promise<OtlpReceiver> {
+  const core = new ReceiverCore(options);
   const host = options.host ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (cause) => reject(new CollectorError(`embedded OTLP receiver cannot listen on ${host}: ${cause.message}`, { cause })));
-    server.listen({ host, port: 0 }, resolve);
-  });
-  const { port } = server.address() as AddressInfo;
+  const http = await startHttpListener(core, host, options.tls);
+  let grpc: { url: string; close(): Promise<void> } | undefined;
+  try {
+    if (options.grpc) grpc = await startGrpcReceiver(core, host, options.tls);
+  } catch (err) {
+    await http.close();
+    throw err instanceof TallyError ? err : new CollectorError(`embedded OTLP/gRPC receiver cannot listen on ${host}: ${(err as Error).message}`, { cause: err });
+  }
   return {
-    url: `http://${host}:${port}`,
-    stats: () => ({ ...stats }),
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    url: http.url,
+    grpcUrl: grpc?.url,
+    stats: () => ({ ...core.stats }),
+    close: async () => {
+      await Promise.all([http.close(), grpc?.close()]);
+    },
   };
 }

@@ -180,7 +180,25 @@ export function emptyLoadCounts(): LoadIntervalCounts {
   };
 }
 
-/** Outcome of one OTLP export request, as sent to the ledger. */
+/**
+ * Final state of one export batch, exactly one per batch:
+ * - `acknowledged`: a 2xx / gRPC OK (its partial_success rejected count beside it);
+ * - `failed`: a non-retryable answer, or retries exhausted (the last reason beside it);
+ * - `dropped`: refused by the exporter's full queue (never on the wire);
+ * - `unsettled`: the run stopped while the batch was queued, waiting to retry or in
+ *   flight (the receiver may or may not have stored it).
+ */
+export const EXPORT_FINAL_STATES = ['acknowledged', 'failed', 'dropped', 'unsettled'] as const;
+export type ExportFinalState = (typeof EXPORT_FINAL_STATES)[number];
+
+/**
+ * Outcome of one OTLP metrics export batch, as sent to the ledger: one message per batch
+ * when it settles (never one per attempt, so nothing is counted twice across retries).
+ *
+ * The single-attempt exporter (workers/otlp-metrics.ts) leaves `finalState` out; the
+ * ledger then derives it from `status`/`errorCode` (2xx without errorCode =
+ * acknowledged, anything else = failed).
+ */
 export interface ExportOutcome {
   metricIndex: number;
   seriesStart: number;
@@ -188,18 +206,80 @@ export interface ExportOutcome {
   tick: number;
   /** Data points in the request. */
   dataPoints: number;
-  /** HTTP status, 0 when no response arrived. */
+  /** HTTP status of the last attempt, 0 when no HTTP response arrived (gRPC, transport error, dropped). */
   status: number;
   /** partial_success.rejected_data_points (0 when absent). */
   rejectedDataPoints: number;
-  /** partial_success.error_message, or the error / body text of a failure. */
+  /** partial_success.error_message, or the error / body text of the last failure. */
   message?: string;
-  /** errno-style code of a transport failure. */
+  /** errno-style or undici/grpc code of a transport failure (`ETIMEDOUT`, `UND_ERR_HEADERS_TIMEOUT`, `DEADLINE_EXCEEDED` …). */
   errorCode?: string;
+  /** Server's retry hint (Retry-After / google.rpc.RetryInfo) of the last attempt (ms). */
   retryAfterMs?: number;
+  /** Time from the first attempt's start to settlement (µs); 0 when never sent. */
   durationUs: number;
-  /** Request body size. */
+  /** Request body size as sent on the wire (after compression). */
   sizeBytes: number;
+  /** Final state; absent: derived from `status`/`errorCode` as described above. */
+  finalState?: ExportFinalState;
+  /** Attempts made (retries = attempts - 1); 0 when dropped or never dequeued. */
+  attempts?: number;
+  /** gRPC status code of the last attempt (OTLP/gRPC only; 0 = OK). */
+  grpcCode?: number;
+}
+
+/** Outcome classes of one export attempt (OTLP spec failure tables). */
+export const EXPORT_ATTEMPT_CLASSES = [
+  'success',
+  'partial_success',
+  'throttled',
+  'retryable_status',
+  'non_retryable_status',
+  'timeout',
+  'transport_error',
+  'bad_response',
+] as const;
+export type ExportAttemptClass = (typeof EXPORT_ATTEMPT_CLASSES)[number];
+
+/** An exporter's counters over one interval (worker → main, beside its outcomes). */
+export interface ExporterIntervalCounts {
+  /** Batches accepted into the queue. */
+  enqueued: number;
+  /** Batches / items refused by the full queue (`drop` policy). */
+  droppedBatches: number;
+  droppedItems: number;
+  /** Time producers spent waiting for queue space (`block` policy), µs. */
+  blockedUs: number;
+  /** Queue depth (batches waiting, not in flight) now and its maximum over the interval. */
+  queueDepth: number;
+  queueDepthMax: number;
+  /** Attempts beyond the first of a batch. */
+  retries: number;
+  /** Attempts by outcome class. */
+  attempts: Record<ExportAttemptClass, number>;
+  /** Batches and items settled, by final state. */
+  settledBatches: Record<ExportFinalState, number>;
+  settledItems: Record<ExportFinalState, number>;
+  /** Items rejected through partial_success. */
+  rejectedItems: number;
+}
+
+/** Zeroed exporter counters. */
+export function emptyExporterCounts(): ExporterIntervalCounts {
+  const byState = (): Record<ExportFinalState, number> => ({ acknowledged: 0, failed: 0, dropped: 0, unsettled: 0 });
+  return {
+    enqueued: 0,
+    droppedBatches: 0,
+    droppedItems: 0,
+    blockedUs: 0,
+    queueDepth: 0,
+    queueDepthMax: 0,
+    retries: 0,
+    attempts: Object.fromEntries(EXPORT_ATTEMPT_CLASSES.map((c) => [c, 0])) as Record<ExportAttemptClass, number>,
+    settledBatches: byState(),
+    settledItems: byState(),
+    rejectedItems: 0,
+  };
 }
 
 /** Worker → main: one interval report. */

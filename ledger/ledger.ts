@@ -1,22 +1,30 @@
 /**
  * The sent-side ledger: for every (metric, series, tick) what happened to its data point
- * on the way out, in 2 bits per point (never one object per point). Memory is
- * series × ticks / 4 bytes per metric.
+ * on the way out, in 4 bits per point (never one object per point). Memory is
+ * series × ticks / 2 bytes per metric.
  *
- * States: `unsent`; `failed` (sent, no 2xx: HTTP error, transport error, timeout);
- * `acknowledged` (2xx, no rejection); `partial` (in a 2xx request whose partial_success
- * rejected some of its points; which ones, OTLP does not say, so the batch's rejected
- * count is kept beside it).
+ * Each point handed to the exporter ends in exactly one final state:
+ * - `acknowledged`: in a 2xx / gRPC OK request with no rejection;
+ * - `partial`: in an acknowledged request whose partial_success rejected some of its
+ *   points (which ones, OTLP does not say, so the batch's rejected count is kept beside
+ *   it and reconciliation attributes the rejections per batch);
+ * - `failed`: its request got a non-retryable answer, or retries ran out;
+ * - `dropped`: the exporter's full queue refused its batch (never on the wire);
+ * - `unsettled`: the run stopped while its batch was queued, backing off or in flight.
+ * `unsent` (0) means no outcome was recorded: the point was never handed over.
  *
- * Pure: fed with export outcomes, no I/O.
+ * Pure: fed with export outcomes (one per batch, when it settles), no I/O.
+ * @see ../core/messages.ts ExportOutcome
  */
-import type { ExportOutcome } from '../core/messages.ts';
+import type { ExportFinalState, ExportOutcome } from '../core/messages.ts';
 
 export const POINT_UNSENT = 0;
 export const POINT_FAILED = 1;
 export const POINT_ACKNOWLEDGED = 2;
 export const POINT_PARTIAL = 3;
-export type PointState = 0 | 1 | 2 | 3;
+export const POINT_DROPPED = 4;
+export const POINT_UNSETTLED = 5;
+export type PointState = 0 | 1 | 2 | 3 | 4 | 5;
 
 /** A request answered with partial_success: its points and how many were rejected. */
 export interface PartialBatch {
@@ -28,21 +36,44 @@ export interface PartialBatch {
   message: string;
 }
 
-/** Per-metric totals. */
+/** Per-ledger totals. Points: acknowledged + rejected + failed + dropped + unsettled = sent (+ resent). */
 export interface LedgerTotals {
+  /** Points handed to the exporter with a recorded outcome (each counted once). */
   pointsSent: number;
   pointsAcknowledged: number;
   pointsRejected: number;
   pointsFailed: number;
-  /** Points that appeared in more than one request. */
+  /** Points refused by the exporter's full queue. */
+  pointsDropped: number;
+  /** Points whose batch had not settled when the run stopped. */
+  pointsUnsettled: number;
+  /** Points that appeared in more than one outcome (never, when the exporter settles each batch once). */
   pointsResent: number;
   requests: number;
   requestsFailed: number;
   requestsPartial: number;
-  /** Count of outcomes per HTTP status ("0" for no response). */
+  requestsDropped: number;
+  requestsUnsettled: number;
+  /** Attempts beyond the first, summed over batches that report `attempts`. */
+  retries: number;
+  /** Count of outcomes per HTTP status ("0" for no HTTP response). */
   statuses: Record<string, number>;
+  /** Count of outcomes per gRPC status code (OTLP/gRPC only). */
+  grpcCodes: Record<string, number>;
   /** Count of transport failures per error code. */
   errorCodes: Record<string, number>;
+}
+
+const BITS = 4;
+const MASK = (1 << BITS) - 1;
+
+/**
+ * Final state of an outcome. Outcomes without `finalState` (the single-attempt exporter)
+ * are acknowledged on a 2xx without error code, failed otherwise.
+ */
+export function finalStateOf(o: ExportOutcome): ExportFinalState {
+  if (o.finalState !== undefined) return o.finalState;
+  return o.status >= 200 && o.status < 300 && o.errorCode === undefined ? 'acknowledged' : 'failed';
 }
 
 /** Ledger of one run's metric data points. */
@@ -58,69 +89,98 @@ export class MetricsLedger {
     pointsAcknowledged: 0,
     pointsRejected: 0,
     pointsFailed: 0,
+    pointsDropped: 0,
+    pointsUnsettled: 0,
     pointsResent: 0,
     requests: 0,
     requestsFailed: 0,
     requestsPartial: 0,
+    requestsDropped: 0,
+    requestsUnsettled: 0,
+    retries: 0,
     statuses: {},
+    grpcCodes: {},
     errorCodes: {},
   };
 
   constructor(seriesCounts: number[], ticks: number) {
     this.seriesCounts = seriesCounts;
     this.ticks = ticks;
-    this.#states = seriesCounts.map((n) => new Uint8Array(Math.ceil((n * ticks) / 4)));
+    this.#states = seriesCounts.map((n) => new Uint8Array(Math.ceil((n * ticks) / 2)));
   }
 
   /** State of one point. */
   state(metricIndex: number, series: number, tick: number): PointState {
-    const bit = series * this.ticks + (tick - 1);
-    return ((this.#states[metricIndex][bit >>> 2] >>> ((bit & 3) * 2)) & 3) as PointState;
+    const nibble = series * this.ticks + (tick - 1);
+    return ((this.#states[metricIndex][nibble >>> 1] >>> ((nibble & 1) * BITS)) & MASK) as PointState;
   }
 
   #set(metricIndex: number, series: number, tick: number, state: PointState): void {
-    const bit = series * this.ticks + (tick - 1);
+    const nibble = series * this.ticks + (tick - 1);
     const bytes = this.#states[metricIndex];
-    const shift = (bit & 3) * 2;
-    bytes[bit >>> 2] = (bytes[bit >>> 2] & ~(3 << shift)) | (state << shift);
+    const shift = (nibble & 1) * BITS;
+    bytes[nibble >>> 1] = (bytes[nibble >>> 1] & ~(MASK << shift)) | (state << shift);
   }
 
   /**
-   * Record one export's outcome. Each point ends in exactly one state: a point recorded
-   * twice (which this generator never does, as it does not retry yet) keeps its latest
-   * state and is counted in `pointsResent`.
+   * Record one batch's settled outcome. Each point ends in exactly one state: a point
+   * recorded twice (which the exporters never do: they settle each batch once, whatever
+   * its retries) keeps its latest state and is counted in `pointsResent`.
    */
   record(o: ExportOutcome): void {
     const t = this.totals;
+    const final = finalStateOf(o);
     t.requests++;
     t.statuses[o.status] = (t.statuses[o.status] ?? 0) + 1;
+    if (o.grpcCode !== undefined) t.grpcCodes[o.grpcCode] = (t.grpcCodes[o.grpcCode] ?? 0) + 1;
     if (o.errorCode !== undefined && o.status === 0) t.errorCodes[o.errorCode] = (t.errorCodes[o.errorCode] ?? 0) + 1;
-    const ok = o.status >= 200 && o.status < 300 && o.errorCode === undefined;
-    const state: PointState = !ok ? POINT_FAILED : o.rejectedDataPoints > 0 ? POINT_PARTIAL : POINT_ACKNOWLEDGED;
+    if (o.attempts !== undefined && o.attempts > 1) t.retries += o.attempts - 1;
+    const state: PointState =
+      final === 'acknowledged'
+        ? o.rejectedDataPoints > 0
+          ? POINT_PARTIAL
+          : POINT_ACKNOWLEDGED
+        : final === 'failed'
+          ? POINT_FAILED
+          : final === 'dropped'
+            ? POINT_DROPPED
+            : POINT_UNSETTLED;
     for (let s = o.seriesStart; s < o.seriesEnd; s++) {
       const before = this.state(o.metricIndex, s, o.tick);
       if (before === POINT_UNSENT) t.pointsSent++;
       else t.pointsResent++;
       this.#set(o.metricIndex, s, o.tick, state);
     }
-    if (!ok) {
-      t.requestsFailed++;
-      t.pointsFailed += o.dataPoints;
-    } else if (o.rejectedDataPoints > 0) {
-      t.requestsPartial++;
-      const rejected = Math.min(o.rejectedDataPoints, o.dataPoints);
-      t.pointsRejected += rejected;
-      t.pointsAcknowledged += o.dataPoints - rejected;
-      this.partialBatches.push({
-        metricIndex: o.metricIndex,
-        seriesStart: o.seriesStart,
-        seriesEnd: o.seriesEnd,
-        tick: o.tick,
-        rejectedDataPoints: rejected,
-        message: o.message ?? '',
-      });
-    } else {
-      t.pointsAcknowledged += o.dataPoints;
+    switch (state) {
+      case POINT_FAILED:
+        t.requestsFailed++;
+        t.pointsFailed += o.dataPoints;
+        break;
+      case POINT_DROPPED:
+        t.requestsDropped++;
+        t.pointsDropped += o.dataPoints;
+        break;
+      case POINT_UNSETTLED:
+        t.requestsUnsettled++;
+        t.pointsUnsettled += o.dataPoints;
+        break;
+      case POINT_PARTIAL: {
+        t.requestsPartial++;
+        const rejected = Math.min(o.rejectedDataPoints, o.dataPoints);
+        t.pointsRejected += rejected;
+        t.pointsAcknowledged += o.dataPoints - rejected;
+        this.partialBatches.push({
+          metricIndex: o.metricIndex,
+          seriesStart: o.seriesStart,
+          seriesEnd: o.seriesEnd,
+          tick: o.tick,
+          rejectedDataPoints: rejected,
+          message: o.message ?? '',
+        });
+        break;
+      }
+      default:
+        t.pointsAcknowledged += o.dataPoints;
     }
   }
 }

@@ -3,11 +3,12 @@
  * observations (what a read-back saw) → findings. Pure.
  *
  * Every sent point that was not seen is attributed to the stage that admits to it:
- * `rejected` (a partial_success batch's rejected count covers it), `failed_export` (no
- * 2xx), or `lost_after_ack` (acknowledged, then never visible: the stage no one admits
- * to).
+ * `rejected` (a partial_success batch's rejected count covers it), `failedExport` (a
+ * non-retryable answer or retries exhausted), `droppedByQueue` (the exporter's full
+ * queue refused it), `unsettled` (the run stopped before its export settled), or
+ * `lostAfterAck` (acknowledged, then never visible: the stage no one admits to).
  */
-import { POINT_ACKNOWLEDGED, POINT_FAILED, POINT_PARTIAL, POINT_UNSENT, type MetricsLedger } from './ledger.ts';
+import { POINT_ACKNOWLEDGED, POINT_DROPPED, POINT_FAILED, POINT_PARTIAL, POINT_UNSENT, POINT_UNSETTLED, type MetricsLedger } from './ledger.ts';
 import { SAMPLE_LIMIT, type ObservationStore, type UnexpectedPoint, type ValueMismatch } from './observations.ts';
 
 /** A missing point, for the findings sample. */
@@ -16,7 +17,7 @@ export interface MissingPoint {
   series: number;
   tick: number;
   /** What the ledger says happened to it on the way out. */
-  ledgerState: 'failed' | 'acknowledged' | 'partial';
+  ledgerState: 'failed' | 'acknowledged' | 'partial' | 'dropped' | 'unsettled';
 }
 
 /** Findings of one metric. */
@@ -44,15 +45,41 @@ export interface Reconciliation {
   valueMismatches: number;
   unexpectedPoints: number;
   foreignRunPoints: number;
-  /** Missing points by the stage they are attributed to. */
+  /**
+   * Missing points of the first-hop stages (the shape results.json carries today).
+   * @deprecated view of {@link Reconciliation.missingByExportStage}, which also counts
+   * the exporter's own stages and whose counts sum to `pointsMissing`.
+   */
   missingByStage: { rejected: number; failedExport: number; lostAfterAck: number };
+  /** Missing points by the stage they are attributed to; the counts sum to `pointsMissing`. */
+  missingByExportStage: MissingByStage;
   /** partial_success batches whose rejected count exceeds their missing points (rejected yet visible). */
   rejectedButVisible: number;
   metrics: MetricReconciliation[];
   samples: { missing: MissingPoint[]; valueMismatches: ValueMismatch[]; unexpected: UnexpectedPoint[] };
 }
 
-const STATE_NAME = { [POINT_FAILED]: 'failed', [POINT_ACKNOWLEDGED]: 'acknowledged', [POINT_PARTIAL]: 'partial' } as const;
+/** Missing points by stage, from the generator outwards. */
+export interface MissingByStage {
+  /** Rejected through partial_success (up to each batch's rejected count). */
+  rejected: number;
+  /** In batches that got a non-retryable answer or ran out of retries. */
+  failedExport: number;
+  /** In batches the exporter's full queue refused. */
+  droppedByQueue: number;
+  /** In batches not settled when the run stopped. */
+  unsettled: number;
+  /** Acknowledged, then never visible. */
+  lostAfterAck: number;
+}
+
+const STATE_NAME = {
+  [POINT_FAILED]: 'failed',
+  [POINT_ACKNOWLEDGED]: 'acknowledged',
+  [POINT_PARTIAL]: 'partial',
+  [POINT_DROPPED]: 'dropped',
+  [POINT_UNSETTLED]: 'unsettled',
+} as const;
 
 /**
  * Reconcile a ledger against observations of the same series space.
@@ -61,7 +88,7 @@ const STATE_NAME = { [POINT_FAILED]: 'failed', [POINT_ACKNOWLEDGED]: 'acknowledg
 export function reconcile(ledger: MetricsLedger, seen: ObservationStore): Reconciliation {
   const ticks = ledger.ticks;
   const missing: MissingPoint[] = [];
-  const byStage = { rejected: 0, failedExport: 0, lostAfterAck: 0 };
+  const byStage: MissingByStage = { rejected: 0, failedExport: 0, droppedByQueue: 0, unsettled: 0, lostAfterAck: 0 };
   const metrics: MetricReconciliation[] = ledger.seriesCounts.map((seriesCount, m) => {
     const r: MetricReconciliation = { metricIndex: m, pointsSent: 0, pointsReceived: 0, pointsMissing: 0, seriesMissing: 0, duplicatePoints: 0, unsentReceived: 0 };
     for (let s = 0; s < seriesCount; s++) {
@@ -85,6 +112,8 @@ export function reconcile(ledger: MetricsLedger, seen: ObservationStore): Reconc
         r.pointsMissing++;
         if (state === POINT_FAILED) byStage.failedExport++;
         else if (state === POINT_ACKNOWLEDGED) byStage.lostAfterAck++;
+        else if (state === POINT_DROPPED) byStage.droppedByQueue++;
+        else if (state === POINT_UNSETTLED) byStage.unsettled++;
         // POINT_PARTIAL: attributed per batch below, where the rejected count is known.
         if (missing.length < SAMPLE_LIMIT) missing.push({ metricIndex: m, series: s, tick: k, ledgerState: STATE_NAME[state] });
       }
@@ -115,7 +144,8 @@ export function reconcile(ledger: MetricsLedger, seen: ObservationStore): Reconc
     valueMismatches: seen.valueMismatchCount,
     unexpectedPoints: seen.unexpectedCount + sum((r) => r.unsentReceived),
     foreignRunPoints: seen.foreignRunPoints,
-    missingByStage: byStage,
+    missingByStage: { rejected: byStage.rejected, failedExport: byStage.failedExport, lostAfterAck: byStage.lostAfterAck },
+    missingByExportStage: byStage,
     rejectedButVisible,
     metrics,
     samples: { missing, valueMismatches: [...seen.valueMismatches], unexpected: [...seen.unexpected] },

@@ -1,0 +1,134 @@
+/**
+ * OTLP/HTTP transport (protobuf or JSON) over an undici Pool with keep-alive: POST to
+ * `<endpoint>/v1/metrics` or `/v1/traces`, optional gzip (`Content-Encoding: gzip`),
+ * TLS with a CA bundle, client certificate and `insecureSkipVerify`, and a per-attempt
+ * timeout covering the whole exchange. Each attempt's answer is classified by the OTLP
+ * spec's failure table; it never throws.
+ *
+ * @see https://opentelemetry.io/docs/specs/otlp/#otlphttp
+ * @see https://undici.nodejs.org/#/docs/api/Pool
+ */
+import { readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { gzipSync } from 'node:zlib';
+import { Pool } from 'undici';
+import { ConfigError } from '../core/errors.ts';
+import { classifyHttpStatus, parseRetryAfterMs } from './otlp-exporter-retry.ts';
+import { errorBodyMessage, readPartialSuccess } from './otlp-exporter-response.ts';
+import type { AttemptResult, ExporterConfig, ExportTransport, OtlpSignal } from './otlp-exporter-types.ts';
+
+const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
+
+/** Read the PEM files of a TLS config. @throws ConfigError `TALLY_CONFIG_INVALID` naming the unreadable file. */
+export function readTlsFiles(tls: ExporterConfig['tls']): { ca?: Buffer; cert?: Buffer; key?: Buffer } {
+  if (tls === undefined) return {};
+  const read = (path: string | undefined, field: string): Buffer | undefined => {
+    if (path === undefined) return undefined;
+    try {
+      return readFileSync(path);
+    } catch (cause) {
+      throw new ConfigError(`telemetry.tls.${field}: cannot read ${path}`, [{ pointer: `/telemetry/tls/${field}`, message: `cannot read ${path}: ${(cause as Error).message}` }], { cause });
+    }
+  };
+  if ((tls.certFile === undefined) !== (tls.keyFile === undefined)) {
+    throw new ConfigError('telemetry.tls: certFile and keyFile go together', [{ pointer: '/telemetry/tls', message: 'give both certFile and keyFile, or neither' }]);
+  }
+  return { ca: read(tls.caFile, 'caFile'), cert: read(tls.certFile, 'certFile'), key: read(tls.keyFile, 'keyFile') };
+}
+
+/** The OTLP/HTTP transport. */
+export class HttpTransport implements ExportTransport {
+  readonly #pool: Pool;
+  readonly #paths: Record<OtlpSignal, string>;
+  readonly #json: boolean;
+  readonly #gzip: boolean;
+  readonly #timeoutMs: number;
+  readonly #headers: Record<string, string>;
+
+  /** @throws ConfigError for an endpoint that is not an http(s) URL, or unreadable TLS files. */
+  constructor(config: ExporterConfig) {
+    let url: URL;
+    try {
+      url = new URL(config.endpoint);
+    } catch {
+      url = new URL('invalid:');
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      throw new ConfigError(`telemetry.endpoint must be an http(s) URL, got ${config.endpoint}`, [{ pointer: '/telemetry/endpoint', message: 'expected http:// or https:// URL' }]);
+    }
+    const base = url.pathname.replace(/\/+$/, '');
+    this.#paths = { metrics: `${base}/v1/metrics`, traces: `${base}/v1/traces` };
+    this.#json = config.protocol === 'http/json';
+    this.#gzip = config.compression === 'gzip';
+    this.#timeoutMs = config.timeoutMs;
+    this.#headers = {
+      ...config.headers,
+      'content-type': this.#json ? 'application/json' : 'application/x-protobuf',
+      ...(this.#gzip ? { 'content-encoding': 'gzip' } : {}),
+    };
+    const files = readTlsFiles(config.tls);
+    this.#pool = new Pool(url.origin, {
+      connections: Math.max(1, config.queue.numConsumers),
+      pipelining: 1,
+      connect:
+        url.protocol === 'https:'
+          ? { ca: files.ca, cert: files.cert, key: files.key, rejectUnauthorized: !(config.tls?.insecureSkipVerify ?? false), servername: config.tls?.serverName }
+          : undefined,
+    });
+  }
+
+  prepare(body: Uint8Array): Uint8Array {
+    return this.#gzip ? gzipSync(body) : body;
+  }
+
+  async send(signal: OtlpSignal, payload: Uint8Array, abort: AbortSignal): Promise<AttemptResult> {
+    const t0 = performance.now();
+    const timeout = AbortSignal.timeout(this.#timeoutMs);
+    const elapsedUs = (): number => Math.round((performance.now() - t0) * 1000);
+    try {
+      const res = await this.#pool.request({
+        path: this.#paths[signal],
+        method: 'POST',
+        headers: this.#headers,
+        body: payload,
+        signal: AbortSignal.any([timeout, abort]),
+      });
+      const bytes = new Uint8Array(await res.body.arrayBuffer());
+      if (res.statusCode >= 200 && res.statusCode < 300) {
+        const read = readPartialSuccess(signal, this.#json, bytes);
+        if ('error' in read) return { class: 'bad_response', retryable: false, httpStatus: res.statusCode, rejectedItems: 0, message: read.error, errorCode: 'BAD_RESPONSE', durationUs: elapsedUs() };
+        return {
+          class: read.rejectedItems > 0 ? 'partial_success' : 'success',
+          retryable: false,
+          httpStatus: res.statusCode,
+          rejectedItems: read.rejectedItems,
+          message: read.message,
+          durationUs: elapsedUs(),
+        };
+      }
+      const contentType = res.headers['content-type'];
+      const retryAfterMs = parseRetryAfterMs(res.headers['retry-after'], Date.now());
+      const c = classifyHttpStatus(res.statusCode, retryAfterMs);
+      return {
+        class: c.class,
+        retryable: c.retryable,
+        httpStatus: res.statusCode,
+        rejectedItems: 0,
+        message: errorBodyMessage(bytes, Array.isArray(contentType) ? contentType[0] : contentType),
+        retryAfterMs: res.statusCode === 429 || res.statusCode === 503 ? retryAfterMs : undefined,
+        durationUs: elapsedUs(),
+      };
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      if (timeout.aborted || TIMEOUT_CODES.has(e.code ?? '')) {
+        return { class: 'timeout', retryable: true, httpStatus: 0, rejectedItems: 0, message: `no answer within ${this.#timeoutMs} ms`, errorCode: 'ETIMEDOUT', durationUs: elapsedUs() };
+      }
+      // Transport errors (refused, reset, TLS) are retryable, as the collector's otlphttp exporter treats them.
+      return { class: 'transport_error', retryable: true, httpStatus: 0, rejectedItems: 0, message: e.message, errorCode: abort.aborted ? 'ABORTED' : (e.code ?? 'other'), durationUs: elapsedUs() };
+    }
+  }
+
+  close(): Promise<void> {
+    return this.#pool.destroy();
+  }
+}

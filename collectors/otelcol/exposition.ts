@@ -5,12 +5,12 @@
  *
  * The library never throws: it passes every value through as the string it read, keeps
  * a non-numeric token as-is, and returns nothing at all for some malformed bodies. So
- * every value is checked here, and a body with sample lines but no parsed family is a
+ * every value is checked here, and a body with sample lines but no usable sample is a
  * bad reply, not an empty one.
  *
  * @see https://prometheus.io/docs/instrumenting/exposition_formats/#text-format-details
  */
-import parsePrometheusTextFormat from 'parse-prometheus-text-format';
+import parsePrometheusTextFormat, { type ParsedFamily } from 'parse-prometheus-text-format';
 import { CollectorError } from '../../core/errors.ts';
 
 /** One counter, gauge or untyped sample. */
@@ -45,12 +45,6 @@ const EMPTY_LABELS: Readonly<Record<string, string>> = Object.freeze({});
  */
 export function parseExposition(text: string, select: (name: string) => boolean = () => true, source = 'exposition'): ExpositionParse {
   const families = parsePrometheusTextFormat(text);
-  if (families.length === 0 && hasSampleLine(text)) {
-    throw new CollectorError(`${source}: the body has sample lines but none parsed as Prometheus text format`, {
-      code: 'TALLY_COLLECTOR_BAD_REPLY',
-      details: { source, expected: 'Prometheus text exposition format 0.0.4', bodyBytes: Buffer.byteLength(text) },
-    });
-  }
   const samples: ExpositionSample[] = [];
   const skippedFamilies: string[] = [];
   let unusableSamples = 0;
@@ -70,7 +64,18 @@ export function parseExposition(text: string, select: (name: string) => boolean 
       samples.push({ name: family.name, labels: metric.labels ?? EMPTY_LABELS, value });
     }
   }
+  // Only when nothing was selected: a body of which nothing parses is a bad reply, not an empty one.
+  if (samples.length === 0 && !families.some(hasUsableSample) && hasSampleLine(text)) {
+    throw new CollectorError(`${source}: the body has sample lines but none parsed as Prometheus text format`, {
+      code: 'TALLY_COLLECTOR_BAD_REPLY',
+      details: { source, expected: 'Prometheus text exposition format 0.0.4', bodyBytes: Buffer.byteLength(text) },
+    });
+  }
   return { samples, unusableSamples, skippedFamilies };
+}
+
+function hasUsableSample(family: ParsedFamily): boolean {
+  return family.metrics.some((m) => !('value' in m) || !Number.isNaN(parseValue(m.value)));
 }
 
 /** Go's float syntax as Prometheus writes it: `Number()` reads all of it but the `Inf` spellings. */

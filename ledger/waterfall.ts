@@ -12,8 +12,9 @@
  * Each step's loss (`input − output`) is attributed greedily to the causes that can
  * explain it, in stage order, each capped at what is left; what no cause covers is
  * `unattributed`. A cause admitting more than was lost (retried send failures, refusals
- * of another client's data, discards of requests the sender already saw fail) is reported
- * as an `admitted_beyond_loss` finding. A stage reporting more than its input is an
+ * of another client's data) is reported as an `admitted_beyond_loss` finding; a backend's
+ * discards in requests it refused are `backend_refused` findings, as the sender already
+ * counts those items as failed. A stage reporting more than its input is an
  * `inconsistency` finding and a loss of 0, never a negative loss.
  *
  * @see DESIGN.md "Reconciliation: classes and stages"
@@ -72,8 +73,14 @@ export interface BackendStageInput {
   received?: number;
   /** Items the backend says it stored (Prometheus `prometheus_tsdb_head_samples_appended_total`). */
   stored?: number;
-  /** Discarded items by reason (`out_of_order`, `rate_limited`, …). */
+  /** Items discarded by reason that the sender may have seen acknowledged: loss causes at `stored`. */
   discarded: Readonly<Record<string, number>>;
+  /**
+   * Items discarded by reason in requests the backend refused (the sender saw the error:
+   * Prometheus's 400s, Tempo's 429s). Not causes of an acknowledged item's loss: they are
+   * already counted as the sender's failures, and are reported as `backend_refused` findings.
+   */
+  refused?: Readonly<Record<string, number>>;
 }
 
 /** Everything a waterfall is built from. */
@@ -127,10 +134,12 @@ export interface WaterfallStep {
 
 /** Something the counts do not say plainly. */
 export interface WaterfallFinding {
-  kind: 'inconsistency' | 'admitted_beyond_loss' | 'fan_out' | 'queue_not_empty' | 'unplaced_cause';
+  kind: 'inconsistency' | 'admitted_beyond_loss' | 'backend_refused' | 'fan_out' | 'queue_not_empty' | 'unplaced_cause';
   /** `from→to` of the step concerned, when one is. */
   step?: string;
   cause?: LossCause;
+  /** The backend's discard reason, for `discarded_by_backend`. */
+  reason?: string;
   count: number;
   detail: string;
 }
@@ -194,7 +203,7 @@ export function buildWaterfall(input: WaterfallInput): Waterfall {
     pending = [];
   }
   for (const c of pending) {
-    if (c.admitted > 0) findings.push({ kind: 'unplaced_cause', cause: c.cause, count: c.admitted, detail: `${c.cause}${c.reason ? ` (${c.reason})` : ''} admits ${c.admitted} items but no later stage was measured` });
+    if (c.admitted > 0) findings.push({ kind: 'unplaced_cause', cause: c.cause, ...(c.reason !== undefined ? { reason: c.reason } : {}), count: c.admitted, detail: `${c.cause}${c.reason ? ` (${c.reason})` : ''} admits ${c.admitted} items but no later stage was measured` });
   }
   if (collector !== undefined && collector.exporterCount > 1) {
     findings.push({ kind: 'fan_out', count: collector.exporterCount, detail: `exported sums ${collector.exporterCount} exporters: select the one toward the backend under test` });
@@ -250,6 +259,11 @@ function causesByStage(input: WaterfallInput, findings: WaterfallFinding[]): Map
   if (backend !== undefined) {
     const reasons = Object.keys(backend.discarded).sort();
     out.set('stored', reasons.map((reason) => ({ cause: 'discarded_by_backend' as const, admitted: backend.discarded[reason], reason })));
+    for (const [reason, count] of Object.entries(backend.refused ?? {}).sort(([a], [b]) => (a < b ? -1 : 1))) {
+      if (count > 0) {
+        findings.push({ kind: 'backend_refused', reason, count, detail: `${backend.name} refused ${count} items (${reason}) in requests that failed: counted in the sender's failures, not here` });
+      }
+    }
   }
   return out;
 }
@@ -273,6 +287,7 @@ function step(from: WaterfallStage, to: WaterfallStage, input: number, output: n
         kind: 'admitted_beyond_loss',
         step: name,
         cause: c.cause,
+        ...(c.reason !== undefined ? { reason: c.reason } : {}),
         count: c.admitted - take,
         detail: `${c.cause}${c.reason ? ` (${c.reason})` : ''} admits ${c.admitted} items, ${take} of them lost in this step`,
       });
@@ -292,6 +307,7 @@ function checkCounts(input: WaterfallInput): void {
     check('backend.received', input.backend.received);
     check('backend.stored', input.backend.stored);
     for (const [k, v] of Object.entries(input.backend.discarded)) check(`backend.discarded.${k}`, v);
+    for (const [k, v] of Object.entries(input.backend.refused ?? {})) check(`backend.refused.${k}`, v);
   }
   check('queryable', input.queryable);
   if (bad.length > 0) throw new InternalError(`waterfall input has negative or non-finite counts: ${bad.join(', ')}`, { details: { bad } });

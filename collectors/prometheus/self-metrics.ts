@@ -124,10 +124,12 @@ export function prometheusIngestDelta(before: BackendCounterSnapshot, after: Bac
 
 /**
  * The waterfall's backend stage from Prometheus's deltas: stored = appended (in order and
- * out of order); discards by reason. Duplicates have no counter in 2.42 and so no reason.
+ * out of order). Every TSDB discard of a remote write refuses its request (400), so they
+ * are `refused`, not losses after acknowledgement. Duplicates have no counter in 2.42; a
+ * same-request duplicate dropped silently shows only as `unattributed`.
  */
 export function prometheusBackendStage(delta: PrometheusIngestDelta): BackendStageInput {
-  return { name: 'prometheus', stored: delta.samplesAppended + delta.outOfOrderAppended, discarded: { ...delta.discarded } };
+  return { name: 'prometheus', stored: delta.samplesAppended + delta.outOfOrderAppended, discarded: {}, refused: { ...delta.discarded } };
 }
 
 /** Tempo's span intake over the window. */
@@ -157,9 +159,20 @@ export function tempoIngestDelta(before: BackendCounterSnapshot, after: BackendC
   return { spansReceived: received.length === 0 ? null : total(received, () => true), discardedByReason, flags };
 }
 
-/** The waterfall's backend stage from Tempo's deltas: received = distributor intake; discards by reason. */
+/** Tempo discard reasons answered to the sender as an error (429), so already the sender's failures. */
+const TEMPO_REFUSED_REASONS = new Set(['rate_limited']);
+
+/**
+ * The waterfall's backend stage from Tempo's deltas: received = distributor intake (every
+ * push, refused and retried ones included); `rate_limited` as refused; other reasons
+ * (`trace_too_large`, `live_traces_exceeded`, …) as discards the sender may have seen
+ * acknowledged — whether it did depends on the Tempo version.
+ */
 export function tempoBackendStage(delta: TempoIngestDelta): BackendStageInput {
-  return { name: 'tempo', ...(delta.spansReceived === null ? {} : { received: delta.spansReceived }), discarded: { ...delta.discardedByReason } };
+  const discarded: Record<string, number> = {};
+  const refused: Record<string, number> = {};
+  for (const [reason, count] of Object.entries(delta.discardedByReason)) (TEMPO_REFUSED_REASONS.has(reason) ? refused : discarded)[reason] = count;
+  return { name: 'tempo', ...(delta.spansReceived === null ? {} : { received: delta.spansReceived }), discarded, refused };
 }
 
 function total(deltas: readonly SeriesDelta[], keep: (d: SeriesDelta) => boolean): number {

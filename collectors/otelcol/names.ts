@@ -74,6 +74,19 @@ export function canonicalName(name: string): string {
  * @returns what it measures, or null for every other metric (process, http, rpc, batch…).
  */
 export function classifyOtelcolName(name: string): OtelcolMetricId | null {
+  const cached = classified.get(name);
+  if (cached !== undefined) return cached;
+  const id = classifyUncached(name);
+  // A handful of distinct names per collector; the bound only guards against label-less floods.
+  if (classified.size >= CLASSIFIED_CACHE_LIMIT) classified.clear();
+  classified.set(name, id);
+  return id;
+}
+
+const CLASSIFIED_CACHE_LIMIT = 4096;
+const classified = new Map<string, OtelcolMetricId | null>();
+
+function classifyUncached(name: string): OtelcolMetricId | null {
   const n = canonicalName(name);
   const perSignal = PER_SIGNAL.exec(n);
   if (perSignal !== null) {

@@ -177,6 +177,37 @@ function queueReadings(before: readonly ExpositionSample[], after: readonly Expo
   return [...rows.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, r]) => r);
 }
 
+/**
+ * Chain interval deltas (snapshots taken each interval) into one run-window delta: a reset
+ * between two readings then loses at most one interval's counts, not the run's.
+ * @param deltas consecutive deltas, in time order.
+ * @returns components summed; queue sizes from the first `before` and the last `after`; flags concatenated.
+ */
+export function sumOtelcolDeltas(deltas: readonly OtelcolDelta[]): OtelcolDelta {
+  const byComponent = new Map<string, OtelcolComponentDelta & { counters: Partial<Record<OtelcolCounter, number>> }>();
+  const queues = new Map<string, OtelcolQueueReading>();
+  for (const d of deltas) {
+    for (const c of d.components) {
+      const key = `${c.kind}\u0000${c.id}\u0000${c.signal}`;
+      const entry = byComponent.get(key) ?? { kind: c.kind, id: c.id, signal: c.signal, counters: {} };
+      for (const [measure, value] of Object.entries(c.counters) as [OtelcolCounter, number][]) entry.counters[measure] = (entry.counters[measure] ?? 0) + value;
+      byComponent.set(key, entry);
+    }
+    for (const q of d.queues) {
+      const key = `${q.exporter}\u0000${q.signal ?? ''}`;
+      const first = queues.get(key);
+      queues.set(key, { ...q, sizeBefore: first === undefined ? q.sizeBefore : first.sizeBefore });
+    }
+  }
+  const sorted = <T>(m: Map<string, T>): T[] => [...m.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, v]) => v);
+  return {
+    components: sorted(byComponent),
+    queues: sorted(queues),
+    flags: deltas.flatMap((d) => d.flags),
+    unusableSamples: deltas.reduce((a, d) => a + d.unusableSamples, 0),
+  };
+}
+
 /** Which components of a collector carry tally's traffic; default all. */
 export interface CollectorSelection {
   /** Receiver ids, e.g. `['otlp']`. */

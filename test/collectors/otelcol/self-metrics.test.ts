@@ -15,7 +15,7 @@ import { TallyError } from '../../../core/errors.ts';
 import { counterDeltas, seriesKey } from '../../../collectors/otelcol/counter-delta.ts';
 import { parseExposition } from '../../../collectors/otelcol/exposition.ts';
 import { canonicalName, classifyOtelcolName, componentIdOf, signalOf } from '../../../collectors/otelcol/names.ts';
-import { collectorStageTotals, otelcolDelta, otelcolSnapshotFromText, scrapeOtelcol, type OtelcolDelta } from '../../../collectors/otelcol/self-metrics.ts';
+import { collectorStageTotals, otelcolDelta, otelcolSnapshotFromText, scrapeOtelcol, sumOtelcolDeltas, type OtelcolDelta } from '../../../collectors/otelcol/self-metrics.ts';
 import { buildWaterfall } from '../../../ledger/waterfall.ts';
 
 const fixture = (name: string): string => readFileSync(new URL(`../../fixtures/otelcol/${name}`, import.meta.url), 'utf8');
@@ -131,6 +131,18 @@ describe('collector deltas from the hand-written fixtures', () => {
     assert.equal(metrics.processorInOutGap, 200);
     assert.equal(metrics.queueSizeAfter, 1);
     assert.equal(collectorStageTotals(delta, 'spans').queueSizeAfter, 0);
+  });
+
+  test('interval deltas chain into the run-window delta', () => {
+    const a = otelcolSnapshotFromText(fixture('sdk-v0.96-start.prom'));
+    const c = otelcolSnapshotFromText(fixture('sdk-v0.96-end.prom'));
+    // A reading half-way: every counter between its start and end values.
+    const startOf = new Map(a.counters.map((x) => [seriesKey(x.name, x.labels), x.value]));
+    const b = { ...c, counters: c.counters.map((x) => ({ ...x, value: Math.floor(((startOf.get(seriesKey(x.name, x.labels)) ?? 0) + x.value) / 2) })) };
+    const whole = otelcolDelta(a, c);
+    const chained = sumOtelcolDeltas([otelcolDelta(a, b), otelcolDelta(b, c)]);
+    assert.deepEqual(chained.components, whole.components);
+    assert.deepEqual(chained.queues, whole.queues);
   });
 
   test('stage totals feed the waterfall: exporter losses admitted by enqueue/send failures', () => {

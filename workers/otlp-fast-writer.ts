@@ -129,6 +129,14 @@ export class ProtoWriter {
     return at;
   }
 
+  /** Already-encoded bytes (e.g. repeated fields), appended as they are. */
+  raw(bytes: Uint8Array): this {
+    this.#ensure(bytes.length);
+    this.buffer.set(bytes, this.pos);
+    this.pos += bytes.length;
+    return this;
+  }
+
   string(text: string): this {
     const size = Buffer.byteLength(text, 'utf8');
     this.varint(size);

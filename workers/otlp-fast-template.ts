@@ -20,7 +20,7 @@ import {
 } from '../core/instruments.ts';
 import { runIdHash, spanIdHex, traceIdHex, type RunIdHash } from '../core/trace-ids.ts';
 import { pointAttributes, resourceAttributes, SCOPE, type BatchIdentity, type BatchMetric } from './otlp-build.ts';
-import { ProtoWriter, WIRE_I64, WIRE_LEN, WIRE_VARINT } from './otlp-fast-writer.ts';
+import { ProtoWriter, varintSize, WIRE_I64, WIRE_LEN, WIRE_VARINT } from './otlp-fast-writer.ts';
 
 /** Offsets of the fixed-width fields relative to a data point's body; −1 when absent. */
 export interface RelativeOffsets {
@@ -63,7 +63,8 @@ export const PADDED_COUNT_BYTES = 5;
 /** Bytes of an encoded Exemplar body (time, as_double, span_id, trace_id). */
 export const EXEMPLAR_BYTES = 46;
 
-function words(identity: BatchIdentity, tick: number, minusNs = 0n): [number, number] {
+/** Low and high 32-bit words of `start + tick · interval − minusNs` (Unix ns); one BigInt step per call, so once per tick. */
+export function timeWords(identity: BatchIdentity, tick: number, minusNs = 0n): [number, number] {
   const ns = identity.startUnixNano + BigInt(tick) * identity.intervalNs - minusNs;
   return [Number(ns & 0xffff_ffffn), Number(ns >> 32n)];
 }
@@ -91,7 +92,7 @@ export function buildTemplate(identity: BatchIdentity, metric: BatchMetric, seri
     exemplarAt: model.exemplarRatio > 0 ? new Int32Array(n).fill(-1) : undefined, run,
   };
   const points = new ProtoWriter(n * 96 + 64);
-  const timeNow = words(identity, tick);
+  const timeNow = timeWords(identity, tick);
   for (let i = 0; i < n; i++) {
     const slot = seriesStart + i;
     const id = identityAt(model, slot, tick);
@@ -100,7 +101,7 @@ export function buildTemplate(identity: BatchIdentity, metric: BatchMetric, seri
     const body = new ProtoWriter(128);
     const rel: RelativeOffsets = { start: -1, time: -1, value: -1, count: -1, sum: -1, zeroCount: -1, buckets: -1 };
     body.tag(2, WIRE_I64);
-    const [sl, sh] = words(identity, startTickOf(model, id.birthTick, tick));
+    const [sl, sh] = timeWords(identity, startTickOf(model, id.birthTick, tick));
     rel.start = body.fixed64(sl, sh);
     body.tag(3, WIRE_I64);
     rel.time = body.fixed64(timeNow[0], timeNow[1]);
@@ -111,7 +112,7 @@ export function buildTemplate(identity: BatchIdentity, metric: BatchMetric, seri
       body.tag(model.instrument === 'histogram' ? 8 : exponential ? 11 : 5, WIRE_LEN);
       body.varint(EXEMPLAR_BYTES);
       exemplarRel = body.pos;
-      const [el, eh] = words(identity, tick, identity.intervalNs / 2n);
+      const [el, eh] = timeWords(identity, tick, identity.intervalNs / 2n);
       body.tag(2, WIRE_I64);
       body.fixed64(el, eh);
       body.tag(3, WIRE_I64);
@@ -209,7 +210,7 @@ function writeValueFields(
         if (s.scale !== 0) w.tag(6, WIRE_VARINT).sint32(s.scale);
         const positive = new ProtoWriter(16 + 5 * s.bucketCounts.length);
         if (s.offset !== 0) positive.tag(1, WIRE_VARINT).sint32(s.offset);
-        const countsLength = padded ? PADDED_COUNT_BYTES * s.bucketCounts.length : s.bucketCounts.reduce((a, c) => a + varintBytes(c * f), 0);
+        const countsLength = padded ? PADDED_COUNT_BYTES * s.bucketCounts.length : s.bucketCounts.reduce((a, c) => a + varintSize(c * f), 0);
         positive.tag(2, WIRE_LEN).varint(countsLength);
         const countsRel = positive.pos;
         for (const c of s.bucketCounts) {
@@ -222,15 +223,6 @@ function writeValueFields(
       };
     }
   }
-}
-
-function varintBytes(value: number): number {
-  let size = 1;
-  while (value >= 0x80) {
-    value = Math.floor(value / 0x80);
-    size++;
-  }
-  return size;
 }
 
 /** The fields after the data points of Sum (temporality, is_monotonic), Histogram and ExponentialHistogram (temporality). */

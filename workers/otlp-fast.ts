@@ -26,14 +26,8 @@
 import { churnEpoch, exemplarSequenceHigh, exemplarSequenceLow, upDownWobble } from '../core/instruments.ts';
 import { spanIdHigh, spanIdLow } from '../core/trace-ids.ts';
 import type { BatchIdentity, BatchMetric } from './otlp-build.ts';
-import { buildTemplate, type Template } from './otlp-fast-template.ts';
+import { buildTemplate, timeWords, type Template } from './otlp-fast-template.ts';
 import { writePaddedVarint } from './otlp-fast-writer.ts';
-
-/** Low and high 32-bit words of `start + tick · interval` (Unix ns), computed once per tick. */
-function timeWords(identity: BatchIdentity, tick: number, minusNs = 0n): [number, number] {
-  const ns = identity.startUnixNano + BigInt(tick) * identity.intervalNs - minusNs;
-  return [Number(ns & 0xffff_ffffn), Number(ns >> 32n)];
-}
 
 /** One batch's template and its per-tick patcher. */
 export class FastMetricBatch {

@@ -1,25 +1,53 @@
 /**
- * What a read-back saw, per (metric, series, tick): how many times each data point
+ * What a read-back saw, per (metric, series slot, tick): how many times each data point
  * arrived (saturating at 255), and how many arrived with a value other than the one
- * derived from the seed. One byte per point.
+ * derived from the seed. One byte per point, whatever the instrument: a histogram point
+ * is checked field by field before it is recorded, and only its first differing field is
+ * kept as a sample. With series churn a slot holds exactly one live identity per tick, so
+ * (slot, tick) still names one expected point.
  *
- * Pure: collectors feed it decoded points; the reconciler reads it.
+ * Pure: collectors feed it decoded points (see collectors/otlp-place.ts); the reconciler
+ * reads it.
  */
+
+/**
+ * Why a point could not be placed in the run's series space:
+ * - `unknown_metric`: no metric of that name in the scenario;
+ * - `wrong_instrument`: the OTLP kind (or Sum monotonicity) differs from the instrument;
+ * - `wrong_temporality`: the aggregation temporality differs;
+ * - `foreign_attributes`: attributes are not of the metric's layout (or lack/misspell `tally.generation`);
+ * - `off_tick`, `tick_out_of_range`: time_unix_nano is not a tick of the run;
+ * - `wrong_generation`: a churned series identity that is not the one live at that tick;
+ * - `bad_start_time`: start_time_unix_nano is not the identity's start (cumulative, gauge)
+ *   or the previous tick (delta).
+ */
+export type UnexpectedReason =
+  | 'unknown_metric' | 'wrong_instrument' | 'wrong_temporality' | 'foreign_attributes' | 'off_tick' | 'tick_out_of_range'
+  | 'wrong_generation' | 'bad_start_time';
 
 /** A point the store could not place in the run's series space. */
 export interface UnexpectedPoint {
   metric: string;
-  reason: 'unknown_metric' | 'foreign_attributes' | 'off_tick' | 'tick_out_of_range' | 'wrong_temporality';
+  reason: UnexpectedReason;
   detail: string;
 }
 
-/** A point that arrived with the wrong value. */
+/** The first field of a placed point that differs from the model. */
+export interface PointMismatch {
+  /** `value`, `valueType`, `count`, `sum`, `min`, `max`, `bucketCounts[3]`, `exemplars[0].traceId`, … */
+  field: string;
+  expected: number | string;
+  actual: number | string;
+}
+
+/** A point that arrived with the wrong value. `field` is absent for a Sum value (the original form). */
 export interface ValueMismatch {
   metricIndex: number;
   series: number;
   tick: number;
-  expected: number;
-  actual: number;
+  expected: number | string;
+  actual: number | string;
+  field?: string;
 }
 
 /** Samples kept of each finding list; the counts are always exact. */
@@ -58,6 +86,21 @@ export class ObservationStore {
     if (expected !== actual) {
       this.valueMismatchCount++;
       if (this.valueMismatches.length < SAMPLE_LIMIT) this.valueMismatches.push({ metricIndex, series, tick, expected, actual });
+    }
+  }
+
+  /**
+   * Record one arrival of a placed point already checked against the model.
+   * @param mismatch its first differing field, or undefined when it matched.
+   */
+  record(metricIndex: number, series: number, tick: number, mismatch: PointMismatch | undefined): void {
+    const i = series * this.ticks + (tick - 1);
+    const counts = this.#counts[metricIndex];
+    if (counts[i] < 255) counts[i]++;
+    this.pointsReceived++;
+    if (mismatch !== undefined) {
+      this.valueMismatchCount++;
+      if (this.valueMismatches.length < SAMPLE_LIMIT) this.valueMismatches.push({ metricIndex, series, tick, ...mismatch });
     }
   }
 

@@ -35,6 +35,8 @@ export interface EmbeddedEcho {
   requestsServed(): number;
   /** Connections accepted so far. */
   connectionsAccepted(): number;
+  /** Request bytes received so far. */
+  bytesReceived(): number;
   /** Stop listening and drop every open connection. */
   close(): Promise<void>;
 }
@@ -56,6 +58,7 @@ export async function startEmbeddedEcho(options: EchoOptions): Promise<EmbeddedE
   const response = echoResponse(options.responseBytes, options.name);
   let served = 0;
   let accepted = 0;
+  let received = 0;
   const sockets = new Set<Socket>();
   const server: Server = createServer({ noDelay: true }, (socket) => {
     accepted++;
@@ -63,6 +66,7 @@ export async function startEmbeddedEcho(options: EchoOptions): Promise<EmbeddedE
     let pending = 0; // bytes of the current request received so far
     socket.on('data', (chunk: Buffer) => {
       pending += chunk.length;
+      received += chunk.length;
       while (pending >= options.requestBytes) {
         pending -= options.requestBytes;
         served++;
@@ -84,6 +88,7 @@ export async function startEmbeddedEcho(options: EchoOptions): Promise<EmbeddedE
     port,
     requestsServed: () => served,
     connectionsAccepted: () => accepted,
+    bytesReceived: () => received,
     close: () =>
       new Promise<void>((resolve) => {
         for (const s of sockets) s.destroy();

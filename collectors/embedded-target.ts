@@ -17,6 +17,8 @@ export interface EmbeddedTarget {
   port: number;
   /** Requests answered so far. */
   requestsServed(): number;
+  /** TCP connections accepted so far. */
+  connectionsAccepted(): number;
   close(): Promise<void>;
 }
 
@@ -54,9 +56,11 @@ export async function startEmbeddedTarget(options: TargetOptions): Promise<Embed
   const headResponse = responseFor('200 OK', body, headers, false);
   const tooLarge = Buffer.from('HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-length: 0\r\nconnection: close\r\n\r\n', 'latin1');
   let served = 0;
+  let accepted = 0;
   const sockets = new Set<Socket>();
 
   const server: Server = createServer({ noDelay: true }, (socket) => {
+    accepted++;
     sockets.add(socket);
     let pending: Buffer | undefined;
     socket.on('data', (chunk: Buffer) => {
@@ -84,6 +88,7 @@ export async function startEmbeddedTarget(options: TargetOptions): Promise<Embed
     host,
     port,
     requestsServed: () => served,
+    connectionsAccepted: () => accepted,
     close: () =>
       new Promise<void>((resolve) => {
         for (const s of sockets) s.destroy();

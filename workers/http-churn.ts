@@ -3,15 +3,25 @@
  * read to its end, then the client closes first with FIN or RST. Raw `node:net` because
  * connection-setup rate is the workload (about 4x undici's new-connection rate here).
  *
+ * Since the load client (workers/load-client.ts) this is a thin wrapper over its raw
+ * connection ({@link RawConnection}), kept for callers that want one request per
+ * connection and the result after the socket closed.
+ *
  * Callback style on purpose: this is the hot path, run thousands of times a second per
  * worker, and promise allocation shows in the profile.
  */
-import { connect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { ERROR_CLASSES, type ErrorClass } from '../core/messages.ts';
+import type { ErrorClass } from '../core/messages.ts';
+import type { RequestResult } from './load-client.ts';
+import { RawConnection, type ConnConfig, type ConnOwner } from './raw-connection.ts';
+import { sharedWheel } from './timeout-wheel.ts';
+
+export { classifyError } from './client-errors.ts';
+export { parseHead } from './http1-head.ts';
 
 /** What the iteration needs to know; built once per shard. */
 export interface ChurnOptions {
+  /** IP literal (no lookup is done here; see load-client.ts for names). */
   host: string;
   port: number;
   /** The full request, `Connection` header included. */
@@ -36,144 +46,46 @@ export interface ChurnResult {
   totalUs: number;
 }
 
-const KNOWN = new Set<string>(ERROR_CLASSES);
-/** Map a Node error to its errno class; unknown codes are `other`. */
-export function classifyError(err: NodeJS.ErrnoException | undefined): ErrorClass {
-  const code = err?.code;
-  return code !== undefined && KNOWN.has(code) ? (code as ErrorClass) : 'other';
+const configs = new WeakMap<ChurnOptions, ConnConfig>();
+function configFor(options: ChurnOptions): ConnConfig {
+  let config = configs.get(options);
+  if (config === undefined) {
+    config = {
+      request: options.request,
+      isHead: options.isHead,
+      close: options.close,
+      connectTimeoutMs: options.connectTimeoutMs,
+      requestTimeoutMs: options.requestTimeoutMs,
+      crrResponseBytes: undefined,
+      wheel: sharedWheel(),
+    };
+    configs.set(options, config);
+  }
+  return config;
 }
 
-const CRLFCRLF = Buffer.from('\r\n\r\n');
-const CHUNKED_END = Buffer.from('0\r\n\r\n');
-
-/**
- * Parse status and body framing from a response head (latin1, cut before its CRLFCRLF).
- * @returns status (0 when unreadable), contentLength (-1: delimited by close), chunked.
- * @see https://www.rfc-editor.org/rfc/rfc9112#section-6.3
- */
-export function parseHead(head: string, isHead: boolean): { status: number; contentLength: number; chunked: boolean } {
-  const status = Number(head.slice(9, 12));
-  let contentLength = -1;
-  let chunked = false;
-  // The head ends without its last CRLF (it was cut at CRLFCRLF); restore it so every header line ends in one.
-  const lower = `${head.toLowerCase()}\r\n`;
-  const cl = lower.indexOf('\r\ncontent-length:');
-  if (cl !== -1) {
-    const n = Number.parseInt(lower.slice(cl + 17, lower.indexOf('\r\n', cl + 2)).trim(), 10);
-    if (Number.isInteger(n) && n >= 0) contentLength = n;
+/** Holds the result until the socket has closed. */
+class ChurnOwner implements ConnOwner {
+  readonly #done: (result: ChurnResult) => void;
+  #result: RequestResult | undefined;
+  constructor(done: (result: ChurnResult) => void) {
+    this.#done = done;
   }
-  if (lower.includes('\r\ntransfer-encoding:') && /\r\ntransfer-encoding:[^\r]*chunked/.test(lower)) chunked = true;
-  // 1xx, 204 and 304 and HEAD responses have no body (RFC 9112 §6.3).
-  if (isHead || status === 204 || status === 304 || (status >= 100 && status < 200)) {
-    contentLength = 0;
-    chunked = false;
+  onSettled(conn: RawConnection, result: RequestResult): void {
+    this.#result = result;
+    conn.close();
   }
-  return { status: Number.isInteger(status) ? status : 0, contentLength, chunked };
+  onClosed(): void {
+    const r = this.#result as RequestResult;
+    this.#done({ status: r.status, errorClass: r.errorClass, connectUs: r.connectUs, ttfbUs: r.ttfbUs, totalUs: r.totalUs });
+  }
 }
 
 /**
  * Run one iteration and call `done` exactly once, after the socket has closed.
- * @param options shard-wide options.
+ * @param options shard-wide options (keep the same object across calls: its derived config is cached).
  * @param done receives the result.
  */
 export function churnOnce(options: ChurnOptions, done: (result: ChurnResult) => void): void {
-  const t0 = performance.now();
-  let connectedAt = -1;
-  let writtenAt = -1;
-  let firstByteAt = -1;
-  let completeAt = -1;
-  let status = 0;
-  let errorClass: ErrorClass | undefined;
-  let headerBuf: Buffer | undefined;
-  let bodyRemaining = -1; // -1: headers not parsed yet; -2: read until close
-  let chunked = false;
-  let tail: Buffer | undefined; // last bytes, for the chunked terminator
-  let finished = false;
-
-  const socket: Socket = connect({ host: options.host, port: options.port, noDelay: true });
-  socket.setTimeout(options.connectTimeoutMs);
-
-  const complete = (): void => {
-    if (completeAt !== -1) return;
-    completeAt = performance.now();
-    if (options.close === 'rst') socket.resetAndDestroy();
-    else socket.destroy(); // close(2) with nothing unread sends FIN: the client holds TIME_WAIT
-  };
-
-  const fail = (cls: ErrorClass): void => {
-    if (errorClass === undefined && completeAt === -1) errorClass = cls;
-    socket.destroy();
-  };
-
-  socket.once('connect', () => {
-    connectedAt = performance.now();
-    socket.setTimeout(options.requestTimeoutMs);
-    socket.write(options.request);
-    writtenAt = performance.now();
-  });
-
-  socket.on('data', (chunk: Buffer) => {
-    if (firstByteAt === -1) firstByteAt = performance.now();
-    if (bodyRemaining === -1) {
-      headerBuf = headerBuf === undefined ? chunk : Buffer.concat([headerBuf, chunk]);
-      const end = headerBuf.indexOf(CRLFCRLF);
-      if (end === -1) {
-        if (headerBuf.length > 65_536) fail('other');
-        return;
-      }
-      const head = parseHead(headerBuf.toString('latin1', 0, end), options.isHead);
-      status = head.status;
-      chunked = head.chunked;
-      const body = headerBuf.subarray(end + 4);
-      headerBuf = undefined;
-      if (chunked) {
-        bodyRemaining = 0;
-        tail = body;
-        if (tail.length >= 5 && tail.subarray(tail.length - 5).equals(CHUNKED_END)) complete();
-        return;
-      }
-      if (head.contentLength < 0) {
-        bodyRemaining = -2;
-        return;
-      }
-      bodyRemaining = head.contentLength - body.length;
-      if (bodyRemaining <= 0) complete();
-      return;
-    }
-    if (chunked) {
-      tail = tail !== undefined && tail.length < 5 ? Buffer.concat([tail, chunk]) : chunk;
-      if (tail.length >= 5 && tail.subarray(tail.length - 5).equals(CHUNKED_END)) complete();
-      return;
-    }
-    if (bodyRemaining > 0) {
-      bodyRemaining -= chunk.length;
-      if (bodyRemaining <= 0) complete();
-    }
-  });
-
-  socket.once('end', () => {
-    // The server closed first: a body delimited by close is complete; anything else is cut short.
-    if (bodyRemaining === -2) complete();
-    else if (completeAt === -1) fail(connectedAt === -1 ? 'other' : 'ECONNRESET');
-  });
-
-  socket.once('timeout', () => fail('ETIMEDOUT'));
-
-  socket.once('error', (err: NodeJS.ErrnoException) => {
-    fail(classifyError(err));
-  });
-
-  socket.once('close', () => {
-    if (finished) return;
-    finished = true;
-    const endAt = completeAt !== -1 ? completeAt : performance.now();
-    if (completeAt === -1 && errorClass === undefined) errorClass = 'other';
-    done({
-      status: completeAt !== -1 ? status : 0,
-      errorClass: completeAt !== -1 ? undefined : errorClass,
-      connectUs: connectedAt === -1 ? -1 : (connectedAt - t0) * 1000,
-      ttfbUs: firstByteAt === -1 || writtenAt === -1 ? -1 : (firstByteAt - writtenAt) * 1000,
-      totalUs: (endAt - t0) * 1000,
-    });
-  });
+  new RawConnection(configFor(options), new ChurnOwner(done), options.host, options.port, undefined, performance.now(), -1);
 }

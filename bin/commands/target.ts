@@ -1,7 +1,13 @@
 /**
- * `tally target --host H --port P --name NAME [--response-bytes N]`: run a tagged HTTP
- * target (lab/target-server.ts) until SIGTERM or SIGINT. `tally lab up` starts one per
- * backend namespace.
+ * `tally target --host H --port P --name NAME [--response-bytes N] [--protocol http1|tcp-crr]
+ * [--request-bytes N]`: run a tagged target until SIGTERM or SIGINT. `tally lab up` starts
+ * one per backend namespace.
+ *
+ * - `--protocol http1` (default): the HTTP target of lab/target-server.ts, which names itself
+ *   in an `x-tally-backend` response header.
+ * - `--protocol tcp-crr`: the echo target of collectors/embedded-echo.ts: for every
+ *   `--request-bytes` received (default 1) it writes `--response-bytes` back, beginning
+ *   with `NAME\n` when that fits, so tcp-crr clients record the backend too.
  *
  * This file is also a process entry point (`node bin/commands/target.ts --host …`): the
  * lab starts backends that way, so a backend loads only the target, not the whole CLI
@@ -10,13 +16,14 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, exitCodeFor } from '../../core/errors.ts';
 import { startTaggedTarget } from '../../lab/target-server.ts';
+import { startEmbeddedEcho } from '../../collectors/embedded-echo.ts';
 
 /** Where a command writes its output (process.stdout fits). */
 export interface TextOut {
   write(text: string): unknown;
 }
 
-const USAGE = 'usage: tally target --host ADDRESS --port PORT --name NAME [--response-bytes BYTES]';
+const USAGE = 'usage: tally target --host ADDRESS --port PORT --name NAME [--response-bytes BYTES] [--protocol http1|tcp-crr] [--request-bytes BYTES]';
 const NAME = /^[A-Za-z0-9._-]{1,32}$/;
 
 /**
@@ -33,8 +40,11 @@ const NAME = /^[A-Za-z0-9._-]{1,32}$/;
  */
 export async function targetCommand(argv: string[], out: TextOut, stop?: AbortSignal): Promise<number> {
   const flags = parseTargetFlags(argv);
-  const target = await startTaggedTarget(flags);
-  out.write(`${JSON.stringify({ event: 'listening', host: target.host, port: target.port, name: target.name, pid: process.pid })}\n`);
+  const target =
+    flags.protocol === 'tcp-crr'
+      ? { name: flags.name, ...(await startEmbeddedEcho(flags)) }
+      : await startTaggedTarget(flags);
+  out.write(`${JSON.stringify({ event: 'listening', host: target.host, port: target.port, name: target.name, protocol: flags.protocol, pid: process.pid })}\n`);
   await new Promise<void>((resolve) => {
     if (stop !== undefined) {
       if (stop.aborted) resolve();
@@ -54,13 +64,30 @@ export async function targetCommand(argv: string[], out: TextOut, stop?: AbortSi
   return 0;
 }
 
-function parseTargetFlags(argv: string[]): { host: string; port: number; name: string; responseBytes: number } {
+/** Parsed target flags. */
+interface TargetFlags {
+  host: string;
+  port: number;
+  name: string;
+  responseBytes: number;
+  protocol: 'http1' | 'tcp-crr';
+  requestBytes: number;
+}
+
+function parseTargetFlags(argv: string[]): TargetFlags {
   let values;
   try {
     ({ values } = parseArgs({
       args: argv,
       allowPositionals: false,
-      options: { host: { type: 'string' }, port: { type: 'string' }, name: { type: 'string' }, 'response-bytes': { type: 'string' } },
+      options: {
+        host: { type: 'string' },
+        port: { type: 'string' },
+        name: { type: 'string' },
+        'response-bytes': { type: 'string' },
+        protocol: { type: 'string' },
+        'request-bytes': { type: 'string' },
+      },
     }));
   } catch (cause) {
     throw new ConfigError(`${(cause as Error).message}\n${USAGE}`, [], { code: 'TALLY_USAGE', cause });
@@ -74,12 +101,18 @@ function parseTargetFlags(argv: string[]): { host: string; port: number; name: s
   if (!Number.isInteger(responseBytes) || responseBytes < 0 || responseBytes > 16 * 1024 * 1024) {
     problems.push({ pointer: '/response-bytes', message: 'must be an integer in 0…16777216 (bytes)' });
   }
+  const protocol = values.protocol ?? 'http1';
+  if (protocol !== 'http1' && protocol !== 'tcp-crr') problems.push({ pointer: '/protocol', message: 'must be http1 or tcp-crr' });
+  const requestBytes = values['request-bytes'] === undefined ? 1 : Number(values['request-bytes']);
+  if (!Number.isInteger(requestBytes) || requestBytes < 1 || requestBytes > 16 * 1024 * 1024) {
+    problems.push({ pointer: '/request-bytes', message: 'must be an integer in 1…16777216 (bytes)' });
+  }
   if (problems.length > 0) {
     throw new ConfigError(`bad target flags: ${problems.map((p) => `--${p.pointer.slice(1)} ${p.message}`).join('; ')}\n${USAGE}`, problems, {
       code: 'TALLY_USAGE',
     });
   }
-  return { host: values.host as string, port, name: values.name as string, responseBytes };
+  return { host: values.host as string, port, name: values.name as string, responseBytes, protocol: protocol as TargetFlags['protocol'], requestBytes };
 }
 
 if (import.meta.main) {

@@ -1,0 +1,134 @@
+/**
+ * A throwaway nginx (Debian's /usr/sbin/nginx) for self-benchmarks: a temp config on a
+ * free 127.0.0.1 port, pid, logs and temp paths in a temp dir, always stopped by `stop()`.
+ *
+ * The config: `worker_processes` as asked (default 1, so nginx takes one core and the
+ * load generator the other on a 2-core box); `keepalive_timeout 0`, so nginx closes every
+ * connection after one response whatever the client asks — every peer pays one TCP
+ * handshake per request and nginx does the same work for each; `return 200 "ok\n"`;
+ * `access_log off`; and a `stub_status` location on a second port, whose `accepts` and
+ * `requests` counters show from the server side how many connections and requests each
+ * peer really made.
+ *
+ * @see https://nginx.org/en/docs/http/ngx_http_core_module.html#keepalive_timeout
+ * @see https://nginx.org/en/docs/http/ngx_http_stub_status_module.html
+ */
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CollectorError } from '../core/errors.ts';
+
+/** Where Debian installs nginx. */
+export const NGINX_PATH = '/usr/sbin/nginx';
+
+/** nginx's server-side counters (stub_status). */
+export interface NginxCounters {
+  /** Connections accepted since start. */
+  accepts: number;
+  /** Requests answered since start. */
+  requests: number;
+}
+
+/** A running nginx. */
+export interface BenchNginx {
+  port: number;
+  workerProcesses: number;
+  /** Read stub_status. @throws CollectorError when it cannot be read. */
+  counters(): Promise<NginxCounters>;
+  /** Stop nginx (SIGQUIT, then SIGKILL after 3 s) and remove the temp dir. */
+  stop(): Promise<void>;
+}
+
+/** A free TCP port on 127.0.0.1 (bound then released; racy in principle, fine on a bench box). */
+export async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const { port } = srv.address() as AddressInfo;
+  await new Promise<void>((r) => srv.close(() => r()));
+  return port;
+}
+
+function config(dir: string, port: number, statusPort: number, workerProcesses: number): string {
+  return `worker_processes ${workerProcesses};
+daemon off;
+master_process on;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log warn;
+worker_rlimit_nofile 65536;
+events { worker_connections 8192; multi_accept on; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/body;
+  proxy_temp_path ${dir}/proxy;
+  fastcgi_temp_path ${dir}/fastcgi;
+  uwsgi_temp_path ${dir}/uwsgi;
+  scgi_temp_path ${dir}/scgi;
+  keepalive_timeout 0;
+  server {
+    listen 127.0.0.1:${port} backlog=4096;
+    location / { default_type text/plain; return 200 "ok\\n"; }
+  }
+  server {
+    listen 127.0.0.1:${statusPort};
+    location / { stub_status; }
+  }
+}
+`;
+}
+
+/**
+ * Parse stub_status text (`Active connections: 1 \n server accepts handled requests\n 5 5 7 \n…`).
+ * @throws CollectorError `TALLY_COLLECTOR_BAD_REPLY` when the counters line is missing.
+ */
+export function parseStubStatus(text: string): NginxCounters {
+  const m = /server accepts handled requests\s*\n\s*(\d+)\s+(\d+)\s+(\d+)/.exec(text);
+  if (m === null) throw new CollectorError('nginx stub_status: no counters line', { code: 'TALLY_COLLECTOR_BAD_REPLY', details: { text } });
+  return { accepts: Number(m[1]), requests: Number(m[3]) };
+}
+
+/**
+ * Start nginx and wait until it answers.
+ * @param workerProcesses nginx worker processes (1 or 2 on a 2-core box).
+ * @throws CollectorError `TALLY_COLLECTOR_FAILED` when nginx is missing or does not come up in 5 s.
+ */
+export async function startNginx(workerProcesses = 1): Promise<BenchNginx> {
+  if (!existsSync(NGINX_PATH)) throw new CollectorError(`${NGINX_PATH} not found: apt-get install nginx`);
+  const dir = await mkdtemp(join(tmpdir(), 'tally-bench-nginx-'));
+  const port = await freePort();
+  const statusPort = await freePort();
+  await writeFile(join(dir, 'nginx.conf'), config(dir, port, statusPort, workerProcesses));
+  const child = spawn(NGINX_PATH, ['-p', dir, '-c', join(dir, 'nginx.conf'), '-e', join(dir, 'error.log')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  let running = true;
+  void exited.then(() => (running = false));
+  const stop = async (): Promise<void> => {
+    if (running) {
+      child.kill('SIGQUIT');
+      const t = setTimeout(() => child.kill('SIGKILL'), 3000);
+      await exited;
+      clearTimeout(t);
+    }
+    await rm(dir, { recursive: true, force: true });
+  };
+  const counters = async (): Promise<NginxCounters> => {
+    const res = await fetch(`http://127.0.0.1:${statusPort}/`, { signal: AbortSignal.timeout(2000) });
+    return parseStubStatus(await res.text());
+  };
+  for (let i = 0; i < 100; i++) {
+    if (!running) break;
+    try {
+      await counters();
+      return { port, workerProcesses, counters, stop };
+    } catch {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  const log = await readFile(join(dir, 'error.log'), 'utf8').catch(() => '');
+  await stop();
+  throw new CollectorError(`nginx did not come up: ${stderr}${log}`.trim(), { details: { port } });
+}

@@ -1,0 +1,317 @@
+/**
+ * One raw `node:net` client connection that carries sequential requests (HTTP/1.1, or
+ * tcp-crr fixed-size exchanges) and reports each as a {@link RequestResult}.
+ *
+ * Hot-path choices, each measured with `--cpu-prof` against nginx:
+ * - reads land in one thread-wide buffer (`onread`), so no Buffer is allocated per read
+ *   and the Readable stream machinery is skipped;
+ * - listeners are module-level functions that find their connection through the socket,
+ *   so opening a connection allocates no closures;
+ * - timeouts are deadlines on the shared {@link TimeoutWheel}, not timers per socket;
+ * - the response head is parsed on bytes (http1-head.ts).
+ *
+ * @see https://nodejs.org/api/net.html#socketconnectoptions-connectlistener (onread)
+ */
+import { Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import type { ErrorClass } from '../core/messages.ts';
+import { classifyError } from './client-errors.ts';
+import { emptyHead, findHeadEnd, parseHeadInto, type ResponseHead } from './http1-head.ts';
+import type { RequestResult } from './load-client.ts';
+import type { Deadline, TimeoutWheel } from './timeout-wheel.ts';
+import { crrBackend } from './tcp-crr.ts';
+
+/** What every connection of one client shares; built once. */
+export interface ConnConfig {
+  /** http1: the full request; tcp-crr: the request payload. */
+  request: Buffer;
+  isHead: boolean;
+  close: 'fin' | 'rst';
+  connectTimeoutMs: number;
+  /** From the request write to the response complete. */
+  requestTimeoutMs: number;
+  /** tcp-crr: bytes to read back per exchange; undefined for HTTP/1.1. */
+  crrResponseBytes: number | undefined;
+  wheel: TimeoutWheel;
+}
+
+/** Who hears about a connection's requests. Methods, not callbacks, so that nothing is allocated per request. */
+export interface ConnOwner {
+  /** The request in flight settled (completed or failed). A failed connection is already closing. */
+  onSettled(conn: RawConnection, result: RequestResult): void;
+  /** The socket closed; called once, after any onSettled. */
+  onClosed(conn: RawConnection): void;
+}
+
+/** One read buffer for every socket of the thread: each read is consumed before the next can arrive. */
+const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
+/** Largest response head accepted (bytes). */
+const MAX_HEAD_BYTES = 64 * 1024;
+const CHUNKED_END = [48, 13, 10, 13, 10]; // "0\r\n\r\n"
+
+const STATE_CONNECTING = 0;
+const STATE_BUSY = 1;
+const STATE_IDLE = 2;
+const STATE_CLOSED = 3;
+const PHASE_HEAD = 0;
+const PHASE_LENGTH = 1;
+const PHASE_CHUNKED = 2;
+const PHASE_UNTIL_CLOSE = 3;
+const PHASE_CRR = 4;
+
+class ConnSocket extends Socket {
+  conn!: RawConnection;
+}
+
+function onConnect(this: ConnSocket): void {
+  this.conn.connected();
+}
+function onRead(this: ConnSocket, nread: number, buf: Buffer): boolean {
+  this.conn.read(buf, nread);
+  return true;
+}
+function onEnd(this: ConnSocket): void {
+  this.conn.ended();
+}
+function onError(this: ConnSocket, err: NodeJS.ErrnoException): void {
+  this.conn.errored(err);
+}
+function onClose(this: ConnSocket): void {
+  this.conn.closed();
+}
+
+/** A client connection. Create with {@link openConnection}. */
+export class RawConnection implements Deadline {
+  readonly config: ConnConfig;
+  owner: ConnOwner;
+  readonly socket: ConnSocket;
+  /** Requests settled on this connection. */
+  requests = 0;
+  /** Set false once the connection cannot carry another request (failed, closing, server said close). */
+  reusable = true;
+  deadlineMs = 0;
+  #state = STATE_CONNECTING;
+  #settled = true;
+  // Per request (µs fields are results, *At fields are performance.now() ms).
+  #t0 = 0;
+  #dnsUs = -1;
+  #connectStartAt = 0;
+  #connectedAt = -1;
+  #writtenAt = -1;
+  #firstByteAt = -1;
+  #newConnection = true;
+  #errorClass: ErrorClass | undefined;
+  // Response parsing.
+  #phase = PHASE_HEAD;
+  #head: ResponseHead = emptyHead();
+  #headBuf: Buffer | undefined;
+  #bodyRemaining = 0;
+  #chunkMatch = 0;
+  #backend: string | undefined;
+
+  constructor(config: ConnConfig, owner: ConnOwner, address: string, port: number, localAddress: string | undefined, t0: number, dnsUs: number) {
+    this.config = config;
+    this.owner = owner;
+    this.#begin(t0);
+    this.#dnsUs = dnsUs;
+    this.#connectStartAt = performance.now();
+    this.deadlineMs = this.#connectStartAt + config.connectTimeoutMs;
+    config.wheel.arm(this);
+    const socket = new ConnSocket({ onread: { buffer: READ_BUFFER, callback: onRead } });
+    socket.conn = this;
+    this.socket = socket;
+    socket.on('connect', onConnect);
+    socket.on('end', onEnd);
+    socket.on('error', onError);
+    socket.on('close', onClose);
+    if (localAddress === undefined) socket.connect(port, address);
+    else socket.connect({ port, host: address, localAddress });
+  }
+
+  /** Connected and free for {@link RawConnection.send}. */
+  get idle(): boolean {
+    return this.#state === STATE_IDLE && this.reusable;
+  }
+
+  #begin(t0: number): void {
+    this.#settled = false;
+    this.#t0 = t0;
+    this.#writtenAt = -1;
+    this.#firstByteAt = -1;
+    this.#errorClass = undefined;
+    this.#phase = this.config.crrResponseBytes === undefined ? PHASE_HEAD : PHASE_CRR;
+    this.#bodyRemaining = this.config.crrResponseBytes ?? 0;
+    this.#headBuf = undefined;
+    this.#chunkMatch = 0;
+    this.#backend = undefined;
+  }
+
+  #write(): void {
+    this.#state = STATE_BUSY;
+    this.socket.write(this.config.request);
+    this.#writtenAt = performance.now();
+    this.deadlineMs = this.#writtenAt + this.config.requestTimeoutMs;
+  }
+
+  /** Send the next request on an idle connection. @param t0 the request's actual start (performance.now() ms). */
+  send(t0: number): void {
+    this.#begin(t0);
+    this.#newConnection = false;
+    this.#dnsUs = -1;
+    this.config.wheel.arm(this);
+    this.#write();
+  }
+
+  /** Close (FIN or RST per config). The owner hears onClosed. */
+  close(): void {
+    if (this.#state === STATE_CLOSED) return;
+    this.#state = STATE_CLOSED;
+    this.reusable = false;
+    this.config.wheel.disarm(this);
+    // destroy(): close(2) with nothing unread sends FIN, so the client holds TIME_WAIT; resetAndDestroy() sets SO_LINGER 0 and sends RST.
+    if (this.config.close === 'rst' && !this.socket.connecting && !this.socket.destroyed) this.socket.resetAndDestroy();
+    else this.socket.destroy();
+  }
+
+  connected(): void {
+    this.#connectedAt = performance.now();
+    this.#write();
+  }
+
+  read(buf: Buffer, n: number): void {
+    if (this.#settled) {
+      // Bytes nobody asked for: the connection is out of step; drop it.
+      this.reusable = false;
+      this.close();
+      return;
+    }
+    if (this.#firstByteAt === -1) this.#firstByteAt = performance.now();
+    switch (this.#phase) {
+      case PHASE_CRR:
+        if (this.#backend === undefined && this.#bodyRemaining === this.config.crrResponseBytes) this.#backend = crrBackend(buf, n);
+        this.#bodyRemaining -= n;
+        if (this.#bodyRemaining <= 0) this.#complete();
+        return;
+      case PHASE_HEAD:
+        this.#readHead(buf, n);
+        return;
+      case PHASE_LENGTH:
+        this.#bodyRemaining -= n;
+        if (this.#bodyRemaining <= 0) this.#complete();
+        return;
+      case PHASE_CHUNKED:
+        if (this.#scanChunked(buf, 0, n)) this.#complete();
+        return;
+      default: // PHASE_UNTIL_CLOSE: complete on 'end'
+        return;
+    }
+  }
+
+  #readHead(chunk: Buffer, n: number): void {
+    let buf: Buffer = chunk;
+    let len = n;
+    let from = 0;
+    if (this.#headBuf !== undefined) {
+      from = Math.max(0, this.#headBuf.length - 3);
+      buf = Buffer.concat([this.#headBuf, chunk.subarray(0, n)]);
+      len = buf.length;
+    }
+    const end = findHeadEnd(buf, from, len);
+    if (end === -1) {
+      if (len > MAX_HEAD_BYTES) return this.#fail('other');
+      // The shared read buffer is reused by the next read: keep a copy.
+      this.#headBuf = this.#headBuf === undefined ? Buffer.from(chunk.subarray(0, n)) : buf;
+      return;
+    }
+    this.#headBuf = undefined;
+    const head = this.#head;
+    parseHeadInto(buf, 0, end, this.config.isHead, head);
+    this.#backend = head.backend;
+    if (head.connectionClose) this.reusable = false;
+    const bodyStart = end + 4;
+    if (head.chunked) {
+      this.#phase = PHASE_CHUNKED;
+      if (this.#scanChunked(buf, bodyStart, len)) this.#complete();
+    } else if (head.contentLength < 0) {
+      this.#phase = PHASE_UNTIL_CLOSE;
+      this.reusable = false;
+    } else {
+      this.#phase = PHASE_LENGTH;
+      this.#bodyRemaining = head.contentLength - (len - bodyStart);
+      if (this.#bodyRemaining <= 0) this.#complete();
+    }
+  }
+
+  /** Track whether the bytes read so far end in the last-chunk marker `0\r\n\r\n` (as the previous client did; trailers are not supported). */
+  #scanChunked(buf: Uint8Array, from: number, to: number): boolean {
+    let m = this.#chunkMatch;
+    for (let i = from; i < to; i++) {
+      const b = buf[i];
+      m = b === CHUNKED_END[m] ? m + 1 : b === 48 ? 1 : 0;
+      if (m === 5 && i === to - 1) {
+        this.#chunkMatch = 0;
+        return true;
+      }
+      if (m === 5) m = 0;
+    }
+    this.#chunkMatch = m;
+    return false;
+  }
+
+  ended(): void {
+    if (this.#state === STATE_CLOSED) return;
+    this.reusable = false;
+    // The server closed first: a body delimited by close is complete; anything else is cut short.
+    if (!this.#settled && this.#phase === PHASE_UNTIL_CLOSE) this.#complete();
+    else if (!this.#settled) this.#fail(this.#connectedAt === -1 ? 'other' : 'ECONNRESET');
+    else this.close();
+  }
+
+  errored(err: NodeJS.ErrnoException): void {
+    if (!this.#settled) this.#fail(classifyError(err));
+    else this.close();
+  }
+
+  onDeadline(): void {
+    if (!this.#settled) this.#fail('ETIMEDOUT');
+  }
+
+  closed(): void {
+    this.config.wheel.disarm(this);
+    if (!this.#settled) this.#settle(this.#errorClass ?? 'other', performance.now());
+    this.#state = STATE_CLOSED;
+    this.owner.onClosed(this);
+  }
+
+  #complete(): void {
+    this.config.wheel.disarm(this);
+    this.#state = STATE_IDLE;
+    this.#settle(undefined, performance.now());
+  }
+
+  #fail(cls: ErrorClass): void {
+    this.#errorClass = cls;
+    this.reusable = false;
+    const at = performance.now();
+    this.close();
+    this.#settle(cls, at);
+  }
+
+  #settle(errorClass: ErrorClass | undefined, endAt: number): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.requests++;
+    const first = this.#newConnection;
+    const result: RequestResult = {
+      status: errorClass === undefined ? (this.#phase === PHASE_CRR ? 200 : this.#head.status) : 0,
+      errorClass,
+      dnsUs: this.#dnsUs,
+      connectUs: first && this.#connectedAt !== -1 ? (this.#connectedAt - this.#connectStartAt) * 1000 : -1,
+      ttfbUs: this.#firstByteAt === -1 || this.#writtenAt === -1 ? -1 : (this.#firstByteAt - this.#writtenAt) * 1000,
+      totalUs: (endAt - this.#t0) * 1000,
+      newConnection: first,
+      backend: this.#backend,
+    };
+    this.owner.onSettled(this, result);
+  }
+}

@@ -134,9 +134,16 @@ export interface Endpoints {
   tracesUrl?: string;
 }
 
-/** The HTTP/1.1 request each churn iteration sends (the client closes, so no `Connection: close`). */
-export function churnRequestText(method: string, host: string, port: number, path: string): string {
-  return `${method} ${path} HTTP/1.1\r\nHost: ${host}:${port}\r\nUser-Agent: tally\r\nAccept: */*\r\n\r\n`;
+
+/**
+ * The HTTP/1.1 request of each iteration: no `Connection` header in any reuse mode (HTTP/1.1
+ * persists by default and the client decides when to close). Same text as the client's
+ * `buildRequestText` (workers/load-client.ts), which the planner may not import.
+ * @see https://www.rfc-editor.org/rfc/rfc9112#section-9.3
+ */
+export function requestText(method: string, host: string, port: number, path: string): string {
+  const h = host.includes(':') ? `[${host}]` : host;
+  return `${method} ${path} HTTP/1.1\r\nHost: ${h}:${port}\r\nUser-Agent: tally\r\nAccept: */*\r\n\r\n`;
 }
 
 /**
@@ -167,7 +174,7 @@ export function shardTasks(scenario: Scenario, plan: Plan, endpoints: Endpoints,
           protocol: l.protocol,
           host,
           port,
-          requestText: churnRequestText(l.request.method, host, port, l.request.path ?? path),
+          requestText: requestText(l.request.method, host, port, l.request.path ?? path),
           method: l.request.method,
           path: l.request.path ?? path,
           reuse: l.connection.reuse,

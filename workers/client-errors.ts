@@ -7,8 +7,8 @@ import { ERROR_CLASSES, type ErrorClass } from '../core/messages.ts';
 const KNOWN: ReadonlySet<string> = new Set<string>(ERROR_CLASSES);
 
 /**
- * Map a Node error to its errno class; unknown codes are `other`. DNS failures
- * (`ENOTFOUND`, `EAI_AGAIN`) are `other` until core/messages.ts ERROR_CLASSES lists them.
+ * Map a Node error to its errno class (DNS failures included: `ENOTFOUND`, `EAI_AGAIN`);
+ * unknown codes are `other`.
  * @see https://nodejs.org/api/errors.html#common-system-errors
  */
 export function classifyError(err: NodeJS.ErrnoException | undefined): ErrorClass {

@@ -19,8 +19,7 @@
  * - `dnsUs` is -1 when no lookup was done for the request: IP literal, a request on a reused
  *   connection, or a `cached` hit (workers/dns-cache.ts).
  * - tcp-crr reports status 200 for a complete exchange and 0 for a failed one.
- * - DNS failures (`ENOTFOUND`, `EAI_AGAIN`) are errorClass `other` until core/messages.ts
- *   ERROR_CLASSES has classes for them.
+ * - DNS failures are their own error classes (`ENOTFOUND`, `EAI_AGAIN`).
  */
 import { ConfigError, type InputProblem } from '../core/errors.ts';
 import type { ErrorClass } from '../core/messages.ts';

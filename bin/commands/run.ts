@@ -15,6 +15,7 @@ import { Piscina } from 'piscina';
 import { reviveError, TallyError } from '../../core/errors.ts';
 import type { WorkerMessage } from '../../core/messages.ts';
 import { startEmbeddedTarget, type EmbeddedTarget } from '../../collectors/embedded-target.ts';
+import { startEmbeddedEcho } from '../../collectors/embedded-echo.ts';
 import { startOtlpReceiver, type OtlpReceiver } from '../../collectors/otlp-receiver.ts';
 import { MetricsLedger } from '../../ledger/ledger.ts';
 import { ObservationStore } from '../../ledger/observations.ts';
@@ -119,6 +120,7 @@ export async function runCommand(options: RunOptions): Promise<RunOutcome> {
   const store = plan.telemetry ? new ObservationStore(seriesCounts, plan.telemetry.ticks) : undefined;
 
   let target: EmbeddedTarget | undefined;
+  let embeddedServed: (() => object) | undefined;
   let receiver: OtlpReceiver | undefined;
   const endpoints: Endpoints = {};
   const cleanups: (() => Promise<void>)[] = [];
@@ -161,7 +163,7 @@ export async function runCommand(options: RunOptions): Promise<RunOutcome> {
       portBudget,
       datapath: datapathDelta && datapath ? { source: datapath.sampler.source, delta: datapathDelta } : undefined,
       receiver: receiver?.stats(),
-      target: target ? { embedded: true, requestsServed: target.requestsServed() } : undefined,
+      target: embeddedServed?.(),
       warnings,
       nodeVersion: process.version,
       tallyVersion: TALLY_VERSION,
@@ -230,13 +232,20 @@ export async function runCommand(options: RunOptions): Promise<RunOutcome> {
 
   try {
     if (scenario.load) {
-      if (scenario.load.target === undefined) {
+      const l = scenario.load;
+      if (l.target === undefined && l.protocol === 'tcp-crr') {
+        const echo = await startEmbeddedEcho({ requestBytes: l.tcpCrr.requestBytes, responseBytes: l.tcpCrr.responseBytes });
+        cleanups.push(() => echo.close());
+        endpoints.target = { host: echo.host, port: echo.port, path: '/' };
+        embeddedServed = () => ({ embedded: true, protocol: 'tcp-crr', requestsServed: echo.requestsServed(), connectionsAccepted: echo.connectionsAccepted() });
+      } else if (l.target === undefined) {
         target = await startEmbeddedTarget({ responseBytes: scenario.embedded.target.responseBytes });
         cleanups.push(() => target!.close());
         endpoints.target = { host: target.host, port: target.port, path: '/' };
+        embeddedServed = () => ({ embedded: true, requestsServed: target!.requestsServed() });
       } else {
-        const u = new URL(scenario.load.target);
-        endpoints.target = { host: u.hostname, port: Number(u.port || 80), path: u.pathname + u.search };
+        const u = new URL(l.target);
+        endpoints.target = { host: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port || 80), path: l.protocol === 'tcp-crr' ? '/' : u.pathname + u.search };
       }
     }
     if (scenario.telemetry && plan.telemetry && store) {

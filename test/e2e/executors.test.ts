@@ -153,3 +153,32 @@ load: { executor: constant-arrival-rate, rate: 400, connection: { close: ${close
   assert.ok(twDelta(fin) >= 0.95 * connections, `FIN close: TIME_WAIT rose by ${twDelta(fin)} for ${connections} connections`);
   assert.ok(rst.datapath.counters['snmp.Tcp.OutRsts'].delta >= connections);
 });
+
+test('tcp-crr against the embedded echo target: every exchange completes, one new connection each', async () => {
+  const { results } = await run(`
+name: crr
+duration: 2s
+load: { executor: constant-arrival-rate, rate: 300, protocol: tcp-crr, tcpCrr: { requestBytes: 100, responseBytes: 300 }, connection: { close: rst } }
+`);
+  const l = results.summary.load;
+  assert.equal(l.protocol, 'tcp-crr');
+  assert.equal(l.errors.total, 0);
+  assert.equal(l.ok, 600);
+  assert.equal(l.newConnections, 600);
+  assert.equal(results.target.connectionsAccepted, 600);
+  assert.equal(results.target.requestsServed, 600);
+});
+
+test('reuse per-iteration: an iteration of 4 requests opens one connection', async () => {
+  const { results } = await run(`
+name: periter
+duration: 2s
+load: { executor: constant-arrival-rate, rate: 100, requestsPerIteration: 4, connection: { reuse: per-iteration } }
+`);
+  const l = results.summary.load;
+  assert.equal(l.errors.total, 0);
+  assert.equal(l.iterationsCompleted, 200);
+  assert.equal(l.requests, 800);
+  assert.equal(l.newConnections, 200);
+  assert.equal(results.target.requestsServed, 800);
+});

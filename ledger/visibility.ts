@@ -179,6 +179,14 @@ export class VisibilityPoller {
     return this.#pointsVisible === this.#pointsExpected;
   }
 
+  /**
+   * Set the reference time of (metric, tick) to its send time, from the ledger, once known
+   * (before the points can be seen: a lag is stamped against the reference at first sight).
+   */
+  markSent(metricIndex: number, tick: number, sentMs: number): void {
+    this.#refs[metricIndex][tick] = sentMs;
+  }
+
   /** The state, for {@link summariseVisibility}. Arrays are live, not copies. */
   get state(): VisibilityState {
     return { ticks: this.#o.ticks, lagMs: this.#lagMs, expectedMask: this.#mask, referenceMs: this.#refs, polls: this.#polls, unexpectedVisible: this.#unexpectedVisible };

@@ -8,6 +8,7 @@
  */
 import { seriesAttributes, seriesIndexOf, type SeriesLayout } from '../../core/series.ts';
 import { InternalError } from '../../core/errors.ts';
+import { expectedSeries, prometheusLabelName, type OtlpMetricShape, type OtlpResourceShape, type TranslateOptions, type UnsupportedMetric } from './translate.ts';
 
 /** One metric of the read-back space. */
 export interface ReadbackMetric {
@@ -158,4 +159,53 @@ function chunkSelectors(layout: SeriesLayout, labelOf: string[], maxSeries: numb
     }
   }
   return out;
+}
+
+/** Options for {@link otlpLayoutMetric}. */
+export interface OtlpLayoutMetricOptions {
+  /** The OTLP metric, without attributes (they come from the layout): gauges and sums only. */
+  metric: Omit<OtlpMetricShape, 'attributes'>;
+  layout: SeriesLayout;
+  /** The resource the run exports under (`service.name` → `job`, promoted attributes …). */
+  resource: OtlpResourceShape;
+  translate?: TranslateOptions;
+  maxSeriesPerSelector: number;
+  expectedValue(series: number, tick: number): number;
+  expected?(series: number, tick: number): boolean;
+}
+
+/**
+ * The read-back metric for an OTLP gauge or sum exported over a mixed-radix layout, with
+ * the name and labels a Prometheus OTLP receiver gives it (translate.ts): metric name with
+ * unit and `_total` suffixes, attribute keys escaped to label names, and `job`/`instance`
+ * and promoted resource attributes as labels common to every series.
+ * @returns the metric, or the translation's `{ unsupported, message }` finding (e.g. delta temporality).
+ * @throws InternalError `TALLY_INTERNAL` for a histogram or summary (several Prometheus series per point; not supported here yet).
+ * @see ./translate.ts expectedSeries
+ */
+export function otlpLayoutMetric(options: OtlpLayoutMetricOptions): ReadbackMetric | UnsupportedMetric {
+  const { layout } = options;
+  const kind = options.metric.kind;
+  if (kind !== 'gauge' && kind !== 'sum') throw new InternalError(`read-back of ${kind} metrics is not supported`);
+  const translated = expectedSeries({ ...options.metric, attributes: seriesAttributes(layout, 0) }, options.resource, options.translate);
+  if ('unsupported' in translated) return translated;
+  const labelNames: Record<string, string> = {};
+  for (const key of layout.keys) {
+    const label = prometheusLabelName(key, options.translate);
+    if (label === null) return { unsupported: 'invalid_label_name', message: `attribute key "${key}" escapes to an invalid label name` };
+    labelNames[key] = label;
+  }
+  const attributeLabels = new Set(Object.values(labelNames));
+  const sample = translated.samples[0];
+  const commonLabels: Record<string, string> = {};
+  for (const [name, value] of Object.entries(sample.labels)) if (!attributeLabels.has(name)) commonLabels[name] = value;
+  return layoutMetric({
+    name: sample.name,
+    layout,
+    labelNames,
+    commonLabels,
+    maxSeriesPerSelector: options.maxSeriesPerSelector,
+    expectedValue: options.expectedValue,
+    expected: options.expected,
+  });
 }

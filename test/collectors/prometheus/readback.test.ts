@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { PrometheusApi } from '../../../collectors/prometheus/api.ts';
 import { readBack } from '../../../collectors/prometheus/readback.ts';
 import { missingPoints } from '../../../collectors/prometheus/readback-store.ts';
-import { layoutMetric, tickMs, type ReadbackSpace } from '../../../collectors/prometheus/readback-space.ts';
+import { layoutMetric, otlpLayoutMetric, tickMs, type ReadbackMetric, type ReadbackSpace } from '../../../collectors/prometheus/readback-space.ts';
 import { RemoteWriteSender } from '../../../collectors/prometheus/remote-write.ts';
 import { seriesAttributes, seriesLayout } from '../../../core/series.ts';
 import { syntheticSpace, writeSpace } from '../../../bench/prometheus.ts';
@@ -58,6 +58,20 @@ describe('layoutMetric chunk selectors (pure)', () => {
     assert.equal(metric.seriesIndexOf({ job: 'tally', route: 'route-1', pod: 'pod-1', extra: 'x' }), -1);
     assert.equal(metric.seriesIndexOf({ job: 'tally', route: 'route-9', pod: 'pod-1' }), -1);
   });
+});
+
+test('otlpLayoutMetric: the Prometheus name and labels an OTLP receiver gives a cumulative counter; delta is a finding', () => {
+  const layout = seriesLayout({ 'http.route': 3, status: 2 });
+  const resource = { attributes: { 'service.name': 'tally', 'service.instance.id': 'shard-0', 'tally.run.id': 'r1' } };
+  const common = { layout, resource, translate: { promoteResourceAttributes: ['tally.run.id'] }, maxSeriesPerSelector: 2, expectedValue: () => 0 };
+  const metric = otlpLayoutMetric({ ...common, metric: { name: 'tally.requests', unit: '{request}', kind: 'sum', monotonic: true, temporality: 'cumulative' } }) as ReadbackMetric;
+  assert.equal(metric.name, 'tally_requests_total');
+  assert.deepEqual(metric.seriesLabels(5), { instance: 'shard-0', job: 'tally', tally_run_id: 'r1', http_route: 'http.route-2', status: 'status-1' });
+  assert.equal(metric.runMatchers, 'instance="shard-0",job="tally",tally_run_id="r1"');
+  assert.equal(metric.seriesIndexOf({ __name__: 'tally_requests_total', ...metric.seriesLabels(5) }), 5);
+  assert.equal(metric.selectors.length, 3);
+  const delta = otlpLayoutMetric({ ...common, metric: { name: 'tally.requests', unit: '1', kind: 'sum', monotonic: true, temporality: 'delta' } });
+  assert.deepEqual('unsupported' in delta && delta.unsupported, 'delta_temporality');
 });
 
 describe('read-back against a real Prometheus', { timeout: 300_000 }, () => {

@@ -114,6 +114,7 @@ export async function reconcileBench(args: string[]): Promise<object> {
       seconds: Number(seconds.toFixed(3)),
       peakRssBytes,
       rssBeforeReconcileBytes: rssBeforeBytes,
+      reconcileRssGrowthBytes: peakRssBytes - rssBeforeBytes,
       processMaxRssBytes: process.resourceUsage().maxRSS * 1024,
       queries: report.queries,
       chunkSelectors: space.metrics[0].selectors.length,

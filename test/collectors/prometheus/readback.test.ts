@@ -151,7 +151,7 @@ describe('read-back against a real Prometheus', { timeout: 300_000 }, () => {
     assert.equal(report.seriesMissing, 21);
     assert.deepEqual(new Set(report.samples.missingSeries.map((s) => s.series)), goneSeries);
     assert.equal(report.seriesPartial, 5); // 17, 250, 400, 401, 999
-    assert.deepEqual(report.samples.valueMismatches.map((v) => [v.series, v.tick, v.actual - v.expected]), [[5, 3, 0.5], [640, 4, 0.5]]);
+    assert.deepEqual(report.samples.valueMismatches.map((v) => [v.series, v.tick, Number(v.actual) - Number(v.expected)]), [[5, 3, 0.5], [640, 4, 0.5]]);
     assert.equal(report.valueMismatches, 2);
     assert.equal(report.unexpected, 1);
     assert.equal(report.samples.unexpected[0].reason, 'foreign_attributes');

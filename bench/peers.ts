@@ -1,0 +1,117 @@
+/**
+ * The churn benchmark's peers, each run as a child process against the same nginx for the
+ * same duration: wrk, autocannon, and tally through its real CLI. Each returns its own
+ * figure of completed connections per second; the caller adds nginx's server-side count.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CollectorError } from '../core/errors.ts';
+
+/** Where Debian installs wrk. */
+export const WRK_PATH = '/usr/bin/wrk';
+const REPO = fileURLToPath(new URL('..', import.meta.url));
+
+/** What one peer reported about itself. */
+export interface PeerResult {
+  /** Completed (new-connection) requests per second, by the peer's own count. */
+  connPerSecond: number;
+  /** Extra figures the peer reports (errors, totals). */
+  detail: Record<string, unknown>;
+}
+
+/** Run a command; resolve stdout; reject with a CollectorError carrying stderr. Bounded by `timeoutMs`. */
+function run(file: string, args: string[], timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(file, args, { cwd: REPO, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024, killSignal: 'SIGKILL' }, (err, stdout, stderr) => {
+      if (err !== null) reject(new CollectorError(`${file} ${args.join(' ')} failed: ${err.message}\n${stderr}`.trim(), { cause: err }));
+      else resolve(stdout);
+    });
+  });
+}
+
+/**
+ * Parse wrk's text summary.
+ * @returns Requests/sec, total requests, socket errors and non-2xx responses.
+ * @throws CollectorError `TALLY_COLLECTOR_BAD_REPLY` when there is no `Requests/sec:` line.
+ */
+export function parseWrk(text: string): { requestsPerSecond: number; requests: number; socketErrors: number; non2xx: number } {
+  const rps = /Requests\/sec:\s+([\d.]+)/.exec(text);
+  if (rps === null) throw new CollectorError('wrk printed no Requests/sec line', { code: 'TALLY_COLLECTOR_BAD_REPLY', details: { text } });
+  const total = /(\d+) requests in/.exec(text);
+  const sock = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(text);
+  const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(text);
+  return {
+    requestsPerSecond: Number(rps[1]),
+    requests: total === null ? 0 : Number(total[1]),
+    socketErrors: sock === null ? 0 : sock.slice(1).reduce((a, b) => a + Number(b), 0),
+    non2xx: non2xx === null ? 0 : Number(non2xx[1]),
+  };
+}
+
+/** Fail with a clear message when nginx or wrk is missing. @throws CollectorError `TALLY_COLLECTOR_FAILED`. */
+export function requireTools(nginxPath: string): void {
+  const missing = [nginxPath, WRK_PATH].filter((p) => !existsSync(p));
+  if (missing.length > 0) throw new CollectorError(`missing ${missing.join(' and ')}: apt-get install nginx wrk`, { details: { missing } });
+}
+
+/** `wrk -t<threads> -c<connections> -d<N>s -H 'Connection: close'`. */
+export async function runWrk(url: string, threads: number, connections: number, durationS: number): Promise<PeerResult> {
+  const out = await run(WRK_PATH, [`-t${threads}`, `-c${connections}`, `-d${durationS}s`, '-H', 'Connection: close', url], (durationS + 30) * 1000);
+  const w = parseWrk(out);
+  return { connPerSecond: w.requestsPerSecond, detail: { requests: w.requests, socketErrors: w.socketErrors, non2xx: w.non2xx } };
+}
+
+/**
+ * autocannon (the devDependency, run with this Node) with `-c <connections> -w <workers>
+ * -H 'Connection: close' --json`. autocannon keeps connections alive by default; with
+ * `Connection: close` (and nginx's `keepalive_timeout 0`) the server closes after each
+ * response and autocannon reconnects, so every request is a new connection — the caller
+ * checks that with nginx's accepts counter. (`--reconnectRate 1` would also reconnect, but
+ * autocannon 9 then stops counting responses.)
+ */
+export async function runAutocannon(url: string, workers: number, connections: number, durationS: number): Promise<PeerResult> {
+  const cli = join(REPO, 'node_modules', 'autocannon', 'autocannon.js');
+  if (!existsSync(cli)) throw new CollectorError(`${cli} not found: autocannon is a devDependency (npm install)`);
+  const args = [cli, '-c', String(connections), '-d', String(durationS), '-H', 'Connection: close', '--json'];
+  if (workers > 1) args.push('-w', String(workers));
+  const out = await run(process.execPath, [...args, url], (durationS + 30) * 1000);
+  const j = JSON.parse(out) as { requests: { average: number; total: number }; errors: number; timeouts: number; non2xx: number };
+  return { connPerSecond: j.requests.average, detail: { requests: j.requests.total, errors: j.errors, timeouts: j.timeouts, non2xx: j.non2xx } };
+}
+
+/**
+ * The tally load section of the bench scenario. Today an open model above capacity
+ * (`constant-arrival-rate` at `rate`, at most `inFlight` requests in flight); once the
+ * `constant-vus` executor exists, the one-line change is
+ * `return { executor: 'constant-vus', vus: inFlight, ...common }`.
+ */
+export function tallyLoad(url: string, rate: number, inFlight: number, workers: number): Record<string, unknown> {
+  const common = { target: url, workers, connection: { reuse: 'never', close: 'fin' } };
+  return { executor: 'constant-arrival-rate', rate, timeUnit: '1s', maxInFlight: inFlight, ...common };
+}
+
+/** Render the bench scenario as YAML (JSON is valid YAML). */
+export function tallyScenario(load: Record<string, unknown>, durationS: number): string {
+  return `# generated by bench/churn.ts\n${JSON.stringify({ name: 'bench-churn', seed: 1, duration: `${durationS}s`, load }, null, 2)}\n`;
+}
+
+/** Run `node bin/tally.ts run <scenario> --out <dir>` and read results.json. */
+export async function runTally(dir: string, load: Record<string, unknown>, durationS: number): Promise<PeerResult> {
+  const scenario = join(dir, 'bench-churn.yaml');
+  const outDir = join(dir, 'tally-run');
+  await writeFile(scenario, tallyScenario(load, durationS));
+  await run(process.execPath, [join(REPO, 'bin', 'tally.ts'), 'run', scenario, '--out', outDir], (durationS + 60) * 1000);
+  const results = JSON.parse(await readFile(join(outDir, 'results.json'), 'utf8')) as {
+    summary: { load?: { achievedRatePerSecond: number; completed: number; ok: number; droppedIterations: number; errors: { total: number }; connectUs?: unknown } };
+    generator?: unknown;
+  };
+  const l = results.summary.load;
+  if (l === undefined) throw new CollectorError('tally results.json has no summary.load', { code: 'TALLY_COLLECTOR_BAD_REPLY' });
+  return {
+    connPerSecond: l.achievedRatePerSecond,
+    detail: { completed: l.completed, ok: l.ok, errors: l.errors.total, droppedIterations: l.droppedIterations, generator: results.generator },
+  };
+}

@@ -4,9 +4,9 @@
  * autocannon in one run, all against the same nginx (bench/nginx.ts: `keepalive_timeout 0`,
  * so every request is a new TCP connection for every peer).
  *
- * Order: wrk, autocannon, tally. tally's arrival rate is set to twice wrk's rate, above
- * what it can complete, so it runs saturated at `--connections` in flight (dropped
- * iterations are expected and reported). Between peers the bench waits until the TIME_WAIT
+ * Order: wrk, autocannon, tally. tally runs the closed model (`constant-vus`) with
+ * `--connections` VUs, each a request in flight back to back, as wrk's and autocannon's
+ * connections are: all three are saturated by construction. Between peers the bench waits until the TIME_WAIT
  * sockets of the previous peer have drained (at most `--settle` seconds, default 65: Linux
  * holds TIME_WAIT 60 s), because a crowded TIME_WAIT table makes connect()'s port search
  * slower and would penalise whoever runs later.
@@ -125,11 +125,10 @@ export async function churnBench(argv: string[]): Promise<Record<string, unknown
     await settle(baseline, o.settleS);
     const autocannon = await measure(nginx, o.durationS, () => runAutocannon(url, o.threads, o.connections, o.durationS));
     await settle(baseline, o.settleS);
-    const rate = Math.max(1000, Math.round(wrk.connPerSecond * 2));
-    const tally = await measure(nginx, o.durationS, () => runTally(dir, tallyLoad(url, rate, o.connections, o.threads), o.durationS));
+    const tally = await measure(nginx, o.durationS, () => runTally(dir, tallyLoad(url, o.connections, o.threads), o.durationS));
     const version = execFileSync(NGINX_PATH, ['-v'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim() || 'unknown';
     return {
-      tally: { ...tally, targetRatePerSecond: rate },
+      tally: { ...tally, executor: 'constant-vus', vus: o.connections },
       wrk,
       autocannon,
       ratioToWrk: ratio(tally.connPerSecond, wrk.connPerSecond),
@@ -140,8 +139,8 @@ export async function churnBench(argv: string[]): Promise<Record<string, unknown
       cpuCount: availableParallelism(),
       nginx: { path: NGINX_PATH, workerProcesses: o.nginxWorkers, keepaliveTimeout: 0, body: 'ok\n' },
       notes: [
-        'connPerSecond is each peer\'s own count (wrk Requests/sec, autocannon requests.average, tally summary.load.achievedRatePerSecond); serverAcceptsPerSecond is nginx\'s stub_status accepts during the peer\'s run divided by the load duration, and requestsPerConnection ≈ 1 shows every request had its own connection.',
-        `tally runs constant-arrival-rate at ${rate}/s (2x wrk) with maxInFlight ${o.connections}: saturated, so dropped iterations are expected.`,
+        'connPerSecond is each peer\'s own count (wrk Requests/sec, autocannon requests.average, tally summary.load.connectionsPerSecond); serverAcceptsPerSecond is nginx\'s stub_status accepts during the peer\'s run divided by the load duration, and requestsPerConnection ≈ 1 shows every request had its own connection.',
+        `tally runs constant-vus with ${o.connections} VUs (closed model, like wrk -c${o.connections} and autocannon -c${o.connections}), a new connection per request.`,
         'nginx, the peers and the bench share the machine\'s cores; figures are noisy on a busy machine: re-measure on a quiet one.',
       ],
     };

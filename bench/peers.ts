@@ -83,14 +83,12 @@ export async function runAutocannon(url: string, workers: number, connections: n
 }
 
 /**
- * The tally load section of the bench scenario. Today an open model above capacity
- * (`constant-arrival-rate` at `rate`, at most `inFlight` requests in flight); once the
- * `constant-vus` executor exists, the one-line change is
- * `return { executor: 'constant-vus', vus: inFlight, ...common }`.
+ * tally's load for the bench: the closed model with `vus` VUs, as wrk's `-c` connections
+ * and autocannon's `-c` are (each keeps one request in flight, back to back), and a new
+ * connection per request (`reuse: never`, client closes with FIN as nginx's peers do).
  */
-export function tallyLoad(url: string, rate: number, inFlight: number, workers: number): Record<string, unknown> {
-  const common = { target: url, workers, connection: { reuse: 'never', close: 'fin' } };
-  return { executor: 'constant-arrival-rate', rate, timeUnit: '1s', maxInFlight: inFlight, ...common };
+export function tallyLoad(url: string, vus: number, workers: number): Record<string, unknown> {
+  return { executor: 'constant-vus', vus, target: url, workers, connection: { reuse: 'never', close: 'fin' } };
 }
 
 /** Render the bench scenario as YAML (JSON is valid YAML). */
@@ -105,13 +103,14 @@ export async function runTally(dir: string, load: Record<string, unknown>, durat
   await writeFile(scenario, tallyScenario(load, durationS));
   await run(process.execPath, [join(REPO, 'bin', 'tally.ts'), 'run', scenario, '--out', outDir], (durationS + 60) * 1000);
   const results = JSON.parse(await readFile(join(outDir, 'results.json'), 'utf8')) as {
-    summary: { load?: { achievedRatePerSecond: number; completed: number; ok: number; droppedIterations: number; errors: { total: number }; connectUs?: unknown } };
+    summary: { load?: { achievedRatePerSecond: number; connectionsPerSecond: number; completed: number; ok: number; droppedIterations: number; errors: { total: number }; connectUs?: unknown } };
     generator?: unknown;
   };
   const l = results.summary.load;
   if (l === undefined) throw new CollectorError('tally results.json has no summary.load', { code: 'TALLY_COLLECTOR_BAD_REPLY' });
   return {
-    connPerSecond: l.achievedRatePerSecond,
-    detail: { completed: l.completed, ok: l.ok, errors: l.errors.total, droppedIterations: l.droppedIterations, generator: results.generator },
+    connPerSecond: l.connectionsPerSecond,
+
+    detail: { responsesPerSecond: l.achievedRatePerSecond, completed: l.completed, ok: l.ok, errors: l.errors.total, droppedIterations: l.droppedIterations, generator: results.generator },
   };
 }

@@ -21,6 +21,14 @@ export const BENCHES: Record<string, BenchEntry> = {
     description: 'new connections/s at saturation against nginx: tally vs wrk vs autocannon',
     run: async (argv) => (await import('./churn.ts')).churnBench(argv),
   },
+  encode: {
+    description: 'OTLP data points/s and spans/s on one thread: the official otlp-transformer serializer vs tally\'s fast path',
+    run: async (argv) => (await import('./encode.ts')).encodeBench(argv),
+  },
+  reconcile: {
+    description: 'read-back and reconciliation of 100k series × 60 ticks against Debian\'s Prometheus: seconds, peak RSS, queries',
+    run: async (argv) => (await import('./reconcile.ts')).reconcileBench(argv),
+  },
 };
 
 function usage(): string {

@@ -22,18 +22,25 @@ function rows(r: Results): { section: string; rows: [string, string][] }[] {
   const l = r.summary.load;
   if (l) {
     const errs = Object.entries(l.errors.byClass as Record<string, number>).map(([k, v]) => `${k} ${int(v)}`).join(', ');
-    out.push({
-      section: 'Load (connection churn)',
-      rows: [
-        ['arrival rate, target → achieved', `${int(l.targetRatePerSecond)}/s → ${l.achievedRatePerSecond.toFixed(1)}/s`],
-        ['requests (new connections)', int(l.requests)],
-        ['errors', l.errors.total === 0 ? '0' : `${int(l.errors.total)} (${errs})`],
-        ['late starts / dropped iterations', `${int(l.lateStarts)} / ${int(l.droppedIterations)}`],
-        ['latency from intended start p50 / p99 / max', `${formatUs(l.latencyUs.p50)} / ${formatUs(l.latencyUs.p99)} / ${formatUs(l.latencyUs.max)}`],
-        ['connect p50 / p99 / max', `${formatUs(l.connectUs.p50)} / ${formatUs(l.connectUs.p99)} / ${formatUs(l.connectUs.max)}`],
-        ['TTFB p50 / p99', `${formatUs(l.ttfbUs.p50)} / ${formatUs(l.ttfbUs.p99)}`],
+    const loadRows: [string, string][] = [
+      [
+        l.model === 'closed' ? `VUs (${l.executor}), most active` : `arrival rate (${l.executor}), target → achieved`,
+        l.model === 'closed' ? `${int(l.vusActiveMax ?? 0)} of ${int(l.maxVUs ?? 0)}; ${l.achievedRatePerSecond.toFixed(1)} responses/s` : `${int(l.targetRatePerSecond)}/s → ${l.achievedRatePerSecond.toFixed(1)}/s`,
       ],
-    });
+      ['new connections (per second)', `${int(l.newConnections ?? l.requests)} (${(l.connectionsPerSecond ?? 0).toFixed(1)}/s)`],
+      ['requests / iterations', `${int(l.requests)} / ${int(l.iterationsCompleted ?? l.requests)}`],
+      ['errors (generator side / target side)', l.errors.total === 0 ? '0' : `${int(l.errors.total)} (${int(l.errors.generatorSide ?? 0)} / ${int(l.errors.targetSide ?? 0)}: ${errs})`],
+      ['late starts / dropped iterations', `${int(l.lateStarts)} / ${int(l.droppedIterations)}`],
+      ['latency from intended start p50 / p99 / max', `${formatUs(l.latencyUs.p50)} / ${formatUs(l.latencyUs.p99)} / ${formatUs(l.latencyUs.max)}`],
+      ['connect p50 / p99 / max', `${formatUs(l.connectUs.p50)} / ${formatUs(l.connectUs.p99)} / ${formatUs(l.connectUs.max)}`],
+      ['TTFB p50 / p99', `${formatUs(l.ttfbUs.p50)} / ${formatUs(l.ttfbUs.p99)}`],
+    ];
+    if (l.dnsUs) loadRows.push(['DNS p50 / p99', `${formatUs(l.dnsUs.p50)} / ${formatUs(l.dnsUs.p99)}`]);
+    if (l.stages && l.stages.length > 1) loadRows.push(['stages: started / planned', (l.stages as { iterationsStarted: number; iterationsPlanned: number }[]).map((st) => `${int(st.iterationsStarted)}/${int(st.iterationsPlanned)}`).join(', ')]);
+    if (l.bursts) loadRows.push(['bursts: count, release spread max', `${int(l.bursts.count)} × ${int(l.bursts.connectionsPerBurst)} within ${l.bursts.windowMs} ms planned; ${l.bursts.releaseSpreadMaxMs} ms measured`]);
+    if (l.endpointSpread) loadRows.push(['endpoint spread (max deviation from uniform)', `${Object.entries(l.endpointSpread.backends as Record<string, number>).map(([b, n]) => `${b} ${int(n)}`).join(', ')} (${pct(l.endpointSpread.maxDeviationRatio)})`]);
+    if (l.synRetransmit && l.synRetransmit.connections > 0) loadRows.push(['SYN-retransmit signature', `${int(l.synRetransmit.connections)} of ${int(l.synRetransmit.ofConnects)} connects`]);
+    out.push({ section: `Load (${l.protocol ?? 'http1'}, reuse ${l.reuse ?? 'never'})`, rows: loadRows });
   }
   const m = r.summary.metrics;
   if (m) {
@@ -56,8 +63,34 @@ function rows(r: Results): { section: string; rows: [string, string][] }[] {
       ['saturated', g.saturated ? `yes: ${g.reasons.join('; ')}` : 'no'],
       ['CPU', pct(g.cpuRatio)],
       ['event-loop delay p99 (worst interval)', formatUs(g.eventLoopDelayP99MaxUs)],
+      ['worker thread CPU (share of a core)', (g.workerCpuRatios ?? []).map((x: number) => pct(x)).join(', ') || 'n/a'],
     ],
   });
+  if (r.portBudget?.computed) {
+    const n = r.portBudget.numbers;
+    out.push({
+      section: 'Port budget (before the run)',
+      rows: [
+        ['verdict', r.portBudget.ok ? 'ok' : `short: ${r.portBudget.warnings.map((w: { code: string }) => w.code).join(', ')}`],
+        ['ports per pair × pairs; peak need per pair', `${int(n.portsPerPair)} × ${int(n.pairCount)}; ${int(n.portsNeededPeakPerPair)}`],
+      ],
+    });
+  }
+  if (r.datapath) {
+    const c = r.datapath.counters as Record<string, { delta: number | null }>;
+    const g2 = r.datapath.gauges as Record<string, { before: number; after: number }>;
+    const d = (k: string): string => (c[k]?.delta ?? 0).toLocaleString('en-US');
+    out.push({
+      section: `Datapath counters (${r.datapath.source})`,
+      rows: [
+        ['conntrack insert_failed / drop / early_drop', `${d('conntrack.insert_failed')} / ${d('conntrack.drop')} / ${d('conntrack.early_drop')}`],
+        ['conntrack entries before → after (max)', g2['conntrack.count'] ? `${int(g2['conntrack.count'].before)} → ${int(g2['conntrack.count'].after)} (${int(g2['conntrack.max']?.after ?? 0)})` : 'n/a'],
+        ['TCP ActiveOpens / AttemptFails / EstabResets / RetransSegs', `${d('snmp.Tcp.ActiveOpens')} / ${d('snmp.Tcp.AttemptFails')} / ${d('snmp.Tcp.EstabResets')} / ${d('snmp.Tcp.RetransSegs')}`],
+        ['ListenOverflows / ListenDrops / TCPSynRetrans', `${d('netstat.TcpExt.ListenOverflows')} / ${d('netstat.TcpExt.ListenDrops')} / ${d('netstat.TcpExt.TCPSynRetrans')}`],
+        ['TIME_WAIT sockets before → after', g2['sockstat.TCP.tw'] ? `${int(g2['sockstat.TCP.tw'].before)} → ${int(g2['sockstat.TCP.tw'].after)}` : 'n/a'],
+      ],
+    });
+  }
   return out;
 }
 

@@ -16,12 +16,15 @@ export type PortBudgetReport = (PortBudget & { computed: true; newConnectionsPer
 /** New connections per second at the schedule's peak, from the reuse mode; undefined when it cannot be forecast. */
 export function newConnectionRatePerSecond(load: LoadSpec, plan: LoadPlan): number | undefined {
   if (plan.model !== 'open' || plan.peakRatePerSecond === undefined) return undefined;
+  // Ports are held for the TIME_WAIT length (60 s), far longer than a burst: what fills them is
+  // the bursts' average rate; a burst's own peak is bounded by maxInFlight, which the budget adds.
+  const rate = plan.executor === 'burst' ? (plan.ratePerSecond ?? 0) : plan.peakRatePerSecond;
   const perIteration = load.requestsPerIteration;
   const reuse = load.connection.reuse;
-  if (reuse === 'never') return plan.peakRatePerSecond * perIteration;
-  if (reuse === 'per-iteration') return plan.peakRatePerSecond;
+  if (reuse === 'never') return rate * perIteration;
+  if (reuse === 'per-iteration') return rate;
   if (reuse === 'keep-alive') return 0;
-  return (plan.peakRatePerSecond * perIteration) / reuse.requestsPerConnection;
+  return (rate * perIteration) / reuse.requestsPerConnection;
 }
 
 function isLoopback(host: string): boolean {

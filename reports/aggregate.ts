@@ -92,6 +92,8 @@ export class RunAggregator {
   eventLoopDelayP99MaxUs = 0;
   /** CPU time per worker thread so far (µs), by shard. */
   readonly workerCpuUs: number[] = [];
+  /** Worst interval's event-loop delay p99 per worker thread so far (µs), by shard. */
+  readonly workerEventLoopDelayP99MaxUs: number[] = [];
   #hasLoad = false;
   #written = -1;
 
@@ -159,6 +161,7 @@ export class RunAggregator {
         line.eventLoopDelayP99MaxUs = Math.max(line.eventLoopDelayP99MaxUs, m.eventLoopDelayP99Us);
         const cpuRatio = m.cpuUs / (this.#reportIntervalMs * 1000);
         line.workerCpuMaxRatio = Math.max(line.workerCpuMaxRatio, round3(cpuRatio));
+        this.workerEventLoopDelayP99MaxUs[m.shard] = Math.max(this.workerEventLoopDelayP99MaxUs[m.shard] ?? 0, m.eventLoopDelayP99Us);
         const w = (this.workerCpuUs[m.shard] ??= 0);
         this.workerCpuUs[m.shard] = w + m.cpuUs;
         for (const o of m.exports) {

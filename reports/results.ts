@@ -48,6 +48,8 @@ export interface ResultsInput {
   eventLoopDelayP99MaxUs: number;
   /** CPU of each worker thread over the run, as a share of one core. */
   workerCpuRatios?: number[];
+  /** Worst interval's event-loop delay p99 of each worker thread (µs). */
+  workerEventLoopDelayP99MaxUs?: number[];
   /** The client kernel's SYN schedule (for the SYN-retransmit signature). */
   synSchedule?: SynSchedule;
   /** Port budget computed before the run. */
@@ -166,6 +168,7 @@ export function buildResults(input: ResultsInput): Results {
       cpuRatio: round(input.cpuRatio, 4),
       eventLoopDelayP99MaxUs: input.eventLoopDelayP99MaxUs,
       workerCpuRatios: (input.workerCpuRatios ?? []).map((r) => round(r, 4)),
+      workerEventLoopDelayP99MaxUs: input.workerEventLoopDelayP99MaxUs ?? [],
     },
     findings,
     warnings: input.warnings,

@@ -158,6 +158,7 @@ export async function runCommand(options: RunOptions): Promise<RunOutcome> {
       exportLatencyUs: ledger ? aggregator.exportLatency() : undefined,
       cpuRatio: elapsedMs > 0 ? (cpu.user + cpu.system) / 1000 / elapsedMs / availableParallelism() : 0,
       eventLoopDelayP99MaxUs: aggregator.eventLoopDelayP99MaxUs,
+      workerEventLoopDelayP99MaxUs: [...aggregator.workerEventLoopDelayP99MaxUs],
       workerCpuRatios: elapsedMs > 0 ? Array.from({ length: plan.workers }, (_, i) => (aggregator.workerCpuUs[i] ?? 0) / 1000 / elapsedMs) : [],
       synSchedule,
       portBudget,

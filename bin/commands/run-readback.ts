@@ -48,7 +48,7 @@ export interface PrepareReadbackOptions {
 }
 
 /** A ReadbackSink feeding two stores (the ledger's ObservationStore and the read-back's per-series view). */
-function tee(a: ObservationStore, b: ReadbackStore) {
+export function teeSink(a: ObservationStore, b: ReadbackStore) {
   return {
     add(m: number, s: number, k: number, expected: number, actual: number): void {
       a.add(m, s, k, expected, actual);
@@ -166,7 +166,7 @@ export class RunReadback {
       const startedMs = Date.now();
       const requestsBefore = this.#api.requests;
       const view = new ReadbackStore(this.#space.metrics.map((m) => m.seriesCount), this.#space.ticks);
-      await readSamplesInto(this.#api, this.#space, tee(store, view), { concurrency: 2 });
+      await readSamplesInto(this.#api, this.#space, teeSink(store, view), { concurrency: 2 });
       const report = summariseReadback(this.#space, view, { queries: this.#api.requests - requestsBefore });
       reconciliation = reconcile(ledger, store);
       backends.readback = {

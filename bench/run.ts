@@ -1,0 +1,60 @@
+/**
+ * `node bench/run.ts <name> [flags]` (`npm run bench -- <name>`): the self-benchmark
+ * dispatcher. Each bench registers a name, a one-line description and a function that takes
+ * its flags and returns one JSON-serialisable object, which is printed to stdout. Benches
+ * load lazily, so one bench's imports never slow another.
+ *
+ * Minimal registry (read-back branch): the load-client branch adds its own benches to the
+ * same `BENCHES` shape.
+ *
+ * Exit codes as the CLI: 2 for bad usage, 1 for a failure (missing tool, peer failed).
+ */
+import { ConfigError, exitCodeFor } from '../core/errors.ts';
+
+/** One registered benchmark. */
+export interface BenchEntry {
+  description: string;
+  /** Load the bench and run it with its flags. */
+  run(argv: string[]): Promise<unknown>;
+}
+
+/** Every benchmark, by name. Add a line here to register another. */
+export const BENCHES: Record<string, BenchEntry> = {
+  reconcile: {
+    description: 'Prometheus read-back + reconciliation of 100k series × 60 ticks written to a real Prometheus, vs one query per series (extrapolated)',
+    run: async (argv) => (await import('./reconcile.ts')).reconcileBench(argv),
+  },
+};
+
+function usage(): string {
+  const names = Object.entries(BENCHES).map(([name, b]) => `  ${name.padEnd(12)} ${b.description}`);
+  return `usage: node bench/run.ts <name> [flags]\n${names.join('\n')}`;
+}
+
+/**
+ * Run the named bench and print its JSON.
+ * @throws ConfigError `TALLY_USAGE` for an unknown or missing name.
+ */
+export async function runBench(argv: string[], out: { write(text: string): unknown }): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h') {
+    out.write(`${usage()}\n`);
+    return name === undefined ? 2 : 0;
+  }
+  const bench = Object.hasOwn(BENCHES, name) ? BENCHES[name] : undefined;
+  if (bench === undefined) throw new ConfigError(`unknown bench "${name}"\n${usage()}`, [{ pointer: '/name', message: `one of ${Object.keys(BENCHES).join(', ')}` }], { code: 'TALLY_USAGE' });
+  out.write(`${JSON.stringify(await bench.run(rest), null, 2)}\n`);
+  return 0;
+}
+
+if (import.meta.main) {
+  runBench(process.argv.slice(2), process.stdout).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.exitCode = exitCodeFor(error);
+    },
+  );
+}

@@ -6,6 +6,8 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { access, readFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { runCommand } from '../../bin/commands/run.ts';
 import { counterIncrement } from '../../core/series.ts';
@@ -142,5 +144,46 @@ describe('tally run with remote write and backends.prometheus, on a real Prometh
     const refused = w.findings.find((f: { kind: string; reason?: string }) => f.kind === 'backend_refused' && f.reason === 'out_of_order');
     assert.equal(refused.count, planned.out_of_order);
     assert.equal(results.prometheusIngest.writeRequestsByCode['400'], planned.out_of_order + planned.duplicate);
+  });
+
+  test('with collector self-metrics (a loopback stand-in serving hand-written text in the documented names, not a live collector), the waterfall has the collector stages and adds up', async () => {
+    // The stand-in reports a collector that accepted and exported exactly the run's 400 points.
+    let reading = 0;
+    const text = (accepted: number, sent: number): string => [
+      '# TYPE otelcol_receiver_accepted_metric_points_total counter',
+      `otelcol_receiver_accepted_metric_points_total{receiver="otlp",transport="http"} ${accepted}`,
+      '# TYPE otelcol_receiver_refused_metric_points_total counter',
+      'otelcol_receiver_refused_metric_points_total{receiver="otlp",transport="http"} 0',
+      '# TYPE otelcol_exporter_sent_metric_points_total counter',
+      `otelcol_exporter_sent_metric_points_total{exporter="prometheusremotewrite"} ${sent}`,
+      '# TYPE otelcol_exporter_send_failed_metric_points_total counter',
+      'otelcol_exporter_send_failed_metric_points_total{exporter="prometheusremotewrite"} 0',
+      '',
+    ].join('\n');
+    const collector = createServer((_req, res) => {
+      const body = reading++ === 0 ? text(5000, 5000) : text(5400, 5400);
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
+      res.end(body);
+    });
+    await new Promise<void>((resolve) => collector.listen(0, '127.0.0.1', resolve));
+    try {
+      const metricsUrl = `http://127.0.0.1:${(collector.address() as AddressInfo).port}/metrics`;
+      const { dir, path } = await scenarioFile(remoteWriteScenario({
+        name: 'rb-collector', seed: 8, remoteWriteUrl: prom.remoteWriteUrl, prometheusUrl: prom.url, attributes: '{ route: 100 }', ticks: 4, intervalMs: 500,
+      }).replace('backends:\n', `backends:\n  collector: { metricsUrl: ${metricsUrl}, receivers: [otlp], exporters: [prometheusremotewrite] }\n`));
+      const { results, outDir } = await runCommand({ scenarioPath: path, outDir: join(dir, 'out'), stdout: captureStdout(), handleSignals: false });
+      assert.equal(reading, 2, 'read before the first export and after read-back');
+      const [w] = results.waterfalls;
+      assert.deepEqual(w.stages.map((s: { stage: string; count: number }) => [s.stage, s.count]), [
+        ['sent', 400], ['acknowledged', 400], ['collector_accepted', 400], ['exported', 400], ['stored', 400], ['queryable', 400],
+      ]);
+      assert.equal(w.lossTotal, 0);
+      assert.equal(w.unattributedTotal, 0);
+      assert.deepEqual(w.findings, []);
+      assert.match(await readFile(join(outDir, 'summary.md'), 'utf8'), /accepted by the collector receiver \| 400/);
+    } finally {
+      collector.closeAllConnections();
+      await new Promise((resolve) => collector.close(resolve));
+    }
   });
 });

@@ -29,6 +29,7 @@ describe('tally run with remote write and backends.prometheus, on a real Prometh
     const seed = 42;
     const { dir, path } = await scenarioFile(remoteWriteScenario({
       name: 'rb-10k', seed, remoteWriteUrl: prom.remoteWriteUrl, prometheusUrl: prom.url, attributes: '{ route: 20, status: 5, pod: 100 }', ticks: 10, intervalMs: 500,
+      extraPrometheus: '    datapathMetrics: true',
     }));
     const stdout = captureStdout();
     const { results, outDir } = await runCommand({ scenarioPath: path, outDir: join(dir, 'out'), stdout, handleSignals: false });
@@ -79,6 +80,9 @@ describe('tally run with remote write and backends.prometheus, on a real Prometh
     assert.equal(w.lossTotal, 0);
     assert.equal(w.unattributedTotal, 0);
     assert.equal(results.prometheusIngest.samplesAppended, 100_000);
+    // This Prometheus scrapes no Cilium or node-exporter: the window was queried, nothing found, not an error.
+    assert.equal(results.datapathMetrics.available, false);
+    assert.equal(results.datapathMetrics.missing.length, 14);
 
     await access(join(outDir, 'plan.json'));
     await access(join(outDir, 'ledger.bin'));

@@ -9,6 +9,7 @@ import { loadScenarioFile } from '../scenarios/load.ts';
 import { availableParallelism } from 'node:os';
 import { labCommand } from './commands/lab.ts';
 import { planCommand, renderPlan } from './commands/plan.ts';
+import { reconcileCommand } from './commands/reconcile.ts';
 import { runCommand } from './commands/run.ts';
 import { targetCommand } from './commands/target.ts';
 
@@ -16,6 +17,7 @@ const USAGE = `usage:
   tally run <scenario> [--out DIR]   run a scenario end to end (default out dir: runs/<run id>/)
   tally validate <scenario>          check a scenario without sending anything
   tally plan <scenario> [--json]     series, data points/s, planned arrivals and the port budget, without sending
+  tally reconcile <run-dir> [--scenario FILE]   read the backends again against the run's saved ledger
   tally lab up|down|status|exec ...  local datapath lab in network namespaces (root; tally lab --help)
   tally target --host H --port P --name N   HTTP target that names itself (what lab backends run)
 exit codes: 0 ok, 1 runtime failure, 2 bad input, 143/130 stopped by SIGTERM/SIGINT (results kept, marked incomplete)`;
@@ -27,7 +29,7 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'target') return targetCommand(rest, process.stdout);
   let parsed;
   try {
-    parsed = parseArgs({ args: rest, allowPositionals: true, options: { out: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
+    parsed = parseArgs({ args: rest, allowPositionals: true, options: { out: { type: 'string' }, json: { type: 'boolean' }, scenario: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
   } catch (err) {
     throw new ConfigError(`${(err as Error).message}\n${USAGE}`, [], { code: 'TALLY_USAGE' });
   }
@@ -37,7 +39,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const [scenarioPath, ...extra] = parsed.positionals;
   if (scenarioPath === undefined || extra.length > 0) {
-    throw new ConfigError(`tally ${command} takes exactly one scenario file\n${USAGE}`, [], { code: 'TALLY_USAGE' });
+    throw new ConfigError(`tally ${command} takes exactly one ${command === 'reconcile' ? 'run directory' : 'scenario file'}\n${USAGE}`, [], { code: 'TALLY_USAGE' });
   }
   switch (command) {
     case 'validate': {
@@ -49,6 +51,11 @@ async function main(argv: string[]): Promise<number> {
     case 'plan': {
       const report = await planCommand(scenarioPath, availableParallelism());
       process.stdout.write(parsed.values.json ? `${JSON.stringify(report, null, 2)}\n` : renderPlan(report));
+      return 0;
+    }
+    case 'reconcile': {
+      // The positional is the run directory; --scenario supplies a document with redacted headers.
+      await reconcileCommand({ runDir: scenarioPath, scenarioPath: parsed.values.scenario });
       return 0;
     }
     case 'run': {

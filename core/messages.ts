@@ -6,6 +6,7 @@
 import type { ExecutorSpec } from './schedule.ts';
 import type { TraceExportOutcome } from './trace-model.ts';
 import type { ShardTraceTask } from '../workers/otlp-traces.ts';
+import type { ShardRemoteWriteTask } from '../workers/remote-write-shard.ts';
 import type { MessagePort } from 'node:worker_threads';
 import type { SerializedTallyError } from './errors.ts';
 
@@ -52,6 +53,8 @@ export interface ShardTask {
   load?: ShardLoadTask;
   telemetry?: ShardTelemetryTask;
   traces?: ShardTraceTask;
+  /** Metrics sent by Prometheus remote write instead of OTLP (`telemetry.protocol: prometheus/remote-write`). */
+  remoteWrite?: ShardRemoteWriteTask;
 }
 
 /**
@@ -226,6 +229,10 @@ export interface ExportOutcome {
   attempts?: number;
   /** gRPC status code of the last attempt (OTLP/gRPC only; 0 = OK). */
   grpcCode?: number;
+  /** Wall clock when the request was first sent (epoch ms): the visibility poller's reference time. */
+  sentAtMs?: number;
+  /** Remote write: the receiver's refusal of a non-2xx answer, classified from its text (`out_of_order`, `duplicate`, …). */
+  rejection?: string;
 }
 
 /** Outcome classes of one export attempt (OTLP spec failure tables). */

@@ -183,4 +183,11 @@ export class MetricsLedger {
         t.pointsAcknowledged += o.dataPoints;
     }
   }
+
+  // ---- Persistence, for ledger/ledger-file.ts (`tally reconcile` re-reads a saved ledger) ----
+
+  /** The packed point states of one metric (4 bits per point, `series · ticks + tick − 1`), live, not a copy. */
+  stateBytes(metricIndex: number): Uint8Array {
+    return this.#states[metricIndex];
+  }
 }

@@ -5,6 +5,7 @@
  */
 import type { IntervalLine } from './aggregate.ts';
 import type { Results } from './results.ts';
+import { backendSections, waterfallMarkdown } from './render-backends.ts';
 
 /** Format µs for people: `850µs`, `1.23ms`, `2.10s`. */
 export function formatUs(us: number): string {
@@ -56,6 +57,7 @@ function rows(r: Results): { section: string; rows: [string, string][] }[] {
       ],
     });
   }
+  out.push(...backendSections(r));
   const g = r.generator;
   out.push({
     section: 'Generator',
@@ -103,6 +105,7 @@ export function renderMarkdown(r: Results): string {
     lines.push('', `## ${s.section}`, '', '| measure | value |', '|---|---|');
     for (const [k, v] of s.rows) lines.push(`| ${k} | ${v} |`);
   }
+  for (const w of waterfallMarkdown(r)) lines.push('', w);
   lines.push('', '## Findings', '');
   if (r.findings.length === 0) lines.push('None.');
   for (const f of r.findings) lines.push(`- \`${f.kind}\`: ${int(f.count)}${f.detail ? ` (${f.detail})` : ''}`);

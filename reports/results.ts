@@ -15,6 +15,7 @@ import { buildLoadSummary, type Finding } from './load-results.ts';
 import { CLASSIC_SYN_SCHEDULE, type SynSchedule } from '../ledger/syn-retransmit.ts';
 import type { PortBudgetReport } from '../scenarios/preflight.ts';
 import type { DatapathDelta } from '../collectors/proc/datapath-delta.ts';
+import { backendsSection, type BackendsResults } from './results-backends.ts';
 
 const require = createRequire(import.meta.url);
 /** The results JSON Schema (draft 2020-12). */
@@ -58,6 +59,8 @@ export interface ResultsInput {
   datapath?: { source: string; delta: DatapathDelta };
   receiver?: object;
   target?: object;
+  /** Read-back backends: Prometheus, remote write, waterfalls, datapath metrics, Tempo (reports/results-backends.ts). */
+  backends?: BackendsResults;
   warnings: InputProblem[];
   nodeVersion: string;
   tallyVersion: string;
@@ -106,7 +109,7 @@ export function buildResults(input: ResultsInput): Results {
     const t = input.ledger;
     const r = input.reconciliation;
     summary.metrics = {
-      protocol: scenario.telemetry?.protocol,
+      protocol: scenario.telemetry?.remoteWrite ? 'prometheus/remote-write' : scenario.telemetry?.protocol,
       pointsPlanned: plan.telemetry.pointsPlanned,
       pointsSent: t.pointsSent,
       pointsAcknowledged: t.pointsAcknowledged,
@@ -189,6 +192,11 @@ export function buildResults(input: ResultsInput): Results {
     };
   }
   if (input.reconciliation) results.reconciliation = { samples: input.reconciliation.samples, metrics: input.reconciliation.metrics };
+  if (input.backends) {
+    const section = backendsSection(input.backends);
+    Object.assign(results, section.fields);
+    findings.push(...section.findings);
+  }
   return results;
 }
 

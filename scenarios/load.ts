@@ -15,6 +15,7 @@ import { parseDurationMs } from '../core/units.ts';
 import type { MetricSpec, Scenario } from './types.ts';
 import { loadProblems, normaliseLoad } from './load-spec.ts';
 import { resolveTraceModel } from '../core/trace-model.ts';
+import { backendsProblems, normaliseBackends } from './backends-spec.ts';
 
 const require = createRequire(import.meta.url);
 /** The scenario JSON Schema (draft 2020-12), the source of truth. */
@@ -72,7 +73,7 @@ function toProblems(errors: ErrorObject[]): InputProblem[] {
         message = `must be one of ${(e.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
         break;
       case 'pattern':
-        message = e.instancePath.endsWith('duration') || /Interval|Timeout|timeout|settle|timeUnit|Threshold|retryAfter/.test(e.instancePath)
+        message = e.instancePath.endsWith('duration') || /Interval|Timeout|timeout|settle|maxWait|timeUnit|Threshold|retryAfter/.test(e.instancePath)
           ? 'must be a duration with units, such as "30s", "250ms" or "1m30s"'
           : `must match ${String(e.params.pattern)}`;
         break;
@@ -148,6 +149,10 @@ export function crossFieldProblems(doc: Record<string, any>): { errors: InputPro
     errors.push(...more.errors);
     warnings.push(...more.warnings);
   }
+  // Read-back backends and the remote-write transport.
+  const readBack = backendsProblems(doc);
+  errors.push(...readBack.errors);
+  warnings.push(...readBack.warnings);
   return { errors, warnings };
 }
 
@@ -204,6 +209,7 @@ function normalise(doc: Record<string, any>): Scenario {
       };
     }
   }
+  normaliseBackends(doc, scenario);
   return scenario;
 }
 

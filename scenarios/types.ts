@@ -16,6 +16,8 @@ export interface Scenario {
   telemetry?: TelemetrySpec;
   embedded: EmbeddedSpec;
   reconcile: ReconcileSpec;
+  /** Backends read back during and after the run (scenarios/backends-spec.ts). */
+  backends?: BackendsSpec;
 }
 
 /** Connection-churn load. */
@@ -61,6 +63,11 @@ export interface TelemetrySpec {
   /** Empty when the scenario sends only traces. */
   metrics: MetricSpec[];
   traces?: TracesSpec;
+  /**
+   * Set when the file says `protocol: prometheus/remote-write`: metrics go by Prometheus
+   * remote write to `endpoint` (the receiver URL) and `protocol` is then unused.
+   */
+  remoteWrite?: RemoteWriteSpec;
 }
 
 /** Synthetic traces: the model's spec plus how spans are batched. */
@@ -96,4 +103,46 @@ export interface FaultSpec {
 /** Read-back and reconciliation options. */
 export interface ReconcileSpec {
   settleMs: number;
+  /** Hard visibility deadline (ms); set by the loader (default 30 s), at least `settleMs`. */
+  maxWaitMs?: number;
+}
+
+// ---- Read-back backends and the remote-write transport (scenarios/backends-spec.ts) ----
+
+/** `telemetry.remoteWrite`, normalised. */
+export interface RemoteWriteSpec {
+  faults: { outOfOrderRequestRatio: number; duplicateRequestRatio: number };
+}
+
+/** `backends`, normalised. */
+export interface BackendsSpec {
+  prometheus?: PrometheusBackendSpec;
+  collector?: CollectorBackendSpec;
+  tempo?: TempoBackendSpec;
+}
+
+/** `backends.prometheus`. */
+export interface PrometheusBackendSpec {
+  url: string;
+  auth?: {
+    bearerTokenFile?: string;
+    basic?: { username: string; passwordFile?: string; passwordEnv?: string };
+    headers?: Record<string, string>;
+  };
+  maxSamplesPerQuery: number;
+  pollIntervalMs: number;
+  datapathMetrics: boolean;
+}
+
+/** `backends.collector`. */
+export interface CollectorBackendSpec {
+  metricsUrl: string;
+  receivers?: string[];
+  exporters?: string[];
+}
+
+/** `backends.tempo`. */
+export interface TempoBackendSpec {
+  url: string;
+  sampleSize: number;
 }

@@ -14,6 +14,7 @@ import type { IntervalMessage, ShardTask, StopMessage, WorkerMessage } from '../
 import { epochNowMs, LoadShard } from './load-shard.ts';
 import { TelemetryShard } from './otlp-metrics.ts';
 import { TraceShard } from './otlp-traces.ts';
+import { RemoteWriteShard } from './remote-write-shard.ts';
 
 /** A warm-up task: loads this module (and its imports) and the WebAssembly histograms in the thread, then returns. */
 export interface WarmupTask {
@@ -81,6 +82,8 @@ export default async function runShard(task: ShardTask | WarmupTask): Promise<nu
     ? new TelemetryShard(task.telemetry, { runId: task.runId, shard: task.shard, seed: task.seed, startUnixNano: task.startUnixNano }, task.startEpochMs)
     : undefined;
   const traces = task.traces ? new TraceShard(task.traces, task.shard, task.startEpochMs) : undefined;
+  // Remote write (telemetry.protocol: prometheus/remote-write) replaces the OTLP metrics exporter.
+  const remoteWrite = task.remoteWrite ? new RemoteWriteShard(task.remoteWrite, task.startEpochMs) : undefined;
   let interval = 0;
   // CPU of this thread alone (Node ≥ 23.9): tells a busy generator thread from a busy process.
   let cpuMark = process.threadCpuUsage();
@@ -91,7 +94,7 @@ export default async function runShard(task: ShardTask | WarmupTask): Promise<nu
       type: 'interval',
       shard: task.shard,
       interval,
-      exports: telemetry?.takeOutcomes() ?? [],
+      exports: remoteWrite?.takeOutcomes() ?? telemetry?.takeOutcomes() ?? [],
       traceExports: traces?.takeOutcomes() ?? [],
       eventLoopDelayP99Us: Math.round(delay.percentile(99) / 1000),
       cpuUs: cpu.user + cpu.system,
@@ -114,11 +117,12 @@ export default async function runShard(task: ShardTask | WarmupTask): Promise<nu
     load?.stop();
     telemetry?.stop();
     traces?.stop();
+    remoteWrite?.stop();
   };
   port.on('message', onStop);
   try {
     scheduleReport();
-    await Promise.all([load?.run(), telemetry?.run(), traces?.run()]);
+    await Promise.all([load?.run(), telemetry?.run(), traces?.run(), remoteWrite?.run()]);
     clearTimeout(reportTimer);
     report(); // the final, possibly partial, interval
     post({ type: 'done', shard: task.shard });

@@ -30,6 +30,8 @@ import { portBudgetFor, readSynSchedule, type PortBudgetReport } from '../../sce
 import type { SynSchedule } from '../../ledger/syn-retransmit.ts';
 import { DatapathWatch, netnsSampler, selfSampler } from '../../collectors/proc/datapath-watch.ts';
 import type { DatapathDelta } from '../../collectors/proc/datapath-delta.ts';
+import { prepareRunReadback, type RunReadback } from './run-readback.ts';
+import type { BackendsResults } from '../../reports/results-backends.ts';
 
 /** Options of {@link runCommand}. */
 export interface RunOptions {
@@ -115,6 +117,17 @@ export async function runCommand(options: RunOptions): Promise<RunOutcome> {
     }
   }
 
+  // Read-back backends and remote write (run-readback.ts): plan.json, Prometheus reachable, first counter readings.
+  let readback: RunReadback | undefined;
+  let backendsResults: BackendsResults | undefined;
+  try {
+    readback = await prepareRunReadback(scenario, plan, { outDir, scenarioPath: options.scenarioPath });
+  } catch (err) {
+    await datapath?.sampler.close();
+    await pool.destroy();
+    throw err;
+  }
+
   const seriesCounts = plan.telemetry?.metrics.map((m) => m.layout.seriesCount) ?? [];
   const ledger = plan.telemetry ? new MetricsLedger(seriesCounts, plan.telemetry.ticks) : undefined;
   const store = plan.telemetry ? new ObservationStore(seriesCounts, plan.telemetry.ticks) : undefined;
@@ -165,6 +178,7 @@ export async function runCommand(options: RunOptions): Promise<RunOutcome> {
       datapath: datapathDelta && datapath ? { source: datapath.sampler.source, delta: datapathDelta } : undefined,
       receiver: receiver?.stats(),
       target: embeddedServed?.(),
+      backends: backendsResults,
       warnings,
       nodeVersion: process.version,
       tallyVersion: TALLY_VERSION,
@@ -249,7 +263,7 @@ export async function runCommand(options: RunOptions): Promise<RunOutcome> {
         endpoints.target = { host: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port || 80), path: l.protocol === 'tcp-crr' ? '/' : u.pathname + u.search };
       }
     }
-    if (scenario.telemetry && plan.telemetry && store) {
+    if (scenario.telemetry && plan.telemetry && store && !scenario.telemetry.remoteWrite) {
       if (scenario.telemetry.endpoint === undefined) {
         receiver = await startOtlpReceiver({
           space: {
@@ -270,6 +284,8 @@ export async function runCommand(options: RunOptions): Promise<RunOutcome> {
       }
     }
     const tasks = shardTasks(scenario, plan, endpoints, REPORT_INTERVAL_MS);
+    readback?.attach(tasks);
+    readback?.startPolling();
     const runs = tasks.map((task) => {
       const channel = new MessageChannel();
       ports.push(channel.port1);
@@ -278,7 +294,14 @@ export async function runCommand(options: RunOptions): Promise<RunOutcome> {
       let lastMessage: () => void = () => {};
       const finished = new Promise<void>((resolve) => (lastMessage = resolve));
       channel.port1.on('message', (m: WorkerMessage) => {
-        if (m.type === 'interval') writeLines(aggregator.add(m, (o) => ledger?.record(o)));
+        if (m.type === 'interval') {
+          writeLines(
+            aggregator.add(m, (o) => {
+              ledger?.record(o);
+              readback?.onOutcome(o);
+            }),
+          );
+        }
         else if (m.type === 'done') {
           writeLines(aggregator.shardDone(m.shard));
           lastMessage();
@@ -294,6 +317,7 @@ export async function runCommand(options: RunOptions): Promise<RunOutcome> {
       return Promise.all([task$, Promise.race([finished, grace])]).finally(() => channel.port1.close());
     });
     const settled = await Promise.allSettled(runs);
+    const loadEndMs = Date.now();
     for (const s of settled) if (s.status === 'rejected') failure ??= reviveError(s.reason);
     clearTimeout(datapathTimer);
     await datapathChain;
@@ -312,6 +336,15 @@ export async function runCommand(options: RunOptions): Promise<RunOutcome> {
       if (stopReason === undefined) await new Promise((r) => setTimeout(r, scenario.reconcile.settleMs));
       reconciliation = reconcile(ledger, store);
     }
+    if (readback) {
+      try {
+        const done = await readback.finish({ ledger, store, stopped: stopReason !== undefined, loadEndMs, reconciliation });
+        reconciliation = done.reconciliation;
+        backendsResults = done.backends;
+      } catch (err) {
+        failure ??= reviveError(err);
+      }
+    }
     const complete = stopReason === undefined && failure === undefined;
     const results = snapshot(complete, reconciliation);
     await checkpointing;
@@ -328,6 +361,7 @@ export async function runCommand(options: RunOptions): Promise<RunOutcome> {
     clearTimeout(datapathTimer);
     await datapath?.sampler.close();
     aggregator.destroy();
+    await readback?.close();
     await pool.destroy();
     for (const c of cleanups.reverse()) await c().catch(() => {});
   }

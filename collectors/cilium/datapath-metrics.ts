@@ -2,7 +2,7 @@
  * Datapath metrics for a run window, read from a Prometheus that scrapes Cilium agents
  * and node-exporter: eBPF map pressure, Cilium drops by reason, Cilium's conntrack GC,
  * and the kernel conntrack table (node-exporter's `conntrack` collector). They sit beside
- * the /proc counters in results.json (see reports/datapath-metrics.schema-fragment.json).
+ * the /proc counters in results.json (`datapathMetrics` in reports/results.schema.json).
  *
  * Every query is evaluated once, at `endSec`, over the range `[endSec − startSec]s`:
  * `increase()` for counters (extrapolated to the window's edges by Prometheus, so not

@@ -16,6 +16,8 @@ export interface ScrapeOptions {
   maxBodyBytes?: number;
   /** Name of the scraped thing for errors, e.g. `otelcol`. Default `scrape`. */
   what?: string;
+  /** Extra request headers (e.g. authorization); never part of an error. */
+  headers?: Readonly<Record<string, string>>;
 }
 
 /** Why a scrape got no usable answer, in `CollectorError.details.reason`. */
@@ -54,7 +56,7 @@ export async function scrapeText(url: string, options: ScrapeOptions = {}): Prom
       origin: parsed.origin,
       path: `${parsed.pathname}${parsed.search}`,
       method: 'GET',
-      headers: { accept: ACCEPT, 'user-agent': 'tally' },
+      headers: { ...options.headers, accept: ACCEPT, 'user-agent': 'tally' },
       signal: AbortSignal.timeout(requestTimeoutMs),
     });
     if (res.statusCode !== 200) {

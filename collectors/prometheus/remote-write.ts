@@ -332,6 +332,8 @@ export interface RemoteWriteSenderOptions {
   url: string;
   /** Default `tally/<version>`. */
   userAgent?: string;
+  /** Extra request headers (auth, tenant); the specification's own headers win over them. */
+  headers?: Readonly<Record<string, string>>;
   /** Keep-alive connections in the pool (default 4). */
   connections?: number;
   /** Headers and body timeout, in ms (default 30000). */
@@ -393,7 +395,9 @@ export class RemoteWriteSender {
     const url = new URL(options.url);
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new InternalError(`remote write URL must be http(s): ${options.url}`);
     this.#path = `${url.pathname}${url.search}`;
-    this.#headers = { ...REMOTE_WRITE_HEADERS, 'user-agent': options.userAgent ?? `tally/${packageJson.version}` };
+    const extra: Record<string, string> = {};
+    for (const [name, value] of Object.entries(options.headers ?? {})) extra[name.toLowerCase()] = value;
+    this.#headers = { ...extra, ...REMOTE_WRITE_HEADERS, 'user-agent': options.userAgent ?? `tally/${packageJson.version}` };
     this.#clock = options.clock ?? systemClock;
     const timeoutMs = options.timeoutMs ?? 30_000;
     this.#pool = new Pool(url.origin, {

@@ -13,11 +13,12 @@ import { TallyError } from '../../../core/errors.ts';
 import { datapathQueries, readDatapathMetrics } from '../../../collectors/cilium/datapath-metrics.ts';
 import { RemoteWriteSender, type RemoteWriteSeries } from '../../../collectors/prometheus/remote-write.ts';
 import { startPrometheus, type PrometheusServer } from '../../helpers/prometheus.ts';
-import { instantQueryClient } from '../otelcol/instant-query-client.ts';
+import { PrometheusApi } from '../../../collectors/prometheus/api.ts';
+import { prometheusInstantQuery } from '../../../collectors/prometheus/instant-query.ts';
 
-const fragment = createRequire(import.meta.url)('../../../reports/datapath-metrics.schema-fragment.json') as { $defs: Record<string, unknown> };
-/** The proposed results.json fragment, compiled as the lead would merge it. */
-const validate = new Ajv2020({ allErrors: true, strict: true }).compile({ $defs: fragment.$defs, $ref: '#/$defs/datapathMetrics' });
+const resultsSchema = createRequire(import.meta.url)('../../../reports/results.schema.json') as { $defs: Record<string, unknown> };
+/** results.json's `datapathMetrics`, as reports/results.schema.json defines it. */
+const validate = new Ajv2020({ allErrors: true, strict: true }).compile({ $defs: resultsSchema.$defs, $ref: '#/$defs/datapathMetrics' });
 
 describe('datapathQueries', () => {
   test('one query per metric over the whole window, grouped by the documented labels', () => {
@@ -31,6 +32,7 @@ describe('datapathQueries', () => {
 
 describe('readDatapathMetrics on a real Prometheus 2.42', () => {
   let prom: PrometheusServer;
+  let api: PrometheusApi;
   // Samples exactly at the window's ends: increase() then does not extrapolate (2.42 ranges are closed).
   const endMs = Math.floor(Date.now() / 1000) * 1000 - 60_000;
   const startMs = endMs - 300_000;
@@ -43,6 +45,7 @@ describe('readDatapathMetrics on a real Prometheus 2.42', () => {
 
   before(async () => {
     prom = await startPrometheus();
+    api = new PrometheusApi({ url: prom.url });
     const sender = new RemoteWriteSender({ url: prom.remoteWriteUrl });
     const outcome = await sender.send([
       series('cilium_bpf_map_pressure', { map_name: 'cilium_ct4_global', instance: 'n1' }, [0.1, 0.35, 0.2]),
@@ -66,11 +69,12 @@ describe('readDatapathMetrics on a real Prometheus 2.42', () => {
     assert.equal(outcome.status, 204, outcome.errorMessage);
   });
   after(async () => {
+    await api?.close();
     await prom.stop();
   });
 
   test('maxima, increases (with a reset) and groupings come back shaped for results.json', async () => {
-    const m = await readDatapathMetrics(instantQueryClient(prom.url), startMs / 1000, endMs / 1000);
+    const m = await readDatapathMetrics(prometheusInstantQuery(api), startMs / 1000, endMs / 1000);
     assert.equal(m.available, true);
     assert.equal(m.windowSec, 300);
     assert.deepEqual(m.bpfMapPressureMaxRatio, [
@@ -100,7 +104,7 @@ describe('readDatapathMetrics on a real Prometheus 2.42', () => {
   });
 
   test('a window where nothing was scraped is available: false, every query listed as missing, not an error', async () => {
-    const m = await readDatapathMetrics(instantQueryClient(prom.url), startMs / 1000 - 7200, startMs / 1000 - 3600);
+    const m = await readDatapathMetrics(prometheusInstantQuery(api), startMs / 1000 - 7200, startMs / 1000 - 3600);
     assert.equal(m.available, false);
     assert.ok(validate(m), JSON.stringify(validate.errors));
     assert.equal(m.missing.length, datapathQueries(3600).length);
@@ -108,6 +112,6 @@ describe('readDatapathMetrics on a real Prometheus 2.42', () => {
   });
 
   test('an empty window is bad input', async () => {
-    await assert.rejects(readDatapathMetrics(instantQueryClient(prom.url), 100, 100), (e) => e instanceof TallyError && e.code === 'TALLY_CONFIG_INVALID');
+    await assert.rejects(readDatapathMetrics(prometheusInstantQuery(api), 100, 100), (e) => e instanceof TallyError && e.code === 'TALLY_CONFIG_INVALID');
   });
 });

@@ -21,18 +21,22 @@ import {
 import { otelcolDelta, queryOtelcolSnapshot } from '../../../collectors/otelcol/self-metrics.ts';
 import { buildWaterfall } from '../../../ledger/waterfall.ts';
 import { startPrometheus, type PrometheusServer } from '../../helpers/prometheus.ts';
-import { instantQueryClient } from './instant-query-client.ts';
+import { PrometheusApi } from '../../../collectors/prometheus/api.ts';
+import { prometheusInstantQuery } from '../../../collectors/prometheus/instant-query.ts';
 
 const samplesIn = (batch: readonly RemoteWriteSeries[]): number => batch.reduce((a, s) => a + s.samples.length, 0);
 
 describe('backend counters on a real Prometheus 2.42', () => {
   let prom: PrometheusServer;
   let sender: RemoteWriteSender;
+  let api: PrometheusApi;
   before(async () => {
     prom = await startPrometheus();
     sender = new RemoteWriteSender({ url: prom.remoteWriteUrl });
+    api = new PrometheusApi({ url: prom.url });
   });
   after(async () => {
+    await api.close();
     await sender.close();
     await prom.stop();
   });
@@ -74,7 +78,7 @@ describe('backend counters on a real Prometheus 2.42', () => {
     assert.deepEqual(delta.scrape, { duplicateTimestamp: 0, outOfOrder: 0, outOfBounds: 0 });
 
     // Read back what is queryable: series 2 and 3 were rolled back with the refused request.
-    const query = instantQueryClient(prom.url);
+    const query = prometheusInstantQuery(api);
     const seen = await query('count_over_time(tally_wf_points[1h])', nowMs / 1000);
     const bySeries = Object.fromEntries(seen.map((s) => [s.labels.series, s.value]));
     assert.deepEqual(bySeries, { '0': 3, '1': 3, '5': 1 });
@@ -115,7 +119,7 @@ describe('backend counters on a real Prometheus 2.42', () => {
       { name: 'receiverish_thing', labels: {}, samples: [{ value: 1, timestampMs: t0 }] },
     ]);
     assert.equal(outcome.status, 204);
-    const query = instantQueryClient(prom.url);
+    const query = prometheusInstantQuery(api);
     const before = await queryOtelcolSnapshot(query, t0 / 1000);
     const after = await queryOtelcolSnapshot(query, t1 / 1000);
     assert.equal(before.source, 'promql');

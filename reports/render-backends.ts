@@ -1,0 +1,77 @@
+/**
+ * The read-back parts of summary.md and the terminal summary: Prometheus read-back and
+ * visibility, remote write refusals, cluster datapath metrics, Tempo, and (Markdown only)
+ * the loss waterfalls. Pure: results in, text out.
+ */
+import type { Waterfall } from '../ledger/waterfall.ts';
+import type { Results } from './results.ts';
+import { renderWaterfallMarkdown } from './waterfall-render.ts';
+
+type Section = { section: string; rows: [string, string][] };
+
+const int = (n: number): string => n.toLocaleString('en-US');
+const pct = (ratio: number): string => `${(ratio * 100).toFixed(ratio > 0 && ratio < 0.001 ? 4 : 2)}%`;
+function us(v: number): string {
+  if (v >= 1_000_000) return `${(v / 1_000_000).toFixed(2)}s`;
+  if (v >= 1000) return `${(v / 1000).toFixed(1)}ms`;
+  return `${Math.round(v)}µs`;
+}
+
+/** Sections shared by summary.md and the terminal. */
+export function backendSections(r: Results): Section[] {
+  const out: Section[] = [];
+  const rb = r.readback;
+  if (rb) {
+    const rep = rb.report;
+    const v = rb.visibility;
+    out.push({
+      section: `Read-back (Prometheus ${rb.version}, ${rb.transport})`,
+      rows: [
+        ['run label', `${rb.runLabel.name}="${rb.runLabel.value}"`],
+        ['points expected / present / missing', `${int(rep.pointsExpected)} / ${int(rep.pointsPresent)} / ${int(rep.pointsMissing)}`],
+        ['series missing / partial', `${int(rep.seriesMissing)} / ${int(rep.seriesPartial)}`],
+        ['value mismatches / duplicates / unexpected', `${int(rep.valueMismatches)} / ${int(rep.duplicatePoints)} / ${int(rep.unexpected)}`],
+        ['visible on time / late / lost (of acknowledged)', `${int(v.onTime)} / ${int(v.late)} / ${int(v.lost)} of ${int(v.pointsExpected)}${v.pending > 0 ? ` (${int(v.pending)} pending)` : ''}`],
+        ['deadlines settle / maxWait, poll interval', `${v.settleMs} ms / ${v.maxWaitMs} ms, ${v.pollIntervalMs} ms`],
+        ['time to visible p50 / p99 / max', `${us(v.lagUs.p50)} / ${us(v.lagUs.p99)} / ${us(v.lagUs.max)}`],
+        ['read-back queries (final) / seconds', `${int(rep.queries)} / ${rb.seconds.toFixed(2)}`],
+      ],
+    });
+  }
+  const rw = r.remoteWrite;
+  if (rw) {
+    const refused = Object.entries(rw.rejections as Record<string, number>).map(([k, n]) => `${k} ${int(n)}`).join(', ');
+    out.push({ section: 'Remote write', rows: [['requests', int(rw.requests)], ['refused whole (by reason)', refused === '' ? '0' : refused]] });
+  }
+  const d = r.datapathMetrics;
+  if (d) {
+    const drops = (d.drops as { packets: number }[]).reduce((a, x) => a + x.packets, 0);
+    const pressure = Math.max(0, ...(d.bpfMapPressureMaxRatio as { maxRatio: number }[]).map((m) => m.maxRatio));
+    out.push({
+      section: 'Cluster datapath metrics (Prometheus)',
+      rows: d.available
+        ? [['BPF map pressure, highest', pct(pressure)], ['Cilium drops in the window', int(Math.round(drops))], ['queries with no data', String(d.missing.length)]]
+        : [['available', 'no (no Cilium or node-exporter series in this Prometheus)']],
+    });
+  }
+  const t = r.tempo;
+  if (t) {
+    const loss = t.traceLoss;
+    const cross = t.crossCheck;
+    out.push({
+      section: `Tempo ${t.version ?? ''} (sampled traces)`.replace('  ', ' '),
+      rows: [
+        ['sampled / checked / found / missing', `${int(t.sampled)} / ${int(t.checked)} / ${int(t.found)} / ${int(t.missing)}`],
+        ['incomplete / altered / failed reads', `${int(t.incomplete)} / ${int(t.altered)} / ${int(t.failed)}`],
+        ['trace loss (Wilson interval)', loss.ratio === null ? 'n/a' : `${pct(loss.ratio)} [${pct(loss.lower)}, ${pct(loss.upper)}] at ${loss.confidence}`],
+        ['cross-check', cross.method === 'none' ? `none${cross.failure ? ` (${cross.failure.reason})` : ''}` : `${cross.method}: ${cross.observedTraces} of ${cross.expectedTraces}${cross.lowerBound ? ' (at least)' : ''}`],
+      ],
+    });
+  }
+  return out;
+}
+
+/** The waterfalls as Markdown sections (summary.md only). */
+export function waterfallMarkdown(r: Results): string[] {
+  return ((r.waterfalls ?? []) as Waterfall[]).map((w) => renderWaterfallMarkdown(w, 2).trimEnd());
+}

@@ -1,0 +1,80 @@
+/**
+ * The read-back parts of results.json (`readback`, `remoteWrite`, `prometheusIngest`,
+ * `waterfalls`, `datapathMetrics`, `tempo`, `readbackProblems`) and the findings they
+ * raise. Pure: values in, values out. See results.schema.json for each field.
+ */
+import type { Waterfall } from '../ledger/waterfall.ts';
+import type { VisibilitySummary } from '../ledger/visibility.ts';
+import type { ReadbackReport } from '../collectors/prometheus/readback-store.ts';
+import type { PrometheusIngestDelta } from '../collectors/prometheus/self-metrics.ts';
+import type { DatapathMetrics } from '../collectors/cilium/datapath-metrics.ts';
+import type { TraceSampleVerification } from '../collectors/tempo/verify.ts';
+import type { Finding } from './load-results.ts';
+
+/** Visibility as the run measured it: the summary, with the deadlines and poll cadence (ms). */
+export type VisibilityResults = VisibilitySummary & { settleMs: number; maxWaitMs: number; pollIntervalMs: number; pollErrors: number };
+
+/** Prometheus read-back of the run's metrics. */
+export interface PrometheusReadbackResults {
+  backend: 'prometheus';
+  /** Base URL (never carries credentials: the scenario refuses userinfo). */
+  url: string;
+  version: string;
+  transport: 'prometheus/remote-write' | 'otlp';
+  runLabel: { name: string; value: string };
+  metricNames: string[];
+  /** Wall time of the final read-back, s. */
+  seconds: number;
+  /** API requests over the whole run (visibility polls included), retries included. */
+  queriesTotal: number;
+  report: ReadbackReport;
+  visibility: VisibilityResults;
+}
+
+/** Everything the backends said. */
+export interface BackendsResults {
+  readback?: PrometheusReadbackResults;
+  remoteWrite?: { url: string; requests: number; rejections: Record<string, number>; statuses: Record<string, number> };
+  prometheusIngest?: Omit<PrometheusIngestDelta, 'flags'>;
+  waterfalls?: Waterfall[];
+  datapathMetrics?: DatapathMetrics;
+  tempo?: TraceSampleVerification & { url: string; version: string | null; generation: string; tracesPlanned: number };
+  problems?: { source: string; code: string; message: string }[];
+}
+
+/**
+ * The top-level results.json fields and findings of the backends. Pure.
+ * @returns `fields` to merge into results.json and `findings` to append.
+ */
+export function backendsSection(b: BackendsResults): { fields: Record<string, unknown>; findings: Finding[] } {
+  const fields: Record<string, unknown> = {};
+  const findings: Finding[] = [];
+  const add = (kind: string, count: number, detail: string): void => {
+    if (count > 0) findings.push({ kind, count, detail });
+  };
+  if (b.readback) {
+    fields.readback = b.readback;
+    const v = b.readback.visibility;
+    add('late_points', v.late, `visible in ${b.readback.backend} after settle (${v.settleMs} ms), within maxWait`);
+    add('not_visible_points', v.lost, `acknowledged, not visible in ${b.readback.backend} within maxWait (${v.maxWaitMs} ms)`);
+    add('visibility_poll_errors', v.pollErrors, 'visibility polls that failed (lag resolution lost, not data)');
+  }
+  if (b.remoteWrite) {
+    fields.remoteWrite = b.remoteWrite;
+    for (const [rejection, count] of Object.entries(b.remoteWrite.rejections).sort()) add(`remote_write_rejected_${rejection}`, count, 'requests the receiver refused whole (HTTP 4xx)');
+  }
+  if (b.prometheusIngest) fields.prometheusIngest = b.prometheusIngest;
+  if (b.waterfalls) {
+    fields.waterfalls = b.waterfalls;
+    for (const w of b.waterfalls) add(`waterfall_unattributed_${w.signal}`, w.unattributedTotal, 'lost where no stage admits to it');
+  }
+  if (b.datapathMetrics) fields.datapathMetrics = b.datapathMetrics;
+  if (b.tempo) {
+    fields.tempo = b.tempo;
+    add('tempo_missing_traces', b.tempo.missing, `of ${b.tempo.checked} sampled traces checked by id`);
+    add('tempo_incomplete_traces', b.tempo.incomplete, 'sampled traces with missing spans');
+    add('tempo_altered_traces', b.tempo.altered, 'sampled traces with wrong, unexpected or duplicate spans');
+  }
+  if (b.problems && b.problems.length > 0) fields.readbackProblems = b.problems;
+  return { fields, findings };
+}

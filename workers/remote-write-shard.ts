@@ -1,0 +1,226 @@
+/**
+ * The metrics part of a shard when the transport is Prometheus remote write 1.0: every
+ * export interval (tick), one sample per series of its slice, with the Prometheus name and
+ * labels the main thread computed (collectors/prometheus/translate.ts, plus the run label),
+ * stamped at the tick's time in whole ms, encoded and posted by RemoteWriteSender. Each
+ * request's outcome goes to the ledger as an ExportOutcome:
+ * - 2xx (Prometheus answers 204): acknowledged;
+ * - 400 and other 4xx: the whole request refused (Prometheus 2.42 rolls the request back
+ *   when one sample is bad), failed, with the refusal classified (`out_of_order`, `duplicate`…);
+ * - 5xx, 429 and no answer: failed. Each request is sent once: no retries.
+ *
+ * Faults (seeded, per request, even ticks only): `outOfOrderRequestRatio` adds to the request's first series
+ * the sample of tick k−2 (already stored: out of order); `duplicateRequestRatio` adds the
+ * sample at tick k−1's timestamp with a different value (a conflicting duplicate). Either
+ * makes Prometheus refuse the whole request (HTTP 400), so its tick-k points are failed.
+ *
+ * This worker module imports the sender from collectors/prometheus/remote-write.ts: the
+ * transport is shared with the read-back benchmarks.
+ *
+ * @see https://prometheus.io/docs/specs/prw/remote_write_spec/
+ */
+import { performance } from 'node:perf_hooks';
+import { unitFloat } from '../core/rng.ts';
+import { seriesAttributes } from '../core/series.ts';
+import { cumulativeSampleValue, type SingleSampleInstrument } from '../core/sample-value.ts';
+import type { ExportOutcome } from '../core/messages.ts';
+import { encodeRemoteWriteBody, RemoteWriteSender, type RemoteWriteSample, type RemoteWriteSeries } from '../collectors/prometheus/remote-write.ts';
+import { epochNowMs } from './load-shard.ts';
+
+/** One metric's slice, with its Prometheus naming. */
+export interface RemoteWriteMetricTask {
+  metricIndex: number;
+  /** `__name__`, e.g. `tally_requests_total`. */
+  name: string;
+  instrument: SingleSampleInstrument;
+  /** Attribute keys in declared order, their value counts, and the label name of each. */
+  keys: string[];
+  counts: number[];
+  labelNames: string[];
+  /** Labels every series carries besides its attributes (`job`, the run label). */
+  commonLabels: Record<string, string>;
+  /** Half-open range of series indices this shard sends. */
+  seriesStart: number;
+  seriesEnd: number;
+}
+
+/** Seeded request faults, ratios 0..1. */
+export interface RemoteWriteFaults {
+  outOfOrderRequestRatio: number;
+  duplicateRequestRatio: number;
+}
+
+/** The remote-write part of a shard (structured-clone safe). */
+export interface ShardRemoteWriteTask {
+  /** Receiver URL, e.g. `http://127.0.0.1:9090/api/v1/write`. */
+  url: string;
+  /** Extra headers on every request (values never logged). */
+  headers: Record<string, string>;
+  timeoutMs: number;
+  seed: number;
+  /** Tick k is stamped `startEpochMs + k · exportIntervalMs` (whole ms). */
+  exportIntervalMs: number;
+  ticks: number;
+  /** Most series (one sample each) per request. */
+  maxBatchDataPoints: number;
+  faults: RemoteWriteFaults;
+  metrics: RemoteWriteMetricTask[];
+}
+
+/** A request's worth of series of one metric; the series objects are reused tick after tick. */
+interface Batch {
+  metric: RemoteWriteMetricTask;
+  seriesStart: number;
+  seriesEnd: number;
+  series: { name: string; labels: Record<string, string>; samples: RemoteWriteSample[] }[];
+}
+
+const FAULT_SALT = 0x7e11;
+
+function labelsOf(metric: RemoteWriteMetricTask, index: number): Record<string, string> {
+  const attributes = seriesAttributes({ keys: metric.keys, counts: metric.counts, seriesCount: 0 }, index);
+  const labels: Record<string, string> = { ...metric.commonLabels };
+  for (let j = 0; j < metric.keys.length; j++) labels[metric.labelNames[j]] = attributes[metric.keys[j]];
+  return labels;
+}
+
+function planBatches(task: ShardRemoteWriteTask): Batch[] {
+  const batches: Batch[] = [];
+  for (const metric of task.metrics) {
+    for (let s = metric.seriesStart; s < metric.seriesEnd; s += task.maxBatchDataPoints) {
+      const end = Math.min(metric.seriesEnd, s + task.maxBatchDataPoints);
+      const series = [];
+      for (let i = s; i < end; i++) series.push({ name: metric.name, labels: labelsOf(metric, i), samples: [{ value: 0, timestampMs: 0 }] });
+      batches.push({ metric, seriesStart: s, seriesEnd: end, series });
+    }
+  }
+  return batches;
+}
+
+/**
+ * The fault a request carries, if any: decided by (seed, metric, first series, tick), on
+ * even ticks only, so a faulted request's previous tick was sent unfaulted and its
+ * refused sample always conflicts with a stored one.
+ * @returns `out_of_order` (tick ≥ 4), `duplicate` (tick ≥ 2) or null.
+ */
+export function requestFault(task: Pick<ShardRemoteWriteTask, 'seed' | 'faults'>, metricIndex: number, seriesStart: number, tick: number): 'out_of_order' | 'duplicate' | null {
+  const { outOfOrderRequestRatio, duplicateRequestRatio } = task.faults;
+  if ((outOfOrderRequestRatio === 0 && duplicateRequestRatio === 0) || tick % 2 !== 0) return null;
+  const u = unitFloat(task.seed, FAULT_SALT, metricIndex, seriesStart, tick);
+  if (tick >= 3 && u < outOfOrderRequestRatio) return 'out_of_order';
+  if (tick >= 2 && u >= 1 - duplicateRequestRatio) return 'duplicate';
+  return null;
+}
+
+/** A running remote-write shard. */
+export class RemoteWriteShard {
+  readonly #task: ShardRemoteWriteTask;
+  readonly #startEpochMs: number;
+  readonly #sender: RemoteWriteSender;
+  readonly #batches: Batch[];
+  #outcomes: ExportOutcome[] = [];
+  #stopped = false;
+  #timer: NodeJS.Timeout | undefined;
+  #wake: (() => void) | undefined;
+
+  /**
+   * @param startEpochMs the run start (epoch ms, whole).
+   * @throws InternalError `TALLY_INTERNAL` when the URL is not http(s).
+   */
+  constructor(task: ShardRemoteWriteTask, startEpochMs: number) {
+    this.#task = task;
+    this.#startEpochMs = startEpochMs;
+    this.#sender = new RemoteWriteSender({ url: task.url, headers: task.headers, timeoutMs: task.timeoutMs, connections: 4 });
+    this.#batches = planBatches(task);
+  }
+
+  /** Send ticks 1..ticks on schedule; resolves when every request has an outcome. */
+  async run(): Promise<void> {
+    try {
+      for (let tick = 1; tick <= this.#task.ticks && !this.#stopped; tick++) {
+        await this.#sleepUntil(this.#tickMs(tick));
+        if (this.#stopped) break;
+        await Promise.all(this.#batches.map((b) => this.#send(b, tick)));
+      }
+    } finally {
+      await this.#sender.close();
+    }
+  }
+
+  /** Stop before the next tick; requests in flight still finish. */
+  stop(): void {
+    this.#stopped = true;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#wake?.();
+  }
+
+  /** Take the outcomes recorded since the last call. */
+  takeOutcomes(): ExportOutcome[] {
+    const out = this.#outcomes;
+    this.#outcomes = [];
+    return out;
+  }
+
+  #tickMs(tick: number): number {
+    return this.#startEpochMs + tick * this.#task.exportIntervalMs;
+  }
+
+  #sleepUntil(epochMs: number): Promise<void> {
+    const waitMs = epochMs - epochNowMs();
+    if (waitMs <= 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.#wake = resolve;
+      this.#timer = setTimeout(resolve, waitMs);
+    });
+  }
+
+  /** The request body of a batch at a tick, with its fault sample if any (encoded synchronously, so the reused series are safe). */
+  #encode(batch: Batch, tick: number): { body: Buffer; fault: string | null } {
+    const { metric } = batch;
+    const timestampMs = this.#tickMs(tick);
+    for (let j = 0; j < batch.series.length; j++) {
+      const sample = batch.series[j].samples[0];
+      sample.value = cumulativeSampleValue(this.#task.seed, metric.metricIndex, metric.instrument, batch.seriesStart + j, tick);
+      sample.timestampMs = timestampMs;
+    }
+    const fault = requestFault(this.#task, metric.metricIndex, batch.seriesStart, tick);
+    let series: readonly RemoteWriteSeries[] = batch.series;
+    if (fault !== null) {
+      const first = batch.series[0];
+      const s0 = batch.seriesStart;
+      const bad = fault === 'out_of_order'
+        ? { value: cumulativeSampleValue(this.#task.seed, metric.metricIndex, metric.instrument, s0, tick - 2), timestampMs: this.#tickMs(tick - 2) }
+        : { value: cumulativeSampleValue(this.#task.seed, metric.metricIndex, metric.instrument, s0, tick - 1) + 0.5, timestampMs: this.#tickMs(tick - 1) };
+      // The bad sample goes after the good one: the request is still refused whole.
+      series = [{ name: first.name, labels: first.labels, samples: [first.samples[0], bad] }, ...batch.series.slice(1)];
+    }
+    return { body: encodeRemoteWriteBody(series).body, fault };
+  }
+
+  async #send(batch: Batch, tick: number): Promise<void> {
+    const { body } = this.#encode(batch, tick);
+    const sentAtMs = Date.now();
+    const t0 = performance.now();
+    const r = await this.#sender.sendEncoded(body);
+    const outcome: ExportOutcome = {
+      metricIndex: batch.metric.metricIndex,
+      seriesStart: batch.seriesStart,
+      seriesEnd: batch.seriesEnd,
+      tick,
+      dataPoints: batch.seriesEnd - batch.seriesStart,
+      status: r.status,
+      rejectedDataPoints: 0,
+      durationUs: Math.round((performance.now() - t0) * 1000),
+      sizeBytes: body.byteLength,
+      finalState: r.ok ? 'acknowledged' : 'failed',
+      attempts: 1,
+      sentAtMs,
+    };
+    if (!r.ok) {
+      if (r.errorMessage !== undefined) outcome.message = r.errorMessage.slice(0, 512);
+      if (r.errno !== undefined) outcome.errorCode = r.errno;
+      if (r.rejection !== undefined) outcome.rejection = r.rejection;
+    }
+    this.#outcomes.push(outcome);
+  }
+}

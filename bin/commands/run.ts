@@ -207,42 +207,30 @@ export async function runCommand(options: RunOptions): Promise<RunOutcome> {
     }
   };
 
-  // Datapath counters each interval, sampled at the interval's end on the main thread.
-  const datapathByInterval = new Map<number, Record<string, number>>();
-  let datapathChain = Promise.resolve();
-  let datapathTimer: NodeJS.Timeout | undefined;
+  // Lines are written in order through one chain: each completed line first takes the
+  // datapath counters' delta since the previous line (sampled now, on the main thread).
   let datapathDelta: DatapathDelta | undefined;
-  const sampleInterval = (k: number): void => {
-    datapathTimer = setTimeout(() => {
-      datapathChain = datapathChain
-        .then(async () => {
-          if (datapath) datapathByInterval.set(k, await datapath.interval());
-        })
-        .catch((err: unknown) => {
-          failure ??= reviveError(err);
-        });
-      if (stopReason === undefined) sampleInterval(k + 1);
-    }, Math.max(0, plan.startEpochMs + (k + 1) * REPORT_INTERVAL_MS - Date.now()));
-  };
-  if (datapath) sampleInterval(0);
-
+  let lineChain = Promise.resolve();
   let checkpointing = Promise.resolve();
-  const writeLines = (lines: ReturnType<RunAggregator['flush']>): void => {
-    for (const line of lines) {
-      const dp = datapathByInterval.get(line.interval);
-      if (dp !== undefined) {
-        line.datapath = dp;
-        datapathByInterval.delete(line.interval);
-      }
-      intervals.write(`${JSON.stringify(line)}\n`);
-      progress(line);
-      if ((line.interval + 1) % CHECKPOINT_EVERY_INTERVALS === 0) {
-        // A checkpoint that fails must not take the run down with it: the final write reports it.
-        checkpointing = checkpointing.then(() => writeJsonAtomic(join(outDir, 'results.json'), snapshot(false))).catch((err: unknown) => {
-          failure ??= reviveError(err);
-        });
+  const writeLine = async (line: ReturnType<RunAggregator['flush']>[number]): Promise<void> => {
+    if (datapath) {
+      try {
+        line.datapath = await datapath.interval();
+      } catch (err) {
+        failure ??= reviveError(err);
       }
     }
+    intervals.write(`${JSON.stringify(line)}\n`);
+    progress(line);
+    if ((line.interval + 1) % CHECKPOINT_EVERY_INTERVALS === 0) {
+      // A checkpoint that fails must not take the run down with it: the final write reports it.
+      checkpointing = checkpointing.then(() => writeJsonAtomic(join(outDir, 'results.json'), snapshot(false))).catch((err: unknown) => {
+        failure ??= reviveError(err);
+      });
+    }
+  };
+  const writeLines = (lines: ReturnType<RunAggregator['flush']>): void => {
+    for (const line of lines) lineChain = lineChain.then(() => writeLine(line));
   };
 
   try {
@@ -319,8 +307,8 @@ export async function runCommand(options: RunOptions): Promise<RunOutcome> {
     const settled = await Promise.allSettled(runs);
     const loadEndMs = Date.now();
     for (const s of settled) if (s.status === 'rejected') failure ??= reviveError(s.reason);
-    clearTimeout(datapathTimer);
-    await datapathChain;
+    writeLines(aggregator.flush());
+    await lineChain;
     if (datapath) {
       try {
         datapathDelta = await datapath.finish();
@@ -328,7 +316,6 @@ export async function runCommand(options: RunOptions): Promise<RunOutcome> {
         failure ??= reviveError(err);
       }
     }
-    writeLines(aggregator.flush());
     if (isTTY) out.write('\n');
 
     let reconciliation: Reconciliation | undefined;
@@ -357,8 +344,8 @@ export async function runCommand(options: RunOptions): Promise<RunOutcome> {
   } finally {
     process.off('SIGTERM', onSigterm);
     process.off('SIGINT', onSigint);
+    await lineChain.catch(() => {});
     await new Promise<void>((resolve) => intervals.end(resolve));
-    clearTimeout(datapathTimer);
     await datapath?.sampler.close();
     aggregator.destroy();
     await readback?.close();

@@ -15,10 +15,7 @@ import { Piscina } from 'piscina';
 import { reviveError, TallyError } from '../../core/errors.ts';
 import type { WorkerMessage } from '../../core/messages.ts';
 import { startEmbeddedTarget, type EmbeddedTarget } from '../../collectors/embedded-target.ts';
-import { startOtlpReceiver, type OtlpReceiver } from '../../collectors/otlp-receiver.ts';
-import { MetricsLedger } from '../../ledger/ledger.ts';
-import { ObservationStore } from '../../ledger/observations.ts';
-import { reconcile, type Reconciliation } from '../../ledger/reconcile.ts';
+import { RunTelemetry } from './run-telemetry.ts';
 import { RunAggregator } from '../../reports/aggregate.ts';
 import { buildResults, validateResults, type Results } from '../../reports/results.ts';
 import { renderMarkdown, renderProgress, renderTerminal } from '../../reports/render.ts';
@@ -114,12 +111,11 @@ export async function runCommand(options: RunOptions): Promise<RunOutcome> {
     }
   }
 
-  const seriesCounts = plan.telemetry?.metrics.map((m) => m.layout.seriesCount) ?? [];
-  const ledger = plan.telemetry ? new MetricsLedger(seriesCounts, plan.telemetry.ticks) : undefined;
-  const store = plan.telemetry ? new ObservationStore(seriesCounts, plan.telemetry.ticks) : undefined;
+  // --- telemetry (metrics, traces): ledgers, embedded receiver, reconciliation: run-telemetry.ts ---
+  const telemetry = new RunTelemetry(scenario, plan);
+  const ledger = telemetry.ledger;
 
   let target: EmbeddedTarget | undefined;
-  let receiver: OtlpReceiver | undefined;
   const endpoints: Endpoints = {};
   const cleanups: (() => Promise<void>)[] = [];
   const intervals: WriteStream = createWriteStream(join(outDir, 'intervals.ndjson'), { flags: 'w' });
@@ -140,7 +136,7 @@ export async function runCommand(options: RunOptions): Promise<RunOutcome> {
     process.on('SIGINT', onSigint);
   }
 
-  const snapshot = (complete: boolean, reconciliation?: Reconciliation): Results => {
+  const snapshot = (complete: boolean): Results => {
     const elapsedMs = Math.max(0, Date.now() - plan.startEpochMs);
     const cpu = process.cpuUsage(cpuStart);
     const results = buildResults({
@@ -151,16 +147,14 @@ export async function runCommand(options: RunOptions): Promise<RunOutcome> {
       elapsedMs,
       endedAtMs: complete || stopReason !== undefined || failure !== undefined ? Date.now() : undefined,
       load: aggregator.hasLoad ? aggregator.loadTotals() : undefined,
-      ledger: ledger?.totals,
-      reconciliation,
-      exportLatencyUs: ledger ? aggregator.exportLatency() : undefined,
+      telemetry: telemetry.resultsInput(aggregator),
       cpuRatio: elapsedMs > 0 ? (cpu.user + cpu.system) / 1000 / elapsedMs / availableParallelism() : 0,
       eventLoopDelayP99MaxUs: aggregator.eventLoopDelayP99MaxUs,
       workerCpuRatios: elapsedMs > 0 ? Array.from({ length: plan.workers }, (_, i) => (aggregator.workerCpuUs[i] ?? 0) / 1000 / elapsedMs) : [],
       synSchedule,
       portBudget,
       datapath: datapathDelta && datapath ? { source: datapath.sampler.source, delta: datapathDelta } : undefined,
-      receiver: receiver?.stats(),
+      receiver: telemetry.receiver?.stats(),
       target: target ? { embedded: true, requestsServed: target.requestsServed() } : undefined,
       warnings,
       nodeVersion: process.version,
@@ -239,26 +233,9 @@ export async function runCommand(options: RunOptions): Promise<RunOutcome> {
         endpoints.target = { host: u.hostname, port: Number(u.port || 80), path: u.pathname + u.search };
       }
     }
-    if (scenario.telemetry && plan.telemetry && store) {
-      if (scenario.telemetry.endpoint === undefined) {
-        receiver = await startOtlpReceiver({
-          space: {
-            runId: plan.runId,
-            seed: plan.seed,
-            startUnixNano: BigInt(plan.startUnixNano),
-            exportIntervalNs: BigInt(Math.round(plan.telemetry.exportIntervalMs * 1e6)),
-            ticks: plan.telemetry.ticks,
-            metrics: plan.telemetry.metrics,
-          },
-          store,
-          faults: scenario.embedded.receiver.faults,
-        });
-        cleanups.push(() => receiver!.close());
-        endpoints.metricsUrl = `${receiver.url}/v1/metrics`;
-      } else {
-        endpoints.metricsUrl = `${scenario.telemetry.endpoint.replace(/\/$/, '')}/v1/metrics`;
-      }
-    }
+    // --- telemetry: embedded receiver (or the scenario's endpoint) ---
+    cleanups.push(() => telemetry.close());
+    await telemetry.start(endpoints);
     const tasks = shardTasks(scenario, plan, endpoints, REPORT_INTERVAL_MS);
     const runs = tasks.map((task) => {
       const channel = new MessageChannel();
@@ -268,7 +245,7 @@ export async function runCommand(options: RunOptions): Promise<RunOutcome> {
       let lastMessage: () => void = () => {};
       const finished = new Promise<void>((resolve) => (lastMessage = resolve));
       channel.port1.on('message', (m: WorkerMessage) => {
-        if (m.type === 'interval') writeLines(aggregator.add(m, (o) => ledger?.record(o)));
+        if (m.type === 'interval') writeLines(aggregator.add(m, telemetry.onExport, telemetry.onTraceExport));
         else if (m.type === 'done') {
           writeLines(aggregator.shardDone(m.shard));
           lastMessage();
@@ -297,13 +274,13 @@ export async function runCommand(options: RunOptions): Promise<RunOutcome> {
     writeLines(aggregator.flush());
     if (isTTY) out.write('\n');
 
-    let reconciliation: Reconciliation | undefined;
-    if (ledger && store && receiver) {
+    // --- telemetry: reconcile what the embedded receiver saw ---
+    if (telemetry.receiver) {
       if (stopReason === undefined) await new Promise((r) => setTimeout(r, scenario.reconcile.settleMs));
-      reconciliation = reconcile(ledger, store);
+      telemetry.reconcile();
     }
     const complete = stopReason === undefined && failure === undefined;
-    const results = snapshot(complete, reconciliation);
+    const results = snapshot(complete);
     await checkpointing;
     await writeJsonAtomic(join(outDir, 'results.json'), results);
     await writeFile(join(outDir, 'summary.md'), renderMarkdown(results));

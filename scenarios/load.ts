@@ -82,6 +82,11 @@ function toProblems(errors: ErrorObject[]): InputProblem[] {
       case 'if':
         continue; // the `then` branch's own error (a missing field) names the pointer
       case 'not': {
+        if (e.propertyName !== undefined) {
+          // `propertyNames: { not: { enum: [...] } }`: a reserved key (e.g. `tally.run.id` in resource, `tally.generation` in attributes).
+          problems.push({ pointer: `${pointer}/${escapePointerToken(e.propertyName)}`, message: 'is a reserved name that tally sets itself' });
+          continue;
+        }
         // `then: { not: { required: [...] } }`: a field this variant must not have (e.g. a gauge's temporality).
         const s = e.schema as { required?: string[]; anyOf?: { required: string[] }[] };
         const fields = s.required ?? s.anyOf?.flatMap((a) => a.required) ?? [];

@@ -231,7 +231,7 @@ export function shardTasks(scenario: Scenario, plan: Plan, endpoints: Endpoints,
     if (scenario.telemetry && plan.telemetry && endpoints.otlpEndpoint && plan.telemetry.metrics.length > 0) {
       const t = scenario.telemetry;
       const telemetry: ShardTelemetryTask = {
-        exporter: exporterConfig(t, endpoints.otlpEndpoint, plan.seed * 65_537 + shard),
+        exporter: exporterConfig(t, endpoints.otlpEndpoint, hash32(plan.seed, 0xe4, shard)),
         drainMs: drainMsOf(t),
         exportIntervalMs: t.exportIntervalMs,
         ticks: plan.telemetry.ticks,
@@ -257,7 +257,7 @@ export function shardTasks(scenario: Scenario, plan: Plan, endpoints: Endpoints,
     }
     if (scenario.telemetry?.traces && plan.traces && endpoints.otlpEndpoint) {
       const t = scenario.telemetry;
-      const exporter = exporterConfig(t, endpoints.otlpEndpoint, plan.seed * 65_537 + 0x7000 + shard);
+      const exporter = exporterConfig(t, endpoints.otlpEndpoint, hash32(plan.seed, 0x7e, shard));
       task.traces = {
         tracesUrl: `${endpoints.otlpEndpoint.replace(/\/+$/, '')}/v1/traces`,
         protocol: t.protocol,

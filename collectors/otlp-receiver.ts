@@ -2,9 +2,10 @@
  * The embedded OTLP receiver: used when a scenario names no `telemetry.endpoint`. It
  * serves OTLP/HTTP (`/v1/metrics`, `/v1/traces`; protobuf and JSON; gzip) and, when
  * asked, OTLP/gRPC (otlp-grpc-receiver.ts), optionally over TLS. Metrics: every data
- * point is placed in the run's series space (series from the attributes, tick from the
- * timestamp), checked against the value derived from the seed, and recorded in an
- * {@link ObservationStore}. Traces: decoded, spans counted, and handed to `onTraces`.
+ * point of every instrument and temporality is placed in the run's series space
+ * (otlp-place.ts: series and churn generation from the attributes, tick from the
+ * timestamp), checked field by field against the model, and recorded in an
+ * {@link ObservationStore} once the request's faults are decided. Traces: decoded, spans counted, and handed to `onTraces`.
  *
  * It answers as the OTLP specification says: success with an Export*ServiceResponse
  * (partial_success when it rejected items); HTTP 400 / INVALID_ARGUMENT with a
@@ -17,8 +18,10 @@
  * @see https://opentelemetry.io/docs/specs/otlp/#otlpgrpc-response
  */
 import { CollectorError, TallyError } from '../core/errors.ts';
-import { cumulativeCounterValue, seriesIndexOf, type SeriesLayout } from '../core/series.ts';
+import type { SeriesLayout } from '../core/series.ts';
+import { metricModel, type MetricModel } from '../core/instruments.ts';
 import type { ObservationStore } from '../ledger/observations.ts';
+import { commitPlacement, placeMetricsRequest, placementIndex, type PlacementIndex } from './otlp-place.ts';
 import { FaultPlan, spanKey, type ReceiverFaults, type RequestKey } from './receiver-faults.ts';
 import { decodeMetricsRequest, decodeTraceRequest, type MetricsRequest, type OtlpFormat, type TraceRequest } from './otlp/codec.ts';
 import { startHttpListener } from './otlp-receiver-http.ts';
@@ -31,7 +34,24 @@ export interface ReceiverSpace {
   startUnixNano: bigint;
   exportIntervalNs: bigint;
   ticks: number;
-  metrics: { metricIndex: number; name: string; layout: SeriesLayout }[];
+  /** `model` absent: a cumulative counter (the first instrument tally had). */
+  metrics: { metricIndex: number; name: string; layout: SeriesLayout; model?: MetricModel }[];
+}
+
+/** The placement index of a space: built once per receiver. */
+export function receiverIndex(space: ReceiverSpace): PlacementIndex {
+  return placementIndex({
+    runId: space.runId,
+    startUnixNano: space.startUnixNano,
+    exportIntervalNs: space.exportIntervalNs,
+    ticks: space.ticks,
+    metrics: space.metrics.map((m) => ({
+      metricIndex: m.metricIndex,
+      name: m.name,
+      layout: m.layout,
+      model: m.model ?? metricModel(space.seed, m.metricIndex, m.layout.seriesCount, { instrument: 'counter', temporality: 'cumulative' }),
+    })),
+  });
 }
 
 /** Receiver counters (what it did, including injected faults). */
@@ -126,69 +146,6 @@ export type Verdict =
   | { kind: 'unavailable' }
   | { kind: 'throttled' };
 
-/** A point placed in the series space. */
-export interface Placement {
-  metricIndex: number;
-  series: number;
-  tick: number;
-}
-
-/**
- * Place every data point of a decoded request: (metric, series, tick) and its actual
- * value. Points that cannot be placed are recorded in the store as findings (unknown
- * metric, wrong temporality, foreign attributes, off-tick or out-of-range timestamps,
- * foreign run). This is the one placement block (to be generalised in otlp-place.ts).
- */
-export function placeMetrics(
-  space: ReceiverSpace,
-  metricsByName: Map<string, ReceiverSpace['metrics'][number]>,
-  store: ObservationStore,
-  request: MetricsRequest,
-): { placed: Placement[]; actuals: number[] } {
-  const placed: Placement[] = [];
-  const actuals: number[] = [];
-  for (const rm of request.resourceMetrics) {
-    if (rm.resource.attributes['tally.run.id'] !== space.runId) {
-      for (const sm of rm.scopeMetrics) for (const m of sm.metrics) store.foreignRunPoints += m.dataPoints.length;
-      continue;
-    }
-    for (const sm of rm.scopeMetrics) {
-      for (const m of sm.metrics) {
-        const metric = metricsByName.get(m.name);
-        if (metric === undefined) {
-          for (let i = 0; i < m.dataPoints.length; i++) store.addUnexpected({ metric: m.name, reason: 'unknown_metric', detail: 'not in the scenario' });
-          continue;
-        }
-        if (m.kind !== 'sum' || m.aggregationTemporality !== 'cumulative') {
-          const detail = m.kind === 'sum' ? `sum/${m.aggregationTemporality}` : m.kind;
-          for (let i = 0; i < m.dataPoints.length; i++) store.addUnexpected({ metric: m.name, reason: 'wrong_temporality', detail });
-          continue;
-        }
-        for (const p of m.dataPoints) {
-          const series = seriesIndexOf(metric.layout, p.attributes);
-          if (series < 0) {
-            store.addUnexpected({ metric: m.name, reason: 'foreign_attributes', detail: JSON.stringify(p.attributes).slice(0, 200) });
-            continue;
-          }
-          const sinceStartNs = p.timeUnixNano - space.startUnixNano;
-          if (sinceStartNs % space.exportIntervalNs !== 0n) {
-            store.addUnexpected({ metric: m.name, reason: 'off_tick', detail: `timeUnixNano ${p.timeUnixNano}` });
-            continue;
-          }
-          const tick = Number(sinceStartNs / space.exportIntervalNs);
-          if (tick < 1 || tick > space.ticks) {
-            store.addUnexpected({ metric: m.name, reason: 'tick_out_of_range', detail: `tick ${tick}` });
-            continue;
-          }
-          placed.push({ metricIndex: metric.metricIndex, series, tick });
-          actuals.push(p.value);
-        }
-      }
-    }
-  }
-  return { placed, actuals };
-}
-
 /** The first delta metric of a request, if any. */
 function firstDeltaMetric(request: MetricsRequest): string | undefined {
   for (const rm of request.resourceMetrics) {
@@ -211,13 +168,13 @@ export class ReceiverCore {
   readonly plan: FaultPlan;
   readonly maxBodyBytes: number;
   readonly #options: ReceiverOptions;
-  readonly #metricsByName: Map<string, ReceiverSpace['metrics'][number]>;
+  readonly #index: PlacementIndex;
 
   constructor(options: ReceiverOptions) {
     this.#options = options;
     this.plan = new FaultPlan(options.space.seed, options.faults);
     this.maxBodyBytes = options.maxBodyBytes ?? 16 * 1024 * 1024;
-    this.#metricsByName = new Map(options.space.metrics.map((m) => [m.name, m]));
+    this.#index = receiverIndex(options.space);
   }
 
   /** Count a refused request and return its verdict. */
@@ -246,7 +203,7 @@ export class ReceiverCore {
 
   /** Decode, fault and record one metrics export (body already decompressed). */
   async metrics(body: Uint8Array, format: OtlpFormat, transport: 'http' | 'grpc'): Promise<Verdict> {
-    const { space, store } = this.#options;
+    const { store } = this.#options;
     let request: MetricsRequest;
     try {
       request = decodeMetricsRequest(body, format, { maxBodyBytes: this.maxBodyBytes });
@@ -260,7 +217,8 @@ export class ReceiverCore {
       // Prometheus's OTLP receiver wording for the same refusal.
       return this.#arrive(transport, 'metrics', undefined, this.invalid(`invalid temporality and type combination for metric "${delta}": delta temporality is not accepted`));
     }
-    const { placed, actuals } = placeMetrics(space, this.#metricsByName, store, request);
+    const placement = placeMetricsRequest(this.#index, request);
+    const placed = placement.placed;
     const first = placed[0];
     const key: RequestKey | undefined = first === undefined ? undefined : [first.metricIndex, first.series, first.tick];
     await sleep(this.plan.latencyMs(key));
@@ -272,18 +230,17 @@ export class ReceiverCore {
       return this.#arrive(transport, 'metrics', key, { kind: 'ok', rejected: 0, message: '' });
     }
     let rejected = 0;
-    for (let i = 0; i < placed.length; i++) {
-      const { metricIndex, series, tick } = placed[i];
-      if (this.plan.rejectPoint(metricIndex, series, tick)) {
+    commitPlacement(store, placement, (p) => {
+      if (this.plan.rejectPoint(p.metricIndex, p.series, p.tick)) {
         rejected++;
-        continue;
+        return true;
       }
-      if (this.plan.dropPoint(metricIndex, series, tick)) {
+      if (this.plan.dropPoint(p.metricIndex, p.series, p.tick)) {
         this.stats.pointsDroppedByFault++;
-        continue;
+        return true;
       }
-      store.add(metricIndex, series, tick, cumulativeCounterValue(space.seed, metricIndex, series, tick), actuals[i]);
-    }
+      return false;
+    });
     this.stats.pointsRejectedByFault += rejected;
     const message = rejected > 0 ? `tally fault injection: rejected ${rejected} data points` : '';
     return this.#arrive(transport, 'metrics', key, { kind: 'ok', rejected, message });

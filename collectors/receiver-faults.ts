@@ -19,31 +19,13 @@ import { hash32, unitFloat } from '../core/rng.ts';
 import type { FaultSpec } from '../scenarios/types.ts';
 
 /** Added latency: fixed, uniform in [min, max], or exponential with a mean (capped at max), in ms. */
-export type LatencyFault =
-  | { distribution: 'fixed'; ms: number }
-  | { distribution: 'uniform'; minMs: number; maxMs: number }
-  | { distribution: 'exponential'; meanMs: number; maxMs: number };
+export type { LatencyFault } from '../scenarios/types.ts';
 
-/** Fault injection of the embedded receiver (normalised: ratios 0..1, durations ms). A {@link FaultSpec} is one. */
-export interface ReceiverFaults extends FaultSpec {
-  /** Fraction of requests answered 429 (HTTP) / RESOURCE_EXHAUSTED (gRPC). */
-  throttleRequestRatio?: number;
-  /** Send Retry-After / RetryInfo with 503, 429, UNAVAILABLE and RESOURCE_EXHAUSTED. Default true. */
-  retryHint?: boolean;
-  /** Retry-After as delay-seconds (default) or an HTTP-date. */
-  retryAfterFormat?: 'seconds' | 'http-date';
-  /** A faulted request fails its first n arrivals, then passes; 0 (default) = every arrival. */
-  faultAttempts?: number;
-  /** Fraction of requests acknowledged (200 / OK) and then discarded. */
-  dropRequestRatio?: number;
-  /** Fraction of data points acknowledged and then discarded. */
-  dropDataPointRatio?: number;
-  /** Fraction of requests delayed by `latency` (default 1 when latency is set). */
-  latencyRequestRatio?: number;
-  latency?: LatencyFault;
-  /** Refuse a whole request that holds any delta-temporality metric (HTTP 400 / INVALID_ARGUMENT). */
-  rejectDeltaTemporality?: boolean;
-}
+/**
+ * Fault injection of the embedded receiver (normalised: ratios 0..1, durations ms): the
+ * scenario's `embedded.receiver.faults` as the loader normalises it.
+ */
+export type ReceiverFaults = FaultSpec;
 
 /** What a request fault decided. */
 export type RequestFault = 'unavailable' | 'throttled' | 'drop' | undefined;

@@ -7,6 +7,9 @@ import type { ExecutorSpec } from './schedule.ts';
 import type { TraceExportOutcome } from './trace-model.ts';
 import type { ShardTraceTask } from '../workers/otlp-traces.ts';
 import type { ShardRemoteWriteTask } from '../workers/remote-write-shard.ts';
+import type { ExporterConfig } from '../workers/otlp-exporter-types.ts';
+import type { ExporterInterval } from '../workers/otlp-exporter-metrics.ts';
+import type { MetricModel } from './instruments.ts';
 import type { MessagePort } from 'node:worker_threads';
 import type { SerializedTallyError } from './errors.ts';
 
@@ -94,9 +97,10 @@ export interface ShardMetricTask {
   metricIndex: number;
   name: string;
   unit: string;
-  temporality: 'cumulative';
   keys: string[];
   counts: number[];
+  /** The metric's model over its full cardinality (churn depends on it), from the planner. */
+  model: MetricModel;
   /** Half-open range of series indices this shard exports. */
   seriesStart: number;
   seriesEnd: number;
@@ -104,15 +108,17 @@ export interface ShardMetricTask {
 
 /** The telemetry part of a shard. */
 export interface ShardTelemetryTask {
-  /** Full URL of the OTLP/HTTP metrics endpoint. */
-  metricsUrl: string;
-  protocol: 'http/protobuf' | 'http/json';
+  /** Where and how to export (protocol, endpoint, compression, TLS, retry, queue). */
+  exporter: ExporterConfig;
+  /** After the last tick, how long the exporter may drain before what is left settles `unsettled` (ms). */
+  drainMs: number;
   exportIntervalMs: number;
   /** Number of ticks (1..ticks) to export. */
   ticks: number;
-  timeoutMs: number;
+  /** Most data points in one request; a request packs the metrics' slices in order. */
   maxBatchDataPoints: number;
-  headers: Record<string, string>;
+  /** Scenario resource attributes (tally adds `tally.run.id` and `tally.shard`). */
+  resource: Record<string, string | number | boolean>;
   metrics: ShardMetricTask[];
 }
 
@@ -203,10 +209,16 @@ export type ExportFinalState = (typeof EXPORT_FINAL_STATES)[number];
  * acknowledged, anything else = failed).
  */
 export interface ExportOutcome {
+  /** The request's first slice (all of it when `slices` is absent). */
   metricIndex: number;
   seriesStart: number;
   seriesEnd: number;
   tick: number;
+  /**
+   * Every slice of the request, in order, when it held more than one (the exporter packs
+   * several metrics into one request, as SDKs do); `dataPoints` is their total.
+   */
+  slices?: MetricSlice[];
   /** Data points in the request. */
   dataPoints: number;
   /** HTTP status of the last attempt, 0 when no HTTP response arrived (gRPC, transport error, dropped). */
@@ -233,6 +245,24 @@ export interface ExportOutcome {
   sentAtMs?: number;
   /** Remote write: the receiver's refusal of a non-2xx answer, classified from its text (`out_of_order`, `duplicate`, …). */
   rejection?: string;
+}
+
+/** A contiguous run of one metric's series in an export request. */
+export interface MetricSlice {
+  metricIndex: number;
+  seriesStart: number;
+  seriesEnd: number;
+}
+
+/**
+ * Outcome of one trace export request as the span ledger takes it: the batch's span
+ * range and answer, with the exporter's final state (absent: derived from `status` and
+ * `errorCode`; `TALLY_QUEUE_FULL` = dropped).
+ */
+export interface TraceExportSettlement extends TraceExportOutcome {
+  finalState?: ExportFinalState;
+  attempts?: number;
+  grpcCode?: number;
 }
 
 /** Outcome classes of one export attempt (OTLP spec failure tables). */
@@ -298,7 +328,9 @@ export interface IntervalMessage {
   load?: { counts: LoadIntervalCounts; histograms: Record<LoadHistogramName, string> };
   exports: ExportOutcome[];
   /** Outcomes of the trace export requests that settled in the interval. */
-  traceExports: TraceExportOutcome[];
+  traceExports: TraceExportSettlement[];
+  /** The exporters' own interval measurements (queue depth, drops, retries, latency HDR), per signal. */
+  exporters?: { metrics?: ExporterInterval; traces?: ExporterInterval };
   /** Event-loop delay p99 of the worker over the interval (µs). */
   eventLoopDelayP99Us: number;
   /** CPU time this worker thread used over the interval (user + system, µs). */

@@ -16,7 +16,7 @@
  * Pure: fed with export outcomes (one per batch, when it settles), no I/O.
  * @see ../core/messages.ts ExportOutcome
  */
-import type { ExportFinalState, ExportOutcome } from '../core/messages.ts';
+import type { ExportFinalState, ExportOutcome, MetricSlice } from '../core/messages.ts';
 
 export const POINT_UNSENT = 0;
 export const POINT_FAILED = 1;
@@ -34,6 +34,13 @@ export interface PartialBatch {
   tick: number;
   rejectedDataPoints: number;
   message: string;
+  /** Every slice of the request when it held several (the fields above name the first). */
+  slices?: MetricSlice[];
+}
+
+/** The slices of a request or partial batch: `slices`, or the one slice its fields name. */
+export function slicesOf(o: { metricIndex: number; seriesStart: number; seriesEnd: number; slices?: MetricSlice[] }): MetricSlice[] {
+  return o.slices ?? [o];
 }
 
 /** Per-ledger totals. Points: acknowledged + rejected + failed + dropped + unsettled = sent (+ resent). */
@@ -145,11 +152,13 @@ export class MetricsLedger {
           : final === 'dropped'
             ? POINT_DROPPED
             : POINT_UNSETTLED;
-    for (let s = o.seriesStart; s < o.seriesEnd; s++) {
-      const before = this.state(o.metricIndex, s, o.tick);
-      if (before === POINT_UNSENT) t.pointsSent++;
-      else t.pointsResent++;
-      this.#set(o.metricIndex, s, o.tick, state);
+    for (const slice of slicesOf(o)) {
+      for (let s = slice.seriesStart; s < slice.seriesEnd; s++) {
+        const before = this.state(slice.metricIndex, s, o.tick);
+        if (before === POINT_UNSENT) t.pointsSent++;
+        else t.pointsResent++;
+        this.#set(slice.metricIndex, s, o.tick, state);
+      }
     }
     switch (state) {
       case POINT_FAILED:
@@ -169,14 +178,16 @@ export class MetricsLedger {
         const rejected = Math.min(o.rejectedDataPoints, o.dataPoints);
         t.pointsRejected += rejected;
         t.pointsAcknowledged += o.dataPoints - rejected;
-        this.partialBatches.push({
+        const batch: PartialBatch = {
           metricIndex: o.metricIndex,
           seriesStart: o.seriesStart,
           seriesEnd: o.seriesEnd,
           tick: o.tick,
           rejectedDataPoints: rejected,
           message: o.message ?? '',
-        });
+        };
+        if (o.slices !== undefined) batch.slices = o.slices;
+        this.partialBatches.push(batch);
         break;
       }
       default:

@@ -8,7 +8,7 @@
  * queue refused it), `unsettled` (the run stopped before its export settled), or
  * `lostAfterAck` (acknowledged, then never visible: the stage no one admits to).
  */
-import { POINT_ACKNOWLEDGED, POINT_DROPPED, POINT_FAILED, POINT_PARTIAL, POINT_UNSENT, POINT_UNSETTLED, type MetricsLedger } from './ledger.ts';
+import { POINT_ACKNOWLEDGED, POINT_DROPPED, POINT_FAILED, POINT_PARTIAL, POINT_UNSENT, POINT_UNSETTLED, slicesOf, type MetricsLedger } from './ledger.ts';
 import { SAMPLE_LIMIT, type ObservationStore, type UnexpectedPoint, type ValueMismatch } from './observations.ts';
 
 /** A missing point, for the findings sample. */
@@ -125,7 +125,9 @@ export function reconcile(ledger: MetricsLedger, seen: ObservationStore): Reconc
   let rejectedButVisible = 0;
   for (const b of ledger.partialBatches) {
     let missingInBatch = 0;
-    for (let s = b.seriesStart; s < b.seriesEnd; s++) if (seen.count(b.metricIndex, s, b.tick) === 0) missingInBatch++;
+    for (const slice of slicesOf(b)) {
+      for (let s = slice.seriesStart; s < slice.seriesEnd; s++) if (seen.count(slice.metricIndex, s, b.tick) === 0) missingInBatch++;
+    }
     const attributed = Math.min(missingInBatch, b.rejectedDataPoints);
     byStage.rejected += attributed;
     byStage.lostAfterAck += missingInBatch - attributed;

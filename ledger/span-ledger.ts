@@ -1,23 +1,38 @@
 /**
  * The sent-side ledger of a run's spans: for every (sequence, span index) what happened
- * to the span on the way out, in 2 bits (never one object per span). A trace has a slot
- * per possible span (`spansMax`), so memory is traceCount × spansMax / 4 bytes.
+ * to the span on the way out, in 4 bits (never one object per span). A trace has a slot
+ * per possible span (`spansMax`), so memory is traceCount × spansMax / 2 bytes.
  *
- * States as in ledger.ts: `unsent`; `failed` (no 2xx: HTTP error, transport error,
- * timeout, never sent); `acknowledged` (2xx, no rejection); `partial` (in a 2xx request
- * whose partial_success rejected some of its spans; OTLP does not say which, so the
- * batch's rejected count is kept beside it).
+ * States as in ledger.ts: `unsent`; `failed` (a non-retryable answer, or retries
+ * exhausted: HTTP error, transport error, timeout); `acknowledged` (2xx / OK, no
+ * rejection); `partial` (in an acknowledged request whose partial_success rejected some
+ * of its spans; OTLP does not say which, so the batch's rejected count is kept beside
+ * it); `dropped` (refused by the exporter's full queue, never on the wire); `unsettled`
+ * (the run stopped while its batch was queued, retrying or in flight).
  *
  * Pure: fed with export outcomes, no I/O.
  */
 import { InternalError } from '../core/errors.ts';
 import { traceSpanCount, type TraceExportOutcome, type TraceModel } from '../core/trace-model.ts';
+import type { ExportFinalState, TraceExportSettlement } from '../core/messages.ts';
 
 export const SPAN_UNSENT = 0;
 export const SPAN_FAILED = 1;
 export const SPAN_ACKNOWLEDGED = 2;
 export const SPAN_PARTIAL = 3;
-export type SpanState = 0 | 1 | 2 | 3;
+export const SPAN_DROPPED = 4;
+export const SPAN_UNSETTLED = 5;
+export type SpanState = 0 | 1 | 2 | 3 | 4 | 5;
+
+/**
+ * Final state of a trace export: the exporter's, when it says; otherwise acknowledged on
+ * a 2xx without error code, dropped for `TALLY_QUEUE_FULL`, failed for anything else.
+ */
+export function spanFinalStateOf(o: TraceExportSettlement): ExportFinalState {
+  if (o.finalState !== undefined) return o.finalState;
+  if (o.errorCode === 'TALLY_QUEUE_FULL') return 'dropped';
+  return o.status >= 200 && o.status < 300 && o.errorCode === undefined ? 'acknowledged' : 'failed';
+}
 
 /** A span run of one shard's send order (see {@link TraceExportOutcome}). */
 export type SpanRange = Pick<TraceExportOutcome, 'shard' | 'firstSeq' | 'firstIndex' | 'lastSeq' | 'lastIndex'>;
@@ -34,11 +49,19 @@ export interface SpanLedgerTotals {
   spansAcknowledged: number;
   spansRejected: number;
   spansFailed: number;
+  /** Spans whose batch the exporter's full queue refused. */
+  spansDropped: number;
+  /** Spans whose batch had not settled when the run stopped. */
+  spansUnsettled: number;
   /** Spans that appeared in more than one request. */
   spansResent: number;
   requests: number;
   requestsFailed: number;
   requestsPartial: number;
+  requestsDropped: number;
+  requestsUnsettled: number;
+  /** Attempts beyond the first, over batches that report `attempts`. */
+  retries: number;
   /** Count of outcomes per HTTP status ("0" for no response). */
   statuses: Record<string, number>;
   /** Count of failures without a response, per error code. */
@@ -74,10 +97,15 @@ export class SpanLedger {
     spansAcknowledged: 0,
     spansRejected: 0,
     spansFailed: 0,
+    spansDropped: 0,
+    spansUnsettled: 0,
     spansResent: 0,
     requests: 0,
     requestsFailed: 0,
     requestsPartial: 0,
+    requestsDropped: 0,
+    requestsUnsettled: 0,
+    retries: 0,
     statuses: {},
     errorCodes: {},
   };
@@ -88,19 +116,19 @@ export class SpanLedger {
     this.model = model;
     this.traceCount = traceCount;
     this.slotsPerTrace = model.spansMax;
-    this.#states = new Uint8Array(Math.ceil((traceCount * this.slotsPerTrace) / 4));
+    this.#states = new Uint8Array(Math.ceil((traceCount * this.slotsPerTrace) / 2));
   }
 
   /** State of span `index` of trace `seq`. */
   state(seq: number, index: number): SpanState {
     const slot = seq * this.slotsPerTrace + index;
-    return ((this.#states[slot >>> 2] >>> ((slot & 3) * 2)) & 3) as SpanState;
+    return ((this.#states[slot >>> 1] >>> ((slot & 1) * 4)) & 15) as SpanState;
   }
 
   #set(seq: number, index: number, state: SpanState): void {
     const slot = seq * this.slotsPerTrace + index;
-    const shift = (slot & 3) * 2;
-    this.#states[slot >>> 2] = (this.#states[slot >>> 2] & ~(3 << shift)) | (state << shift);
+    const shift = (slot & 1) * 4;
+    this.#states[slot >>> 1] = (this.#states[slot >>> 1] & ~(15 << shift)) | (state << shift);
   }
 
   /**
@@ -108,23 +136,31 @@ export class SpanLedger {
    * twice (a retry) keeps its latest state and is counted in `spansResent`.
    * @throws InternalError `TALLY_INTERNAL` when the outcome's range lies outside the run.
    */
-  record(o: TraceExportOutcome): void {
+  record(o: TraceExportSettlement): void {
     if (o.lastSeq >= this.traceCount) throw new InternalError('trace export outcome beyond the run\'s sequences', { details: { lastSeq: o.lastSeq, traceCount: this.traceCount } });
     const t = this.totals;
     t.requests++;
     t.statuses[o.status] = (t.statuses[o.status] ?? 0) + 1;
     if (o.errorCode !== undefined && o.status === 0) t.errorCodes[o.errorCode] = (t.errorCodes[o.errorCode] ?? 0) + 1;
-    const ok = o.status >= 200 && o.status < 300 && o.errorCode === undefined;
-    const state: SpanState = !ok ? SPAN_FAILED : o.rejectedSpans > 0 ? SPAN_PARTIAL : SPAN_ACKNOWLEDGED;
+    if (o.attempts !== undefined && o.attempts > 1) t.retries += o.attempts - 1;
+    const final = spanFinalStateOf(o);
+    const state: SpanState =
+      final === 'acknowledged' ? (o.rejectedSpans > 0 ? SPAN_PARTIAL : SPAN_ACKNOWLEDGED) : final === 'failed' ? SPAN_FAILED : final === 'dropped' ? SPAN_DROPPED : SPAN_UNSETTLED;
     forEachSpanInRange(this.model, o, (seq, index) => {
       if (this.state(seq, index) === SPAN_UNSENT) t.spansSent++;
       else t.spansResent++;
       this.#set(seq, index, state);
     });
-    if (!ok) {
+    if (state === SPAN_FAILED) {
       t.requestsFailed++;
       t.spansFailed += o.spans;
-    } else if (o.rejectedSpans > 0) {
+    } else if (state === SPAN_DROPPED) {
+      t.requestsDropped++;
+      t.spansDropped += o.spans;
+    } else if (state === SPAN_UNSETTLED) {
+      t.requestsUnsettled++;
+      t.spansUnsettled += o.spans;
+    } else if (state === SPAN_PARTIAL) {
       t.requestsPartial++;
       const rejected = Math.min(o.rejectedSpans, o.spans);
       t.spansRejected += rejected;

@@ -4,17 +4,20 @@
  *
  * Span by span over every sequence of the run. Each sent span that was not seen is
  * attributed to the stage that admits to it: `rejected` (a partial_success batch's
- * rejected count covers it), `failedExport` (no 2xx) or `lostAfterAck` (acknowledged, then
- * never visible). A trace is missing when none of its sent spans was seen, incomplete
+ * rejected count covers it), `failedExport` (a non-retryable answer or retries
+ * exhausted), `droppedByQueue` (the exporter's full queue refused it), `unsettled` (the
+ * run stopped before its export settled) or `lostAfterAck` (acknowledged, then never
+ * visible). A trace is missing when none of its sent spans was seen, incomplete
  * when some were.
  */
 import { spanIdHex, traceIdHex, traceSpanCount, traceSpanPrefix } from '../core/trace-model.ts';
 import { SAMPLE_LIMIT } from './observations.ts';
-import { forEachSpanInRange, SPAN_ACKNOWLEDGED, SPAN_FAILED, SPAN_PARTIAL, SPAN_UNSENT, type SpanLedger } from './span-ledger.ts';
+import { forEachSpanInRange, SPAN_ACKNOWLEDGED, SPAN_DROPPED, SPAN_FAILED, SPAN_PARTIAL, SPAN_UNSENT, SPAN_UNSETTLED, type SpanLedger } from './span-ledger.ts';
+import type { MissingByStage } from './reconcile.ts';
 import type { SpanField, SpanObservationStore, UnexpectedSpan, UnexpectedSpanReason, WrongSpanContent } from './span-observations.ts';
 
 /** What the ledger says happened to a span on the way out. */
-export type SpanLedgerStateName = 'failed' | 'acknowledged' | 'partial';
+export type SpanLedgerStateName = 'failed' | 'acknowledged' | 'partial' | 'dropped' | 'unsettled';
 
 /** A trace none of whose sent spans was seen. */
 export interface MissingTrace {
@@ -62,7 +65,10 @@ export interface TraceReconciliation {
   spansMissing: number;
   /** spansMissing / spansSent (0 when nothing was sent). */
   spanLossRatio: number;
+  /** The first-hop stages (a view of {@link TraceReconciliation.missingByExportStage}). */
   missingByStage: { rejected: number; failedExport: number; lostAfterAck: number };
+  /** Missing spans by the stage they are attributed to; the counts sum to `spansMissing`. */
+  missingByExportStage: MissingByStage;
   /** Rejected counts beyond the spans missing from their batches (rejected yet visible). */
   rejectedButVisible: number;
   /** Arrivals beyond the first of a span. */
@@ -83,7 +89,9 @@ export interface TraceReconciliation {
   };
 }
 
-const STATE_NAME = { [SPAN_FAILED]: 'failed', [SPAN_ACKNOWLEDGED]: 'acknowledged', [SPAN_PARTIAL]: 'partial' } as const;
+const STATE_NAME = {
+  [SPAN_FAILED]: 'failed', [SPAN_ACKNOWLEDGED]: 'acknowledged', [SPAN_PARTIAL]: 'partial', [SPAN_DROPPED]: 'dropped', [SPAN_UNSETTLED]: 'unsettled',
+} as const;
 
 /**
  * Reconcile a span ledger against observations of the same run.
@@ -94,12 +102,14 @@ export function reconcileTraces(ledger: SpanLedger, seen: SpanObservationStore):
   const r: TraceReconciliation = {
     tracesSent: 0, tracesComplete: 0, tracesMissing: 0, tracesIncomplete: 0, traceLossRatio: 0,
     spansSent: 0, spansReceived: seen.spansReceived, spansMissing: 0, spanLossRatio: 0,
-    missingByStage: { rejected: 0, failedExport: 0, lostAfterAck: 0 }, rejectedButVisible: 0,
+    missingByStage: { rejected: 0, failedExport: 0, lostAfterAck: 0 },
+    missingByExportStage: { rejected: 0, failedExport: 0, droppedByQueue: 0, unsettled: 0, lostAfterAck: 0 }, rejectedButVisible: 0,
     duplicateSpans: 0, wrongContentSpans: seen.wrongContentCount, wrongContentByField: { ...seen.wrongContentByField },
     unexpectedSpans: seen.unexpectedCount, unexpectedByReason: { ...seen.unexpectedByReason }, foreignRunSpans: seen.foreignRunSpans,
     samples: { missingTraces: [], missingSpans: [], wrongContent: [...seen.wrongContent], duplicates: [], unexpected: [...seen.unexpected] },
   };
   const s = r.samples;
+  const stage = r.missingByExportStage;
   for (let seq = 0; seq < ledger.traceCount; seq++) {
     const shard = seq % model.shardCount;
     const count = traceSpanCount(model, shard, seq);
@@ -127,8 +137,10 @@ export function reconcileTraces(ledger: SpanLedger, seen: SpanObservationStore):
         continue;
       }
       r.spansMissing++;
-      if (state === SPAN_FAILED) r.missingByStage.failedExport++;
-      else if (state === SPAN_ACKNOWLEDGED) r.missingByStage.lostAfterAck++;
+      if (state === SPAN_FAILED) stage.failedExport++;
+      else if (state === SPAN_ACKNOWLEDGED) stage.lostAfterAck++;
+      else if (state === SPAN_DROPPED) stage.droppedByQueue++;
+      else if (state === SPAN_UNSETTLED) stage.unsettled++;
       // SPAN_PARTIAL: attributed per batch below, where the rejected count is known.
       if (s.missingSpans.length < SAMPLE_LIMIT) s.missingSpans.push({ ...ids(ledger, seq, index), ledgerState: STATE_NAME[state] });
     }
@@ -140,7 +152,7 @@ export function reconcileTraces(ledger: SpanLedger, seen: SpanObservationStore):
     else {
       r.tracesMissing++;
       if (s.missingTraces.length < SAMPLE_LIMIT) {
-        const ledgerStates = ([SPAN_FAILED, SPAN_ACKNOWLEDGED, SPAN_PARTIAL] as const).filter((st) => (states & (1 << st)) !== 0).map((st) => STATE_NAME[st]).sort();
+        const ledgerStates = ([SPAN_FAILED, SPAN_ACKNOWLEDGED, SPAN_PARTIAL, SPAN_DROPPED, SPAN_UNSETTLED] as const).filter((st) => (states & (1 << st)) !== 0).map((st) => STATE_NAME[st]).sort();
         s.missingTraces.push({ seq, shard, traceId: traceIdHex({ runIdHex: model.runIdHex, shard, seq }), spans: sent, ledgerStates });
       }
     }
@@ -152,10 +164,11 @@ export function reconcileTraces(ledger: SpanLedger, seen: SpanObservationStore):
       if (seen.count(seq, index) === 0) missingInBatch++;
     });
     const attributed = Math.min(missingInBatch, b.rejectedSpans);
-    r.missingByStage.rejected += attributed;
-    r.missingByStage.lostAfterAck += missingInBatch - attributed;
+    stage.rejected += attributed;
+    stage.lostAfterAck += missingInBatch - attributed;
     if (b.rejectedSpans > missingInBatch) r.rejectedButVisible += b.rejectedSpans - missingInBatch;
   }
+  r.missingByStage = { rejected: stage.rejected, failedExport: stage.failedExport, lostAfterAck: stage.lostAfterAck };
   r.traceLossRatio = r.tracesSent === 0 ? 0 : r.tracesMissing / r.tracesSent;
   r.spanLossRatio = r.spansSent === 0 ? 0 : r.spansMissing / r.spansSent;
   return r;

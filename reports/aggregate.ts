@@ -5,7 +5,10 @@
  *
  * No I/O: the caller writes the lines it returns.
  */
-import { emptyLoadCounts, ERROR_CLASSES, LOAD_HISTOGRAMS, STATUS_CLASSES, type ExportOutcome, type IntervalMessage, type LoadHistogramName, type LoadIntervalCounts } from '../core/messages.ts';
+import { emptyLoadCounts, ERROR_CLASSES, LOAD_HISTOGRAMS, STATUS_CLASSES, type ExportOutcome, type IntervalMessage, type LoadHistogramName, type LoadIntervalCounts, type TraceExportSettlement } from '../core/messages.ts';
+import { finalStateOf } from '../ledger/ledger.ts';
+import { spanFinalStateOf } from '../ledger/span-ledger.ts';
+import { ExporterAggregator, type ExporterIntervalLine, type ExporterSignal } from './exporter-aggregate.ts';
 import { createHistogramUs, mergeEncoded, percentilesUs, recordUs, type Histogram, type PercentilesUs } from '../core/histogram.ts';
 
 /** One line of intervals.ndjson. */
@@ -34,7 +37,12 @@ export interface IntervalLine {
     latencyUs: { p50: number; p99: number; max: number };
     connectUs: { p50: number; p99: number; max: number };
   };
-  metrics?: { exports: number; pointsSent: number; pointsAcknowledged: number; pointsRejected: number; pointsFailed: number };
+  /** Metric export requests settled in the interval, and their points by final state. */
+  metrics?: { exports: number; pointsSent: number; pointsAcknowledged: number; pointsRejected: number; pointsFailed: number; pointsDropped: number; pointsUnsettled: number };
+  /** Trace export requests settled in the interval, and their spans by final state. */
+  traces?: { exports: number; spansSent: number; spansAcknowledged: number; spansRejected: number; spansFailed: number; spansDropped: number; spansUnsettled: number };
+  /** The OTLP exporters: queue depth, drops, blocked time, retries, attempts, latency (µs), per signal. */
+  exporter?: Partial<Record<ExporterSignal, ExporterIntervalLine>>;
   eventLoopDelayP99MaxUs: number;
   /** CPU of the busiest worker thread over the interval, as a share of one core. */
   workerCpuMaxRatio: number;
@@ -86,6 +94,8 @@ export class RunAggregator {
   readonly #live = new Set<number>();
   readonly #total: Record<LoadHistogramName, Histogram>;
   readonly #exportLatency: Histogram;
+  /** The shards' exporters, merged. */
+  readonly exporters = new ExporterAggregator();
   readonly counts: LoadIntervalCounts = emptyLoadCounts();
   /** Largest in-flight sum seen in one interval. */
   maxInFlight = 0;
@@ -106,12 +116,18 @@ export class RunAggregator {
 
   /**
    * Take one shard report. Returns the interval lines that became complete (every live
-   * shard reported), oldest first. Export outcomes are returned through `onExport`.
+   * shard reported), oldest first. Export outcomes are returned through `onExport` and
+   * `onTraceExport`.
    */
-  add(msg: IntervalMessage, onExport: (o: ExportOutcome) => void): IntervalLine[] {
+  add(msg: IntervalMessage, onExport: (o: ExportOutcome) => void, onTraceExport?: (o: TraceExportSettlement) => void): IntervalLine[] {
     for (const o of msg.exports) {
-      recordUs(this.#exportLatency, o.durationUs);
+      if (o.durationUs > 0) recordUs(this.#exportLatency, o.durationUs);
+      this.exporters.observeSettlement('metrics', o.attempts, o.durationUs);
       onExport(o);
+    }
+    for (const o of msg.traceExports ?? []) {
+      this.exporters.observeSettlement('traces', o.attempts, o.durationUs);
+      onTraceExport?.(o);
     }
     let p = this.#pending.get(msg.interval);
     if (p === undefined) {
@@ -155,7 +171,8 @@ export class RunAggregator {
     const connect = createHistogramUs();
     let loadSeen = false;
     let inFlight = 0;
-    const metrics = { exports: 0, pointsSent: 0, pointsAcknowledged: 0, pointsRejected: 0, pointsFailed: 0 };
+    const metrics = { exports: 0, pointsSent: 0, pointsAcknowledged: 0, pointsRejected: 0, pointsFailed: 0, pointsDropped: 0, pointsUnsettled: 0 };
+    const traces = { exports: 0, spansSent: 0, spansAcknowledged: 0, spansRejected: 0, spansFailed: 0, spansDropped: 0, spansUnsettled: 0 };
     try {
       for (const m of messages) {
         line.eventLoopDelayP99MaxUs = Math.max(line.eventLoopDelayP99MaxUs, m.eventLoopDelayP99Us);
@@ -167,11 +184,26 @@ export class RunAggregator {
         for (const o of m.exports) {
           metrics.exports++;
           metrics.pointsSent += o.dataPoints;
-          const ok = o.status >= 200 && o.status < 300 && o.errorCode === undefined;
-          if (!ok) metrics.pointsFailed += o.dataPoints;
+          const state = finalStateOf(o);
+          if (state === 'failed') metrics.pointsFailed += o.dataPoints;
+          else if (state === 'dropped') metrics.pointsDropped += o.dataPoints;
+          else if (state === 'unsettled') metrics.pointsUnsettled += o.dataPoints;
           else {
             metrics.pointsRejected += o.rejectedDataPoints;
             metrics.pointsAcknowledged += o.dataPoints - o.rejectedDataPoints;
+          }
+        }
+        for (const o of m.traceExports ?? []) {
+          traces.exports++;
+          traces.spansSent += o.spans;
+          const state = spanFinalStateOf(o);
+          if (state === 'failed') traces.spansFailed += o.spans;
+          else if (state === 'dropped') traces.spansDropped += o.spans;
+          else if (state === 'unsettled') traces.spansUnsettled += o.spans;
+          else {
+            const rejected = Math.min(o.rejectedSpans, o.spans);
+            traces.spansRejected += rejected;
+            traces.spansAcknowledged += o.spans - rejected;
           }
         }
         if (m.load === undefined) continue;
@@ -210,6 +242,9 @@ export class RunAggregator {
         };
       }
       if (metrics.exports > 0) line.metrics = metrics;
+      if (traces.exports > 0) line.traces = traces;
+      const exporter = this.exporters.line(messages);
+      if (exporter !== undefined) line.exporter = exporter;
     } finally {
       latency.destroy();
       connect.destroy();
@@ -241,5 +276,6 @@ export class RunAggregator {
   destroy(): void {
     for (const n of LOAD_HISTOGRAMS) this.#total[n].destroy();
     this.#exportLatency.destroy();
+    this.exporters.destroy();
   }
 }

@@ -45,17 +45,42 @@ function rows(r: Results): { section: string; rows: [string, string][] }[] {
   }
   const m = r.summary.metrics;
   if (m) {
-    out.push({
-      section: `OTLP metrics (${m.protocol})`,
-      rows: [
-        ['data points sent / acknowledged', `${int(m.pointsSent)} / ${int(m.pointsAcknowledged)}`],
-        ['rejected (partial_success) / failed requests', `${int(m.pointsRejected)} / ${int(m.requestsFailed)}`],
+    const st = m.missingByExportStage ?? { ...m.missingByStage, droppedByQueue: 0, unsettled: 0 };
+    const metricRows: [string, string][] = [
+      ['data points sent / acknowledged', `${int(m.pointsSent)} / ${int(m.pointsAcknowledged)}`],
+      ['rejected (partial_success) / failed / dropped by queue / unsettled', `${int(m.pointsRejected)} / ${int(m.pointsFailed ?? 0)} / ${int(m.pointsDropped ?? 0)} / ${int(m.pointsUnsettled ?? 0)}`],
+      ['requests / failed / retries', `${int(m.requests ?? 0)} / ${int(m.requestsFailed ?? 0)} / ${int(m.retries ?? 0)}`],
+    ];
+    if (m.reconciled !== false) {
+      metricRows.push(
         ['received / missing', `${int(m.pointsReceived)} / ${int(m.pointsMissing)}`],
         ['loss ratio', pct(m.lossRatio)],
-        ['missing by stage: rejected / failed export / lost after ack', `${int(m.missingByStage.rejected)} / ${int(m.missingByStage.failedExport)} / ${int(m.missingByStage.lostAfterAck)}`],
+        ['missing by stage: rejected / failed export / dropped by queue / unsettled / lost after ack', `${int(st.rejected)} / ${int(st.failedExport)} / ${int(st.droppedByQueue)} / ${int(st.unsettled)} / ${int(st.lostAfterAck)}`],
         ['duplicates / value mismatches / unexpected', `${int(m.duplicatePoints)} / ${int(m.valueMismatches)} / ${int(m.unexpectedPoints)}`],
-      ],
-    });
+      );
+    } else metricRows.push(['read back', 'no (external endpoint): loss is not reconciled']);
+    if (m.deltaAccumulation) metricRows.push(['delta series with an accumulated offset', `${int(m.deltaAccumulation.identitiesWithOffset)} of ${int(m.deltaAccumulation.identities)}`]);
+    if (m.exporter) metricRows.push(...exporterRows(m.exporter));
+    out.push({ section: `OTLP metrics (${m.protocol}${m.compression === 'gzip' ? ', gzip' : ''})`, rows: metricRows });
+  }
+  const tr = r.summary.traces;
+  if (tr) {
+    const st = tr.missingByStage;
+    const traceRows: [string, string][] = [
+      ['spans sent / acknowledged', `${int(tr.spansSent)} / ${int(tr.spansAcknowledged)}`],
+      ['rejected (partial_success) / failed / dropped by queue / unsettled', `${int(tr.spansRejected)} / ${int(tr.spansFailed)} / ${int(tr.spansDropped)} / ${int(tr.spansUnsettled)}`],
+    ];
+    if (tr.reconciled) {
+      traceRows.push(
+        ['traces sent / complete / incomplete / missing', `${int(tr.tracesSent)} / ${int(tr.tracesComplete)} / ${int(tr.tracesIncomplete)} / ${int(tr.tracesMissing)}`],
+        ['spans received / missing', `${int(tr.spansReceived)} / ${int(tr.spansMissing)}`],
+        ['span loss ratio', pct(tr.spanLossRatio)],
+        ['missing by stage: rejected / failed export / dropped by queue / unsettled / lost after ack', `${int(st.rejected)} / ${int(st.failedExport)} / ${int(st.droppedByQueue)} / ${int(st.unsettled)} / ${int(st.lostAfterAck)}`],
+        ['duplicates / wrong content / unexpected', `${int(tr.duplicateSpans)} / ${int(tr.wrongContentSpans)} / ${int(tr.unexpectedSpans)}`],
+      );
+    } else traceRows.push(['read back', 'no (external endpoint): loss is not reconciled']);
+    if (tr.exporter) traceRows.push(...exporterRows(tr.exporter));
+    out.push({ section: `OTLP traces (${tr.protocol})`, rows: traceRows });
   }
   out.push(...backendSections(r));
   const g = r.generator;
@@ -94,6 +119,14 @@ function rows(r: Results): { section: string; rows: [string, string][] }[] {
     });
   }
   return out;
+}
+
+/** Rows of one exporter's totals: queue, drops, blocking, attempt and export latency. */
+function exporterRows(e: Results): [string, string][] {
+  return [
+    ['exporter queue depth max / dropped batches / blocked', `${int(e.queueDepthMax)} / ${int(e.droppedBatches)} / ${formatUs(e.blockedUs)}`],
+    ['export latency p50 / p99 / max (retries included)', `${formatUs(e.exportLatencyUs.p50)} / ${formatUs(e.exportLatencyUs.p99)} / ${formatUs(e.exportLatencyUs.max)}`],
+  ];
 }
 
 /** summary.md for a run. */

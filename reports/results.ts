@@ -6,8 +6,7 @@ import { createRequire } from 'node:module';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { ReconcileError, type InputProblem } from '../core/errors.ts';
 import type { PercentilesUs } from '../core/histogram.ts';
-import type { LedgerTotals } from '../ledger/ledger.ts';
-import type { Reconciliation } from '../ledger/reconcile.ts';
+import { buildTelemetryResults, type TelemetryResultsInput } from './telemetry-results.ts';
 import type { Plan } from '../scenarios/plan.ts';
 import type { Scenario } from '../scenarios/types.ts';
 import type { LoadTotals } from './aggregate.ts';
@@ -42,9 +41,8 @@ export interface ResultsInput {
   elapsedMs: number;
   endedAtMs?: number;
   load?: LoadTotals;
-  ledger?: LedgerTotals;
-  reconciliation?: Reconciliation;
-  exportLatencyUs?: PercentilesUs;
+  /** Metrics and traces: ledgers, reconciliations, exporters (see reports/telemetry-results.ts). */
+  telemetry?: TelemetryResultsInput;
   cpuRatio: number;
   eventLoopDelayP99MaxUs: number;
   /** CPU of each worker thread over the run, as a share of one core. */
@@ -105,44 +103,11 @@ export function buildResults(input: ResultsInput): Results {
       if (c?.delta) findings.push({ kind, count: c.delta, detail: `${detail} (${input.datapath.source} ${key})` });
     }
   }
-  if (input.ledger && plan.telemetry) {
-    const t = input.ledger;
-    const r = input.reconciliation;
-    summary.metrics = {
-      protocol: scenario.telemetry?.remoteWrite ? 'prometheus/remote-write' : scenario.telemetry?.protocol,
-      pointsPlanned: plan.telemetry.pointsPlanned,
-      pointsSent: t.pointsSent,
-      pointsAcknowledged: t.pointsAcknowledged,
-      pointsRejected: t.pointsRejected,
-      pointsFailed: t.pointsFailed,
-      pointsReceived: r?.pointsReceived ?? 0,
-      pointsMissing: r?.pointsMissing ?? 0,
-      lossRatio: r?.lossRatio ?? 0,
-      seriesMissing: r?.seriesMissing ?? 0,
-      duplicatePoints: r?.duplicatePoints ?? 0,
-      valueMismatches: r?.valueMismatches ?? 0,
-      unexpectedPoints: r?.unexpectedPoints ?? 0,
-      missingByStage: r?.missingByStage ?? { rejected: 0, failedExport: 0, lostAfterAck: 0 },
-      requests: t.requests,
-      requestsFailed: t.requestsFailed,
-      requestsPartial: t.requestsPartial,
-      statuses: { ...t.statuses },
-    };
-    if (input.exportLatencyUs) summary.metrics.exportLatencyUs = input.exportLatencyUs;
-    if (r) {
-      const add = (kind: string, count: number, detail?: string): void => {
-        if (count > 0) findings.push(detail === undefined ? { kind, count } : { kind, count, detail });
-      };
-      add('missing_points', r.pointsMissing);
-      add('missing_series', r.seriesMissing);
-      add('rejected_points', r.missingByStage.rejected, 'rejected through partial_success');
-      add('failed_export_points', r.missingByStage.failedExport, 'in requests answered without 2xx');
-      add('lost_after_ack_points', r.missingByStage.lostAfterAck, 'acknowledged, never visible');
-      add('duplicate_points', r.duplicatePoints);
-      add('value_mismatches', r.valueMismatches);
-      add('unexpected_points', r.unexpectedPoints);
-      add('rejected_but_visible_points', r.rejectedButVisible, 'partial_success counted more rejections than points went missing');
-    }
+  if (input.telemetry) {
+    const telemetry = buildTelemetryResults(input.telemetry);
+    if (telemetry.metrics) summary.metrics = telemetry.metrics;
+    if (telemetry.traces) summary.traces = telemetry.traces;
+    findings.push(...telemetry.findings);
   }
   const reasons: string[] = [];
   if (lateStartRatio > SATURATED_LATE_START_RATIO) reasons.push(`late starts ${(lateStartRatio * 100).toFixed(2)}% > ${SATURATED_LATE_START_RATIO * 100}%`);
@@ -191,7 +156,15 @@ export function buildResults(input: ResultsInput): Results {
       flags: d.flags,
     };
   }
-  if (input.reconciliation) results.reconciliation = { samples: input.reconciliation.samples, metrics: input.reconciliation.metrics };
+  const metricsReconciliation = input.telemetry?.metrics?.reconciliation;
+  const traceReconciliation = input.telemetry?.traces?.reconciliation;
+  const deltaOffsets = input.telemetry?.metrics?.deltaOffsets;
+  if (metricsReconciliation || traceReconciliation) {
+    results.reconciliation = {};
+    if (metricsReconciliation) Object.assign(results.reconciliation, { samples: metricsReconciliation.samples, metrics: metricsReconciliation.metrics });
+    if (deltaOffsets) results.reconciliation.deltaOffsets = deltaOffsets.samples;
+    if (traceReconciliation) results.reconciliation.traces = traceReconciliation.samples;
+  }
   if (input.backends) {
     const section = backendsSection(input.backends);
     Object.assign(results, section.fields);

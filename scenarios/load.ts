@@ -16,6 +16,7 @@ import type { MetricSpec, Scenario } from './types.ts';
 import { loadProblems, normaliseLoad } from './load-spec.ts';
 import { resolveTraceModel } from '../core/trace-model.ts';
 import { backendsProblems, normaliseBackends } from './backends-spec.ts';
+import { normaliseReceiver, normaliseTelemetry, seriesCountOf, telemetryProblems } from './telemetry-spec.ts';
 
 const require = createRequire(import.meta.url);
 /** The scenario JSON Schema (draft 2020-12), the source of truth. */
@@ -81,6 +82,22 @@ function toProblems(errors: ErrorObject[]): InputProblem[] {
         continue; // the nested `pattern` error names the bad key
       case 'if':
         continue; // the `then` branch's own error (a missing field) names the pointer
+      case 'not': {
+        if (e.propertyName !== undefined) {
+          // `propertyNames: { not: { enum: [...] } }`: a reserved key (e.g. `tally.run.id` in resource, `tally.generation` in attributes).
+          problems.push({ pointer: `${pointer}/${escapePointerToken(e.propertyName)}`, message: 'is a reserved name that tally sets itself' });
+          continue;
+        }
+        // `then: { not: { required: [...] } }`: a field this variant must not have (e.g. a gauge's temporality).
+        const s = e.schema as { required?: string[]; anyOf?: { required: string[] }[] };
+        const fields = s.required ?? s.anyOf?.flatMap((a) => a.required) ?? [];
+        const instrument = (e.data as { instrument?: string } | undefined)?.instrument;
+        for (const f of fields) {
+          if ((e.data as Record<string, unknown> | undefined)?.[f] === undefined) continue;
+          problems.push({ pointer: `${pointer}/${escapePointerToken(f)}`, message: `is not allowed${instrument ? ` for a ${instrument}` : ''}` });
+        }
+        continue;
+      }
       case 'oneOf':
         message = `must be one of its documented forms: ${oneOfHint(e)}`;
         break;
@@ -102,9 +119,7 @@ function toProblems(errors: ErrorObject[]): InputProblem[] {
 
 /** Number of series of a metric: the product of its attribute value counts. */
 export function seriesCount(metric: Pick<MetricSpec, 'attributes'>): number {
-  let n = 1;
-  for (const count of Object.values(metric.attributes)) n *= count;
-  return n;
+  return seriesCountOf(metric.attributes);
 }
 
 /** Parse the document text (YAML or JSON) into a plain value. */
@@ -143,6 +158,9 @@ export function crossFieldProblems(doc: Record<string, any>): { errors: InputPro
       errors.push({ pointer: '/telemetry/exportInterval', message: `must not exceed /duration (${doc.duration}): no tick would be exported` });
     }
   }
+  const telemetry = telemetryProblems(doc);
+  errors.push(...telemetry.errors);
+  warnings.push(...telemetry.warnings);
   if (doc.load) {
     const embeddedTarget = doc.load.target === undefined;
     const more = loadProblems(doc.load, durationMs, embeddedTarget);
@@ -165,50 +183,12 @@ function normalise(doc: Record<string, any>): Scenario {
     durationMs: d(doc.duration, '30s', '/duration'),
     embedded: {
       target: { responseBytes: doc.embedded?.target?.responseBytes ?? 2 },
-      receiver: {
-        faults: {
-          rejectDataPointRatio: doc.embedded?.receiver?.faults?.rejectDataPointRatio ?? 0,
-          rejectSpanRatio: doc.embedded?.receiver?.faults?.rejectSpanRatio ?? 0,
-          failRequestRatio: doc.embedded?.receiver?.faults?.failRequestRatio ?? 0,
-          retryAfterMs: d(doc.embedded?.receiver?.faults?.retryAfter, '1s', '/embedded/receiver/faults/retryAfter'),
-        },
-      },
+      receiver: normaliseReceiver(doc.embedded?.receiver),
     },
     reconcile: { settleMs: d(doc.reconcile?.settle, '500ms', '/reconcile/settle') },
   };
   if (doc.load) scenario.load = normaliseLoad(doc.load);
-  if (doc.telemetry) {
-    const t = doc.telemetry;
-    scenario.telemetry = {
-      protocol: t.protocol ?? 'http/protobuf',
-      exportIntervalMs: d(t.exportInterval, '5s', '/telemetry/exportInterval'),
-      timeoutMs: d(t.timeout, '10s', '/telemetry/timeout'),
-      maxBatchDataPoints: t.maxBatchDataPoints ?? 2000,
-      headers: { ...(t.headers ?? {}) },
-      metrics: (t.metrics ?? []).map((m: any) => ({
-        name: m.name,
-        instrument: m.instrument,
-        temporality: m.temporality ?? 'cumulative',
-        unit: m.unit ?? '1',
-        attributes: { ...m.attributes },
-      })),
-    };
-    if (t.endpoint !== undefined) scenario.telemetry.endpoint = t.endpoint;
-    if (t.traces !== undefined) {
-      const tr = t.traces;
-      scenario.telemetry.traces = {
-        ratePerSecond: tr.ratePerSecond,
-        spansPerTrace: tr.spansPerTrace ?? 4,
-        shape: tr.shape ?? 'chain',
-        attributes: { ...(tr.attributes ?? {}) },
-        kinds: { ...(tr.kinds ?? { server: 1, client: 1, internal: 2 }) },
-        statusErrorRatio: tr.statusErrorRatio ?? 0,
-        spanDurationMs: d(tr.spanDuration, '50ms', '/telemetry/traces/spanDuration'),
-        maxBatchSpans: tr.maxBatchSpans ?? 512,
-        batchDelayMs: d(tr.batchDelay, '1s', '/telemetry/traces/batchDelay'),
-      };
-    }
-  }
+  if (doc.telemetry) scenario.telemetry = normaliseTelemetry(doc.telemetry);
   normaliseBackends(doc, scenario);
   return scenario;
 }

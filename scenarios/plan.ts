@@ -5,7 +5,10 @@
 import { hash32 } from '../core/rng.ts';
 import { seriesLayout, type SeriesLayout } from '../core/series.ts';
 import type { ShardLoadTask, ShardTask, ShardTelemetryTask } from '../core/messages.ts';
-import type { Scenario } from './types.ts';
+import type { Scenario, TelemetrySpec } from './types.ts';
+import { metricModel, type Instrument, type MetricModel, type Temporality } from '../core/instruments.ts';
+import type { ExporterConfig } from '../workers/otlp-exporter-types.ts';
+import { instrumentOptions } from './telemetry-spec.ts';
 import { resolveTraceModel, traceCountFor, type TraceModel } from '../core/trace-model.ts';
 import { isOpenModel, maxVUs, openSchedule, stagesDurationMs, type ExecutorSpec } from '../core/schedule.ts';
 
@@ -14,9 +17,12 @@ export interface PlannedMetric {
   metricIndex: number;
   name: string;
   unit: string;
-  temporality: 'cumulative';
-  instrument: 'counter';
+  /** Undefined for a gauge. */
+  temporality: Temporality | undefined;
+  instrument: Instrument;
   layout: SeriesLayout;
+  /** Every value, start time, exemplar and churn of the metric (core/instruments.ts), over its full cardinality. */
+  model: MetricModel;
 }
 
 /** The series space every telemetry component agrees on. */
@@ -86,14 +92,18 @@ export function planRun(scenario: Scenario, startEpochMs: number, workers: numbe
   if (scenario.telemetry) {
     const t = scenario.telemetry;
     const ticks = Math.floor(scenario.durationMs / t.exportIntervalMs);
-    const metrics = t.metrics.map((m, metricIndex) => ({
-      metricIndex,
-      name: m.name,
-      unit: m.unit,
-      temporality: m.temporality,
-      instrument: m.instrument,
-      layout: seriesLayout(m.attributes),
-    }));
+    const metrics = t.metrics.map((m, metricIndex): PlannedMetric => {
+      const layout = seriesLayout(m.attributes);
+      return {
+        metricIndex,
+        name: m.name,
+        unit: m.unit,
+        temporality: m.temporality,
+        instrument: m.instrument,
+        layout,
+        model: metricModel(scenario.seed, metricIndex, layout.seriesCount, instrumentOptions(m)),
+      };
+    });
     plan.telemetry = {
       ticks,
       exportIntervalMs: t.exportIntervalMs,
@@ -130,8 +140,43 @@ export function planLoad(executor: ExecutorSpec, durationMs: number, maxInFlight
 /** Where the run's traffic goes, once embedded servers (if any) are listening. */
 export interface Endpoints {
   target?: { host: string; port: number; path: string };
-  metricsUrl?: string;
-  tracesUrl?: string;
+  /**
+   * OTLP base URL the exporters use: OTLP/HTTP appends `/v1/metrics` and `/v1/traces`;
+   * OTLP/gRPC dials its host:port (TLS when `https:`).
+   */
+  otlpEndpoint?: string;
+}
+
+/** Most time a shard waits, at the end of a run, for its export queue to settle (ms). */
+export const MAX_DRAIN_MS = 60_000;
+
+/**
+ * The exporter configuration of a scenario's telemetry, to `endpoint`.
+ * @param seed jitter seed (the shard's, so shards draw different delays).
+ */
+export function exporterConfig(t: TelemetrySpec, endpoint: string, seed: number): ExporterConfig {
+  const config: ExporterConfig = {
+    protocol: t.protocol,
+    endpoint,
+    compression: t.compression,
+    headers: { ...t.headers },
+    timeoutMs: t.timeoutMs,
+    retry: { ...t.retry },
+    queue: { ...t.queue },
+    seed,
+  };
+  if (t.tls !== undefined) config.tls = { ...t.tls };
+  return config;
+}
+
+/**
+ * How long a shard lets its exporter drain after its last tick before the batches still
+ * queued or retrying settle `unsettled`: one attempt's timeout plus the retry budget,
+ * at most {@link MAX_DRAIN_MS}.
+ */
+export function drainMsOf(t: TelemetrySpec): number {
+  const retryMs = t.retry.enabled ? (t.retry.maxElapsedTimeMs === 0 ? MAX_DRAIN_MS : t.retry.maxElapsedTimeMs) : 0;
+  return Math.min(MAX_DRAIN_MS, t.timeoutMs + retryMs);
 }
 
 
@@ -190,16 +235,15 @@ export function shardTasks(scenario: Scenario, plan: Plan, endpoints: Endpoints,
       if (l.localAddresses !== undefined) load.client.localAddresses = l.localAddresses;
       task.load = load;
     }
-    if (scenario.telemetry && plan.telemetry && endpoints.metricsUrl) {
+    if (scenario.telemetry && plan.telemetry && endpoints.otlpEndpoint && plan.telemetry.metrics.length > 0) {
       const t = scenario.telemetry;
       const telemetry: ShardTelemetryTask = {
-        metricsUrl: endpoints.metricsUrl,
-        protocol: t.protocol,
+        exporter: exporterConfig(t, endpoints.otlpEndpoint, hash32(plan.seed, 0xe4, shard)),
+        drainMs: drainMsOf(t),
         exportIntervalMs: t.exportIntervalMs,
         ticks: plan.telemetry.ticks,
-        timeoutMs: t.timeoutMs,
         maxBatchDataPoints: t.maxBatchDataPoints,
-        headers: t.headers,
+        resource: { ...t.resource },
         metrics: plan.telemetry.metrics
           .map((m) => {
             const n = m.layout.seriesCount;
@@ -207,9 +251,9 @@ export function shardTasks(scenario: Scenario, plan: Plan, endpoints: Endpoints,
               metricIndex: m.metricIndex,
               name: m.name,
               unit: m.unit,
-              temporality: m.temporality,
               keys: m.layout.keys,
               counts: m.layout.counts,
+              model: m.model,
               seriesStart: Math.floor((n * shard) / plan.workers),
               seriesEnd: Math.floor((n * (shard + 1)) / plan.workers),
             };
@@ -218,10 +262,11 @@ export function shardTasks(scenario: Scenario, plan: Plan, endpoints: Endpoints,
       };
       if (telemetry.metrics.length > 0) task.telemetry = telemetry;
     }
-    if (scenario.telemetry?.traces && plan.traces && endpoints.tracesUrl) {
+    if (scenario.telemetry?.traces && plan.traces && endpoints.otlpEndpoint) {
       const t = scenario.telemetry;
+      const exporter = exporterConfig(t, endpoints.otlpEndpoint, hash32(plan.seed, 0x7e, shard));
       task.traces = {
-        tracesUrl: endpoints.tracesUrl,
+        tracesUrl: `${endpoints.otlpEndpoint.replace(/\/+$/, '')}/v1/traces`,
         protocol: t.protocol,
         timeoutMs: t.timeoutMs,
         headers: t.headers,
@@ -229,6 +274,8 @@ export function shardTasks(scenario: Scenario, plan: Plan, endpoints: Endpoints,
         traceCount: plan.traces.traceCount,
         maxBatchSpans: t.traces!.maxBatchSpans,
         batchDelayMs: t.traces!.batchDelayMs,
+        exporter,
+        drainMs: drainMsOf(t),
       };
     }
     tasks.push(task);

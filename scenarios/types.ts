@@ -6,6 +6,8 @@
 
 import type { ExecutorSpec } from '../core/schedule.ts';
 import type { TraceSpec } from '../core/trace-model.ts';
+import type { ExemplarOptions, Instrument, Temporality } from '../core/instruments.ts';
+import type { ChurnOptions } from '../core/instruments-churn.ts';
 
 /** A normalised scenario. */
 export interface Scenario {
@@ -53,13 +55,22 @@ export type ReuseMode = 'never' | 'per-iteration' | 'keep-alive' | { requestsPer
 
 /** OTLP telemetry generation. */
 export interface TelemetrySpec {
-  /** OTLP/HTTP base URL; undefined → embedded receiver. */
+  /** OTLP base URL (HTTP: `/v1/metrics`, `/v1/traces` appended; gRPC: host:port); undefined → embedded receiver. */
   endpoint?: string;
-  protocol: 'http/protobuf' | 'http/json';
+  protocol: 'grpc' | 'http/protobuf' | 'http/json';
+  compression: 'none' | 'gzip';
+  /** TLS client settings (used when the endpoint, or the embedded receiver, is https). */
+  tls?: TlsClientSpec;
   exportIntervalMs: number;
+  /** Timeout of one export attempt. */
   timeoutMs: number;
+  /** Most data points (or spans) in one request: `batch.maxDataPoints`, else the `maxBatchDataPoints` alias. */
   maxBatchDataPoints: number;
   headers: Record<string, string>;
+  retry: RetrySpec;
+  queue: QueueSpec;
+  /** Extra OTLP resource attributes (`service.name` defaults to `tally`). */
+  resource: Record<string, string | number | boolean>;
   /** Empty when the scenario sends only traces. */
   metrics: MetricSpec[];
   traces?: TracesSpec;
@@ -68,6 +79,33 @@ export interface TelemetrySpec {
    * remote write to `endpoint` (the receiver URL) and `protocol` is then unused.
    */
   remoteWrite?: RemoteWriteSpec;
+}
+
+/** TLS client settings: PEM file paths. */
+export interface TlsClientSpec {
+  caFile?: string;
+  certFile?: string;
+  keyFile?: string;
+  insecureSkipVerify: boolean;
+  serverName?: string;
+}
+
+/** Retries, as the collector's `retry_on_failure` (durations in ms). */
+export interface RetrySpec {
+  enabled: boolean;
+  initialIntervalMs: number;
+  maxIntervalMs: number;
+  multiplier: number;
+  randomizationFactor: number;
+  /** 0 = no limit. */
+  maxElapsedTimeMs: number;
+}
+
+/** The exporter's sending queue, as the collector's `sending_queue` (sized in requests). */
+export interface QueueSpec {
+  queueSize: number;
+  numConsumers: number;
+  whenFull: 'drop' | 'block';
 }
 
 /** Synthetic traces: the model's spec plus how spans are batched. */
@@ -79,25 +117,67 @@ export interface TracesSpec extends TraceSpec {
 /** One metric instrument. */
 export interface MetricSpec {
   name: string;
-  instrument: 'counter';
-  temporality: 'cumulative';
+  instrument: Instrument;
+  /** Undefined for a gauge (it has none); every other instrument defaults to cumulative. */
+  temporality?: Temporality;
   unit: string;
   /** Attribute key → number of distinct values; series = product of the counts. */
   attributes: Record<string, number>;
+  /** Explicit bucket bounds (histogram only). */
+  buckets?: number[];
+  /** Exponential histogram scale and populated buckets (exponential-histogram only). */
+  scale?: number;
+  maxSize?: number;
+  exemplars?: ExemplarOptions;
+  churn?: ChurnOptions;
 }
 
 /** Options of the embedded target and receiver. */
 export interface EmbeddedSpec {
   target: { responseBytes: number };
-  receiver: { faults: FaultSpec };
+  receiver: { faults: FaultSpec; tls?: ReceiverTlsSpec };
 }
 
-/** Seeded fault injection in the embedded receiver. */
+/** TLS of the embedded receiver: PEM file paths. */
+export interface ReceiverTlsSpec {
+  certFile: string;
+  keyFile: string;
+  caFile?: string;
+  requireClientCert: boolean;
+}
+
+/** Added latency of the embedded receiver (ms). */
+export type LatencyFault =
+  | { distribution: 'fixed'; ms: number }
+  | { distribution: 'uniform'; minMs: number; maxMs: number }
+  | { distribution: 'exponential'; meanMs: number; maxMs: number };
+
+/**
+ * Seeded fault injection in the embedded receiver (normalised: ratios 0..1, durations ms).
+ * The optional fields are absent when the scenario leaves them out (their defaults: 0, true, `seconds`, none, false).
+ */
 export interface FaultSpec {
   rejectDataPointRatio: number;
   rejectSpanRatio?: number;
   failRequestRatio: number;
   retryAfterMs: number;
+  /** Fraction of requests answered 429 (HTTP) / RESOURCE_EXHAUSTED (gRPC). */
+  throttleRequestRatio?: number;
+  /** Send Retry-After / RetryInfo with 503, 429, UNAVAILABLE and RESOURCE_EXHAUSTED. Default true. */
+  retryHint?: boolean;
+  /** Retry-After as delay-seconds (default) or an HTTP-date. */
+  retryAfterFormat?: 'seconds' | 'http-date';
+  /** A faulted request fails its first n arrivals, then passes; 0 (default) = every arrival. */
+  faultAttempts?: number;
+  /** Fraction of requests acknowledged (200 / OK) and then discarded. */
+  dropRequestRatio?: number;
+  /** Fraction of data points acknowledged and then discarded. */
+  dropDataPointRatio?: number;
+  /** Fraction of requests delayed by `latency` (default 1 when latency is set). */
+  latencyRequestRatio?: number;
+  latency?: LatencyFault;
+  /** Refuse a whole request that holds any delta-temporality metric (HTTP 400 / INVALID_ARGUMENT). */
+  rejectDeltaTemporality?: boolean;
 }
 
 /** Read-back and reconciliation options. */

@@ -58,6 +58,11 @@ export class OtlpExporter<K> {
   #spaceWaiters: (() => void)[] = [];
   #idleWaiters: (() => void)[] = [];
   #settlements: ExportSettlement<K>[] = [];
+  /**
+   * When set, each settlement is handed here as it happens instead of being kept for
+   * {@link takeSettlements} (a caller that awaits each batch's fate, e.g. the trace sender).
+   */
+  onSettle: ((settlement: ExportSettlement<K>) => void) | undefined;
 
   /**
    * @param transport injected for tests; default from `config.protocol`.
@@ -212,7 +217,8 @@ export class OtlpExporter<K> {
   }
 
   #settle(s: ExportSettlement<K>): void {
-    this.#settlements.push(s);
+    if (this.onSettle !== undefined) this.onSettle(s);
+    else this.#settlements.push(s);
     this.#metrics.settled(s.finalState, s.items, s.rejectedItems, s.durationUs);
   }
 }

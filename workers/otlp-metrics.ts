@@ -1,38 +1,35 @@
 /**
- * The telemetry part of a shard: every export interval (tick), one data point per series
- * of its slice, encoded by the official @opentelemetry/otlp-transformer serializer and
- * POSTed over OTLP/HTTP with undici. Every export's outcome (status, partial_success,
- * error) goes to the ledger.
+ * The metrics part of a shard: every export interval (tick), one data point per series
+ * of its slice, for every instrument and temporality of core/instruments.ts, shipped
+ * through the {@link OtlpExporter} (sending queue, retries, OTLP/gRPC or OTLP/HTTP,
+ * gzip, TLS, timeouts). Every request settles exactly once and its outcome goes to the
+ * ledger.
  *
- * Ticks count from 1; tick k is stamped `start + k · exportInterval`. Cumulative points
- * share the run start as their start time (OTLP data model: a cumulative stream's
- * start_time_unix_nano stays fixed while it is unbroken).
+ * Requests pack the metrics' slices in order up to `maxBatchDataPoints` points, as an SDK
+ * puts every metric of a collection in one export: one request may hold the tail of one
+ * metric and the head of the next (and so a delta metric beside a cumulative one, which a
+ * backend without delta support refuses whole).
  *
- * @see https://opentelemetry.io/docs/specs/otlp/#otlphttp
+ * Encoding: OTLP/protobuf (grpc, http/protobuf) uses the fast path (otlp-fast.ts: one
+ * template per slice, fixed-width fields patched per tick; proven equivalent to the
+ * official serializer), each slice an `ExportMetricsServiceRequest` whose bytes are
+ * concatenated (protobuf appends repeated `resource_metrics`). OTLP/JSON uses the official
+ * serializer (otlp-build.ts). Bodies are copied before they are queued: the fast path
+ * reuses its buffer at the next tick, while retries may span ticks.
+ *
+ * Ticks count from 1; tick k is stamped `start + k · exportInterval`.
+ *
+ * @see https://opentelemetry.io/docs/specs/otlp/
  * @see https://opentelemetry.io/docs/specs/otel/metrics/data-model/#temporality
  */
-import { performance } from 'node:perf_hooks';
-import { Pool } from 'undici';
-import { ValueType } from '@opentelemetry/api';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import { AggregationTemporality, DataPointType, type MetricData, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
-import { JsonMetricsSerializer, ProtobufMetricsSerializer, type IExportMetricsServiceResponse } from '@opentelemetry/otlp-transformer';
-import { cumulativeCounterValue, seriesAttributes, type SeriesLayout } from '../core/series.ts';
-import type { ExportOutcome, ShardMetricTask, ShardTelemetryTask } from '../core/messages.ts';
+import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import { metricModel } from '../core/instruments.ts';
+import type { ExportOutcome, MetricSlice, ShardMetricTask, ShardTelemetryTask } from '../core/messages.ts';
 import { epochNowMs } from './load-shard.ts';
-
-const NS_PER_S = 1_000_000_000n;
-type HrTime = [number, number];
-function hrTime(unixNano: bigint): HrTime {
-  return [Number(unixNano / NS_PER_S), Number(unixNano % NS_PER_S)];
-}
-
-/** One planned export request: a contiguous run of series of one metric at one tick. */
-interface Batch {
-  metric: ShardMetricTask;
-  seriesStart: number;
-  seriesEnd: number;
-}
+import { buildOfficialBatch, encodeOfficial, type BatchIdentity, type BatchMetric } from './otlp-build.ts';
+import { metricsOutcome, OtlpExporter, type ExportSettlement, type ExportTransport } from './otlp-exporter.ts';
+import type { ExporterInterval } from './otlp-exporter-metrics.ts';
+import { FastMetricBatch } from './otlp-fast.ts';
 
 /** Identity the receiver and reconciler use to recognise this run's data. */
 export interface TelemetryIdentity {
@@ -43,182 +40,188 @@ export interface TelemetryIdentity {
   startUnixNano: string;
 }
 
-/** Split each metric's slice into batches of at most `maxBatchDataPoints` series. */
-function planBatches(task: ShardTelemetryTask): Batch[] {
-  const batches: Batch[] = [];
-  for (const metric of task.metrics) {
-    for (let s = metric.seriesStart; s < metric.seriesEnd; s += task.maxBatchDataPoints) {
-      batches.push({ metric, seriesStart: s, seriesEnd: Math.min(metric.seriesEnd, s + task.maxBatchDataPoints) });
+/** Ledger key of one request: its tick and its slices, in order. */
+export interface MetricsRequestKey {
+  tick: number;
+  slices: MetricSlice[];
+}
+
+/** How long the exporter may drain after a stop (SIGTERM) before what is left settles `unsettled` (ms). */
+export const STOP_GRACE_MS = 1000;
+
+/**
+ * Pack the slices of `metrics` into requests of at most `maxPoints` data points, in
+ * metric order, splitting a slice where a request fills. Pure.
+ * @returns each request's slices (never empty; every series in exactly one request).
+ */
+export function packRequests(metrics: readonly Pick<ShardMetricTask, 'metricIndex' | 'seriesStart' | 'seriesEnd'>[], maxPoints: number): MetricSlice[][] {
+  const requests: MetricSlice[][] = [];
+  let current: MetricSlice[] = [];
+  let room = maxPoints;
+  for (const m of metrics) {
+    for (let s = m.seriesStart; s < m.seriesEnd; ) {
+      const end = Math.min(m.seriesEnd, s + room);
+      current.push({ metricIndex: m.metricIndex, seriesStart: s, seriesEnd: end });
+      room -= end - s;
+      s = end;
+      if (room === 0) {
+        requests.push(current);
+        current = [];
+        room = maxPoints;
+      }
     }
   }
-  return batches;
+  if (current.length > 0) requests.push(current);
+  return requests;
 }
 
-/** Build the ResourceMetrics of one batch at one tick. */
-export function buildBatch(
-  identity: TelemetryIdentity,
-  metric: ShardMetricTask,
-  seriesStart: number,
-  seriesEnd: number,
-  tick: number,
-  exportIntervalMs: number,
-): ResourceMetrics {
-  const layout: SeriesLayout = { keys: metric.keys, counts: metric.counts, seriesCount: 0 };
-  const startNs = BigInt(identity.startUnixNano);
-  const startTime = hrTime(startNs);
-  const endTime = hrTime(startNs + BigInt(tick) * BigInt(Math.round(exportIntervalMs * 1e6)));
-  const dataPoints = [];
-  for (let i = seriesStart; i < seriesEnd; i++) {
-    dataPoints.push({
-      startTime,
-      endTime,
-      attributes: seriesAttributes(layout, i),
-      value: cumulativeCounterValue(identity.seed, metric.metricIndex, i, tick),
-    });
-  }
-  const data: MetricData = {
-    descriptor: { name: metric.name, description: '', unit: metric.unit, valueType: ValueType.INT },
-    aggregationTemporality: AggregationTemporality.CUMULATIVE,
-    dataPointType: DataPointType.SUM,
-    isMonotonic: true,
-    dataPoints,
-  };
-  return {
-    resource: resourceFromAttributes({
-      'service.name': 'tally',
-      'tally.run.id': identity.runId,
-      'tally.shard': identity.shard,
-    }),
-    scopeMetrics: [{ scope: { name: 'tally', version: '0.1.0' }, metrics: [data] }],
-  };
+/** One slice of a request, ready to encode. */
+interface Segment {
+  metric: BatchMetric;
+  seriesStart: number;
+  seriesEnd: number;
+  fast: FastMetricBatch | undefined;
 }
 
-function parseRetryAfterMs(value: string | string[] | undefined): number | undefined {
-  const v = Array.isArray(value) ? value[0] : value;
-  if (v === undefined) return undefined;
-  const seconds = Number(v);
-  if (Number.isFinite(seconds)) return seconds * 1000;
-  const date = Date.parse(v);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+interface PlannedRequest {
+  slices: MetricSlice[];
+  segments: Segment[];
+  points: number;
+}
+
+/** Map a settled request to the ledger's outcome: its first slice, plus every slice when there are several. */
+export function requestOutcome(s: ExportSettlement<MetricsRequestKey>): ExportOutcome {
+  const first = s.key.slices[0];
+  const o = metricsOutcome({ ...s, key: { metricIndex: first.metricIndex, seriesStart: first.seriesStart, seriesEnd: first.seriesEnd, tick: s.key.tick } });
+  if (s.key.slices.length > 1) o.slices = s.key.slices;
+  return o;
 }
 
 /** A running telemetry shard. */
 export class TelemetryShard {
   readonly #task: ShardTelemetryTask;
-  readonly #identity: TelemetryIdentity;
   readonly #startEpochMs: number;
-  readonly #pool: Pool;
-  readonly #path: string;
-  readonly #batches: Batch[];
+  readonly #identity: BatchIdentity;
+  readonly #exporter: OtlpExporter<MetricsRequestKey>;
+  readonly #requests: PlannedRequest[];
   readonly #json: boolean;
-  #outcomes: ExportOutcome[] = [];
+  #shutdown: Promise<void> | undefined;
   #stopped = false;
   #timer: NodeJS.Timeout | undefined;
   #wake: (() => void) | undefined;
 
-  constructor(task: ShardTelemetryTask, identity: TelemetryIdentity, startEpochMs: number) {
+  /**
+   * @param transport injected for tests; default from `task.exporter.protocol`.
+   * @throws ConfigError for a bad endpoint or unreadable TLS files (from the exporter's transport).
+   */
+  constructor(task: ShardTelemetryTask, identity: TelemetryIdentity, startEpochMs: number, transport?: ExportTransport) {
     this.#task = task;
-    this.#identity = identity;
     this.#startEpochMs = startEpochMs;
-    const url = new URL(task.metricsUrl);
-    this.#path = url.pathname + url.search;
-    this.#pool = new Pool(url.origin, { connections: 4, pipelining: 1 });
-    this.#batches = planBatches(task);
-    this.#json = task.protocol === 'http/json';
+    this.#identity = {
+      runId: identity.runId,
+      shard: identity.shard,
+      startUnixNano: BigInt(identity.startUnixNano),
+      intervalNs: BigInt(Math.round(task.exportIntervalMs * 1e6)),
+      resource: task.resource,
+    };
+    this.#json = task.exporter.protocol === 'http/json';
+    this.#exporter = new OtlpExporter<MetricsRequestKey>(task.exporter, transport);
+    const batchMetrics = new Map(task.metrics.map((m): [number, BatchMetric] => [m.metricIndex, { name: m.name, unit: m.unit, layout: { keys: m.keys, counts: m.counts, seriesCount: m.model.seriesCount }, model: m.model }]));
+    this.#requests = packRequests(task.metrics, task.maxBatchDataPoints).map((slices) => ({
+      slices,
+      points: slices.reduce((a, s) => a + s.seriesEnd - s.seriesStart, 0),
+      segments: slices.map((s) => {
+        const metric = batchMetrics.get(s.metricIndex)!;
+        return { metric, seriesStart: s.seriesStart, seriesEnd: s.seriesEnd, fast: this.#json ? undefined : new FastMetricBatch(this.#identity, metric, s.seriesStart, s.seriesEnd) };
+      }),
+    }));
   }
 
-  /** Export ticks 1..ticks on schedule; resolves when every export has an outcome. */
+  /** Requests per tick. */
+  get requestsPerTick(): number {
+    return this.#requests.length;
+  }
+
+  /**
+   * Export ticks 1..ticks on schedule, then let the exporter drain (`drainMs`, or
+   * {@link STOP_GRACE_MS} after a stop). Resolves when every request has settled.
+   */
   async run(): Promise<void> {
     try {
       for (let tick = 1; tick <= this.#task.ticks && !this.#stopped; tick++) {
         await this.#sleepUntil(this.#startEpochMs + tick * this.#task.exportIntervalMs);
-        if (this.#stopped) break;
-        await Promise.all(this.#batches.map((b) => this.#export(b, tick)));
+        for (const r of this.#requests) {
+          if (this.#stopped) break;
+          // With `block`, this waits for queue space: the generator is held back, and the wait is measured.
+          await this.#exporter.submit({ signal: 'metrics', body: this.#encode(r, tick), items: r.points, key: { tick, slices: r.slices } });
+        }
       }
     } finally {
-      await this.#pool.close();
+      this.#shutdown ??= this.#exporter.shutdown(this.#task.drainMs);
+      await this.#shutdown;
     }
   }
 
-  /** Stop before the next tick; exports in flight still finish. */
+  /** Stop before the next request; the exporter gets {@link STOP_GRACE_MS} to settle what is queued. */
   stop(): void {
     this.#stopped = true;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#wake?.();
+    this.#shutdown ??= this.#exporter.shutdown(STOP_GRACE_MS);
   }
 
-  /** Take the outcomes recorded since the last call. */
+  /** The outcomes of the requests settled since the last call. */
   takeOutcomes(): ExportOutcome[] {
-    const out = this.#outcomes;
-    this.#outcomes = [];
-    return out;
+    return this.#exporter.takeSettlements().map(requestOutcome);
+  }
+
+  /** The exporter's interval measurements (queue depth, drops, retries, latency HDR). */
+  takeInterval(): ExporterInterval {
+    return this.#exporter.takeInterval();
+  }
+
+  /** Free the exporter's histograms (after the last {@link takeInterval}). */
+  destroy(): void {
+    this.#exporter.destroy();
+  }
+
+  #encode(r: PlannedRequest, tick: number): Uint8Array {
+    if (!this.#json) {
+      // Copies: the fast path reuses its buffer at the next encode, and retries may span ticks.
+      if (r.segments.length === 1) return Buffer.from(r.segments[0].fast!.encode(tick));
+      return Buffer.concat(r.segments.map((s) => s.fast!.encode(tick)));
+    }
+    const bodies = r.segments.map((s) => encodeOfficial(buildOfficialBatch(this.#identity, s.metric, s.seriesStart, s.seriesEnd, tick), 'json'));
+    if (bodies.length === 1) return bodies[0];
+    const resourceMetrics = bodies.flatMap((b) => (JSON.parse(Buffer.from(b).toString('utf8')) as { resourceMetrics: unknown[] }).resourceMetrics);
+    return Buffer.from(JSON.stringify({ resourceMetrics }), 'utf8');
   }
 
   #sleepUntil(epochMs: number): Promise<void> {
     const waitMs = epochMs - epochNowMs();
-    if (waitMs <= 0) return Promise.resolve();
+    if (waitMs <= 0 || this.#stopped) return Promise.resolve();
     return new Promise((resolve) => {
       this.#wake = resolve;
       this.#timer = setTimeout(resolve, waitMs);
     });
   }
+}
 
-  async #export(batch: Batch, tick: number): Promise<void> {
-    const request = buildBatch(this.#identity, batch.metric, batch.seriesStart, batch.seriesEnd, tick, this.#task.exportIntervalMs);
-    const body = (this.#json ? JsonMetricsSerializer : ProtobufMetricsSerializer).serializeRequest(request);
-    const outcome: ExportOutcome = {
-      metricIndex: batch.metric.metricIndex,
-      seriesStart: batch.seriesStart,
-      seriesEnd: batch.seriesEnd,
-      tick,
-      dataPoints: batch.seriesEnd - batch.seriesStart,
-      status: 0,
-      rejectedDataPoints: 0,
-      durationUs: 0,
-      sizeBytes: body?.byteLength ?? 0,
-    };
-    const t0 = performance.now();
-    try {
-      const res = await this.#pool.request({
-        path: this.#path,
-        method: 'POST',
-        headers: { ...this.#task.headers, 'content-type': this.#json ? 'application/json' : 'application/x-protobuf' },
-        body: body ?? new Uint8Array(),
-        headersTimeout: this.#task.timeoutMs,
-        bodyTimeout: this.#task.timeoutMs,
-      });
-      const replyBytes = new Uint8Array(await res.body.arrayBuffer());
-      outcome.status = res.statusCode;
-      if (res.statusCode >= 200 && res.statusCode < 300) {
-        this.#readPartialSuccess(replyBytes, outcome);
-      } else {
-        outcome.message = Buffer.from(replyBytes.subarray(0, 512)).toString('utf8');
-        const retryAfterMs = parseRetryAfterMs(res.headers['retry-after']);
-        if (retryAfterMs !== undefined) outcome.retryAfterMs = retryAfterMs;
-      }
-    } catch (err) {
-      const e = err as NodeJS.ErrnoException;
-      outcome.errorCode = e.code ?? 'other';
-      outcome.message = e.message;
-    }
-    outcome.durationUs = Math.round((performance.now() - t0) * 1000);
-    this.#outcomes.push(outcome);
-  }
-
-  #readPartialSuccess(replyBytes: Uint8Array, outcome: ExportOutcome): void {
-    if (replyBytes.byteLength === 0) return;
-    let reply: IExportMetricsServiceResponse;
-    try {
-      reply = (this.#json ? JsonMetricsSerializer : ProtobufMetricsSerializer).deserializeResponse(replyBytes);
-    } catch (err) {
-      // A 2xx whose body cannot be read: the points' fate is unknown; say so.
-      outcome.message = `undecodable export response: ${(err as Error).message}`;
-      outcome.errorCode = 'BAD_RESPONSE';
-      return;
-    }
-    const rejected = Number(reply.partialSuccess?.rejectedDataPoints ?? 0);
-    if (rejected > 0) outcome.rejectedDataPoints = rejected;
-    const message = reply.partialSuccess?.errorMessage;
-    if (message) outcome.message = message;
-  }
+/**
+ * A cumulative counter batch (the first instrument tally had) as the SDK's
+ * ResourceMetrics: series [seriesStart, seriesEnd) at `tick`. For tests of the exporter
+ * and receiver that need a plain, official body.
+ */
+export function buildBatch(
+  identity: TelemetryIdentity,
+  metric: Pick<ShardMetricTask, 'metricIndex' | 'name' | 'unit' | 'keys' | 'counts'>,
+  seriesStart: number,
+  seriesEnd: number,
+  tick: number,
+  exportIntervalMs: number,
+): ResourceMetrics {
+  const seriesCount = metric.counts.reduce((a, n) => a * n, 1);
+  const model = metricModel(identity.seed, metric.metricIndex, seriesCount, { instrument: 'counter', temporality: 'cumulative' });
+  const batchIdentity: BatchIdentity = { runId: identity.runId, shard: identity.shard, startUnixNano: BigInt(identity.startUnixNano), intervalNs: BigInt(Math.round(exportIntervalMs * 1e6)) };
+  return buildOfficialBatch(batchIdentity, { name: metric.name, unit: metric.unit, layout: { keys: metric.keys, counts: metric.counts, seriesCount }, model }, seriesStart, seriesEnd, tick).resourceMetrics;
 }

@@ -18,7 +18,11 @@
  */
 import { performance } from 'node:perf_hooks';
 import { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
-import { type TraceExportOutcome, type TraceModel } from '../core/trace-model.ts';
+import type { TraceModel } from '../core/trace-model.ts';
+import type { TraceExportSettlement } from '../core/messages.ts';
+import type { ExporterConfig } from './otlp-exporter-types.ts';
+import type { ExporterInterval } from './otlp-exporter-metrics.ts';
+import { createExporterTraceSender, type ExporterTraceSender } from './otlp-trace-exporter.ts';
 import { epochNowMs } from './load-shard.ts';
 import { SpanBatchBuilder } from './otlp-trace-spans.ts';
 import { createHttpTraceSender, type TraceSender, type TraceSendOutcome } from './otlp-trace-sender.ts';
@@ -27,9 +31,16 @@ export { createHttpTraceSender, type HttpTraceSenderOptions, type TraceSender, t
 
 /** The trace part of a shard task (structured-clone safe). Belongs in core/messages.ts as `ShardTask.traces`. */
 export interface ShardTraceTask {
-  /** Full URL of the OTLP/HTTP traces endpoint (`…/v1/traces`). */
+  /** Full URL of the OTLP/HTTP traces endpoint (`…/v1/traces`), for the plain HTTP sender (no `exporter`). */
   tracesUrl: string;
-  protocol: 'http/protobuf' | 'http/json';
+  protocol: 'grpc' | 'http/protobuf' | 'http/json';
+  /**
+   * Ship through an {@link OtlpExporter} with this configuration (OTLP/gRPC or HTTP, gzip,
+   * TLS, queue, retries) instead of the plain HTTP sender to `tracesUrl`.
+   */
+  exporter?: ExporterConfig;
+  /** With `exporter`: how long it may drain at the end before what is left settles `unsettled` (ms). Default 10 s. */
+  drainMs?: number;
   timeoutMs: number;
   headers: Record<string, string>;
   model: TraceModel;
@@ -38,7 +49,7 @@ export interface ShardTraceTask {
   maxBatchSpans: number;
   /** Longest a span waits in an unfilled batch, ms. */
   batchDelayMs: number;
-  /** Default 4. */
+  /** Default 4; with `exporter`, its queueSize + numConsumers (the exporter's queue governs). */
   maxInFlightRequests?: number;
   /** Default 64. */
   maxQueuedBatches?: number;
@@ -49,8 +60,11 @@ const MAX_TRACES_PER_TURN = 256;
 
 interface PendingBatch {
   body: Uint8Array;
-  outcome: TraceExportOutcome;
+  outcome: TraceExportSettlement;
 }
+
+/** How long an exporter-backed shard lets its queue settle after a stop (ms). */
+const STOP_GRACE_MS = 1000;
 
 /** A running trace shard. */
 export class TraceShard {
@@ -58,6 +72,7 @@ export class TraceShard {
   readonly #shard: number;
   readonly #startEpochMs: number;
   readonly #sender: TraceSender;
+  readonly #exporterSender: ExporterTraceSender | undefined;
   readonly #ownsSender: boolean;
   readonly #builder: SpanBatchBuilder;
   readonly #serializer: typeof ProtobufTraceSerializer;
@@ -70,7 +85,7 @@ export class TraceShard {
   #batchOpenedMs = 0;
   #inFlight = 0;
   readonly #queue: PendingBatch[] = [];
-  #outcomes: TraceExportOutcome[] = [];
+  #outcomes: TraceExportSettlement[] = [];
   #stopped = false;
   #timer: NodeJS.Timeout | undefined;
   #finish: (() => void) | undefined;
@@ -88,11 +103,17 @@ export class TraceShard {
     this.#shard = shard;
     this.#startEpochMs = startEpochMs;
     this.#ownsSender = options.sender === undefined;
-    this.#sender = options.sender ?? createHttpTraceSender({ url: task.tracesUrl, protocol: task.protocol, headers: task.headers, timeoutMs: task.timeoutMs });
+    if (options.sender === undefined && task.exporter !== undefined) {
+      this.#exporterSender = createExporterTraceSender(task.exporter, task.drainMs ?? 10_000);
+      this.#sender = this.#exporterSender;
+    } else {
+      const protocol = task.protocol === 'http/json' ? 'http/json' : 'http/protobuf';
+      this.#sender = options.sender ?? createHttpTraceSender({ url: task.tracesUrl, protocol, headers: task.headers, timeoutMs: task.timeoutMs });
+    }
     this.#builder = new SpanBatchBuilder(task.model, shard, task.maxBatchSpans);
     this.#serializer = task.protocol === 'http/json' ? JsonTraceSerializer : ProtobufTraceSerializer;
     this.#now = options.now ?? epochNowMs;
-    this.#maxInFlight = task.maxInFlightRequests ?? 4;
+    this.#maxInFlight = task.maxInFlightRequests ?? (task.exporter && this.#exporterSender ? task.exporter.queue.queueSize + task.exporter.queue.numConsumers : 4);
     this.#maxQueued = task.maxQueuedBatches ?? 64;
     this.#next = shard;
   }
@@ -122,16 +143,27 @@ export class TraceShard {
   /** Stop generating; the open batch is sent and requests in flight finish. */
   stop(): void {
     this.#stopped = true;
+    this.#exporterSender?.stop(STOP_GRACE_MS);
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#turn();
   }
 
   /** Take the outcomes recorded since the last call. */
-  takeOutcomes(): TraceExportOutcome[] {
+  takeOutcomes(): TraceExportSettlement[] {
     const out = this.#outcomes;
     this.#outcomes = [];
     return out;
+  }
+
+  /** The exporter's interval measurements, when shipping through one. */
+  takeExporterInterval(): ExporterInterval | undefined {
+    return this.#exporterSender?.takeInterval();
+  }
+
+  /** Free the exporter's histograms (after the last {@link takeExporterInterval}). */
+  destroy(): void {
+    this.#exporterSender?.destroy();
   }
 
   #turn(): void {
@@ -176,13 +208,14 @@ export class TraceShard {
     const spans = records.length;
     const body = this.#serializer.serializeRequest(records) ?? new Uint8Array();
     this.#builder.release();
-    const outcome: TraceExportOutcome = {
+    const outcome: TraceExportSettlement = {
       shard: this.#shard, ...range, spans, status: 0, rejectedSpans: 0, durationUs: 0, sizeBytes: body.byteLength,
     };
     if (this.#inFlight < this.#maxInFlight) this.#send({ body, outcome });
     else if (this.#queue.length < this.#maxQueued) this.#queue.push({ body, outcome });
     else {
       outcome.errorCode = 'TALLY_QUEUE_FULL';
+      outcome.finalState = 'dropped';
       outcome.message = `dropped: ${this.#maxInFlight} requests in flight and ${this.#maxQueued} batches queued`;
       this.#outcomes.push(outcome);
     }
@@ -200,6 +233,10 @@ export class TraceShard {
         if (sent.message !== undefined) outcome.message = sent.message;
         if (sent.errorCode !== undefined) outcome.errorCode = sent.errorCode;
         if (sent.retryAfterMs !== undefined) outcome.retryAfterMs = sent.retryAfterMs;
+        const verdict = sent as Partial<Pick<TraceExportSettlement, 'finalState' | 'attempts' | 'grpcCode'>>;
+        if (verdict.finalState !== undefined) outcome.finalState = verdict.finalState;
+        if (verdict.attempts !== undefined) outcome.attempts = verdict.attempts;
+        if (verdict.grpcCode !== undefined) outcome.grpcCode = verdict.grpcCode;
         outcome.durationUs = Math.round((performance.now() - t0) * 1000);
         this.#outcomes.push(outcome);
         this.#inFlight--;

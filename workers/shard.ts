@@ -100,6 +100,13 @@ export default async function runShard(task: ShardTask | WarmupTask): Promise<nu
       cpuUs: cpu.user + cpu.system,
     };
     if (load) msg.load = load.takeInterval();
+    const metricsExporter = telemetry?.takeInterval();
+    const tracesExporter = traces?.takeExporterInterval();
+    if (metricsExporter !== undefined || tracesExporter !== undefined) {
+      msg.exporters = {};
+      if (metricsExporter !== undefined) msg.exporters.metrics = metricsExporter;
+      if (tracesExporter !== undefined) msg.exporters.traces = tracesExporter;
+    }
     delay.reset();
     post(msg);
     interval++;
@@ -136,6 +143,8 @@ export default async function runShard(task: ShardTask | WarmupTask): Promise<nu
     port.off('message', onStop);
     delay.disable();
     load?.destroy();
+    telemetry?.destroy();
+    traces?.destroy();
     port.close();
   }
 }

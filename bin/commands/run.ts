@@ -13,13 +13,10 @@ import { join } from 'node:path';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { reviveError, TallyError } from '../../core/errors.ts';
-import type { WorkerMessage } from '../../core/messages.ts';
+import type { ExportOutcome, WorkerMessage } from '../../core/messages.ts';
 import { startEmbeddedTarget, type EmbeddedTarget } from '../../collectors/embedded-target.ts';
 import { startEmbeddedEcho } from '../../collectors/embedded-echo.ts';
-import { startOtlpReceiver, type OtlpReceiver } from '../../collectors/otlp-receiver.ts';
-import { MetricsLedger } from '../../ledger/ledger.ts';
-import { ObservationStore } from '../../ledger/observations.ts';
-import { reconcile, type Reconciliation } from '../../ledger/reconcile.ts';
+import { RunTelemetry } from './run-telemetry.ts';
 import { RunAggregator } from '../../reports/aggregate.ts';
 import { buildResults, validateResults, type Results } from '../../reports/results.ts';
 import { renderMarkdown, renderProgress, renderTerminal } from '../../reports/render.ts';
@@ -128,13 +125,12 @@ export async function runCommand(options: RunOptions): Promise<RunOutcome> {
     throw err;
   }
 
-  const seriesCounts = plan.telemetry?.metrics.map((m) => m.layout.seriesCount) ?? [];
-  const ledger = plan.telemetry ? new MetricsLedger(seriesCounts, plan.telemetry.ticks) : undefined;
-  const store = plan.telemetry ? new ObservationStore(seriesCounts, plan.telemetry.ticks) : undefined;
+  // --- telemetry (metrics, traces): ledgers, embedded receiver, reconciliation: run-telemetry.ts ---
+  const telemetry = new RunTelemetry(scenario, plan);
+  const ledger = telemetry.ledger;
 
   let target: EmbeddedTarget | undefined;
   let embeddedServed: (() => object) | undefined;
-  let receiver: OtlpReceiver | undefined;
   const endpoints: Endpoints = {};
   const cleanups: (() => Promise<void>)[] = [];
   const intervals: WriteStream = createWriteStream(join(outDir, 'intervals.ndjson'), { flags: 'w' });
@@ -155,7 +151,7 @@ export async function runCommand(options: RunOptions): Promise<RunOutcome> {
     process.on('SIGINT', onSigint);
   }
 
-  const snapshot = (complete: boolean, reconciliation?: Reconciliation): Results => {
+  const snapshot = (complete: boolean): Results => {
     const elapsedMs = Math.max(0, Date.now() - plan.startEpochMs);
     const cpu = process.cpuUsage(cpuStart);
     const results = buildResults({
@@ -166,9 +162,7 @@ export async function runCommand(options: RunOptions): Promise<RunOutcome> {
       elapsedMs,
       endedAtMs: complete || stopReason !== undefined || failure !== undefined ? Date.now() : undefined,
       load: aggregator.hasLoad ? aggregator.loadTotals() : undefined,
-      ledger: ledger?.totals,
-      reconciliation,
-      exportLatencyUs: ledger ? aggregator.exportLatency() : undefined,
+      telemetry: telemetry.resultsInput(aggregator),
       cpuRatio: elapsedMs > 0 ? (cpu.user + cpu.system) / 1000 / elapsedMs / availableParallelism() : 0,
       eventLoopDelayP99MaxUs: aggregator.eventLoopDelayP99MaxUs,
       workerEventLoopDelayP99MaxUs: [...aggregator.workerEventLoopDelayP99MaxUs],
@@ -176,7 +170,7 @@ export async function runCommand(options: RunOptions): Promise<RunOutcome> {
       synSchedule,
       portBudget,
       datapath: datapathDelta && datapath ? { source: datapath.sampler.source, delta: datapathDelta } : undefined,
-      receiver: receiver?.stats(),
+      receiver: telemetry.receiver?.stats(),
       target: embeddedServed?.(),
       backends: backendsResults,
       warnings,
@@ -251,26 +245,9 @@ export async function runCommand(options: RunOptions): Promise<RunOutcome> {
         endpoints.target = { host: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port || 80), path: l.protocol === 'tcp-crr' ? '/' : u.pathname + u.search };
       }
     }
-    if (scenario.telemetry && plan.telemetry && store && !scenario.telemetry.remoteWrite) {
-      if (scenario.telemetry.endpoint === undefined) {
-        receiver = await startOtlpReceiver({
-          space: {
-            runId: plan.runId,
-            seed: plan.seed,
-            startUnixNano: BigInt(plan.startUnixNano),
-            exportIntervalNs: BigInt(Math.round(plan.telemetry.exportIntervalMs * 1e6)),
-            ticks: plan.telemetry.ticks,
-            metrics: plan.telemetry.metrics,
-          },
-          store,
-          faults: scenario.embedded.receiver.faults,
-        });
-        cleanups.push(() => receiver!.close());
-        endpoints.metricsUrl = `${receiver.url}/v1/metrics`;
-      } else {
-        endpoints.metricsUrl = `${scenario.telemetry.endpoint.replace(/\/$/, '')}/v1/metrics`;
-      }
-    }
+    // --- telemetry: embedded receiver (or the scenario's endpoint); remote write ships from its own shards ---
+    cleanups.push(() => telemetry.close());
+    await telemetry.start(endpoints);
     const tasks = shardTasks(scenario, plan, endpoints, REPORT_INTERVAL_MS);
     readback?.attach(tasks);
     readback?.startPolling();
@@ -283,12 +260,11 @@ export async function runCommand(options: RunOptions): Promise<RunOutcome> {
       const finished = new Promise<void>((resolve) => (lastMessage = resolve));
       channel.port1.on('message', (m: WorkerMessage) => {
         if (m.type === 'interval') {
-          writeLines(
-            aggregator.add(m, (o) => {
-              ledger?.record(o);
-              readback?.onOutcome(o);
-            }),
-          );
+          const onExport = (o: ExportOutcome): void => {
+            telemetry.onExport(o);
+            readback?.onOutcome(o);
+          };
+          writeLines(aggregator.add(m, onExport, telemetry.onTraceExport));
         }
         else if (m.type === 'done') {
           writeLines(aggregator.shardDone(m.shard));
@@ -318,22 +294,22 @@ export async function runCommand(options: RunOptions): Promise<RunOutcome> {
     }
     if (isTTY) out.write('\n');
 
-    let reconciliation: Reconciliation | undefined;
-    if (ledger && store && receiver) {
+    // --- telemetry: reconcile what the embedded receiver saw ---
+    if (telemetry.receiver) {
       if (stopReason === undefined) await new Promise((r) => setTimeout(r, scenario.reconcile.settleMs));
-      reconciliation = reconcile(ledger, store);
+      telemetry.reconcile();
     }
     if (readback) {
       try {
-        const done = await readback.finish({ ledger, store, stopped: stopReason !== undefined, loadEndMs, reconciliation });
-        reconciliation = done.reconciliation;
+        const done = await readback.finish({ ledger, store: telemetry.store, stopped: stopReason !== undefined, loadEndMs });
+        if (done.reconciliation) telemetry.setMetricsReconciliation(done.reconciliation);
         backendsResults = done.backends;
       } catch (err) {
         failure ??= reviveError(err);
       }
     }
     const complete = stopReason === undefined && failure === undefined;
-    const results = snapshot(complete, reconciliation);
+    const results = snapshot(complete);
     await checkpointing;
     await writeJsonAtomic(join(outDir, 'results.json'), results);
     await writeFile(join(outDir, 'summary.md'), renderMarkdown(results));

@@ -115,6 +115,7 @@ duration: 2s
 telemetry:
   exportInterval: 1s
   maxBatchDataPoints: 50
+  retry: { enabled: false }            # one attempt each: every 503 is final
   metrics:
     - { name: m, instrument: counter, attributes: { a: 10, b: 100 } }
 embedded: { receiver: { faults: { failRequestRatio: 0.2 } } }

@@ -136,7 +136,8 @@ export class RunTelemetry {
   /** The telemetry input of results.json, as of now. */
   resultsInput(aggregator: RunAggregator): TelemetryResultsInput | undefined {
     if (!this.active) return undefined;
-    const input: TelemetryResultsInput = { protocol: this.scenario.telemetry?.protocol, compression: this.scenario.telemetry?.compression };
+    const t = this.scenario.telemetry;
+    const input: TelemetryResultsInput = { protocol: t?.remoteWrite ? 'prometheus/remote-write' : t?.protocol, compression: t?.compression };
     if (this.ledger) {
       input.metrics = { ...(this.#results.metrics ?? this.#metricsBase()), exportLatencyUs: aggregator.exportLatency() };
       const exporter = aggregator.exporters.totals('metrics');

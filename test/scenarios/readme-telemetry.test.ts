@@ -12,7 +12,8 @@ import { parseScenario } from '../../scenarios/load.ts';
 const README = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
 
 test('the README Telemetry section\'s examples are valid scenario parts', () => {
-  const section = README.slice(README.indexOf('\n## Telemetry\n'), README.indexOf('\n## Architecture\n'));
+  const start = README.indexOf('\n## Telemetry\n');
+  const section = README.slice(start, README.indexOf('\n## ', start + 5));
   const blocks = [...section.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]);
   assert.ok(blocks.length >= 7, `${blocks.length} examples`);
   for (const block of blocks) {

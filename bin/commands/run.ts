@@ -18,7 +18,7 @@ import { startEmbeddedTarget, type EmbeddedTarget } from '../../collectors/embed
 import { startEmbeddedEcho } from '../../collectors/embedded-echo.ts';
 import { RunTelemetry } from './run-telemetry.ts';
 import { RunAggregator } from '../../reports/aggregate.ts';
-import { buildResults, validateResults, type Results } from '../../reports/results.ts';
+import { buildResults, prepareResultsValidator, validateResults, type Results } from '../../reports/results.ts';
 import { renderMarkdown, renderProgress, renderTerminal } from '../../reports/render.ts';
 import { loadScenarioFile } from '../../scenarios/load.ts';
 import { planRun, shardTasks, type Endpoints, type Plan } from '../../scenarios/plan.ts';
@@ -86,6 +86,7 @@ export async function runCommand(options: RunOptions): Promise<RunOutcome> {
   let outDir: string;
   try {
     await Promise.all(Array.from({ length: workers }, () => pool.run({ warmup: true, holdMs: 50 })));
+    prepareResultsValidator();
     plan = planRun(scenario, Math.ceil(Date.now()) + (options.leadMs ?? 250), workers);
     outDir = options.outDir ?? join('runs', plan.runId);
     await mkdir(outDir, { recursive: true });

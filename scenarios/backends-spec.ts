@@ -89,6 +89,7 @@ export function normaliseBackends(doc: Record<string, any>, scenario: Scenario):
       maxSamplesPerQuery: p.maxSamplesPerQuery ?? 200_000,
       pollIntervalMs: parseDurationMs(p.pollInterval ?? '1s', '/backends/prometheus/pollInterval'),
       datapathMetrics: p.datapathMetrics ?? false,
+      translationStrategy: p.translationStrategy ?? 'UnderscoreEscapingWithSuffixes',
     };
     if (p.auth !== undefined) backends.prometheus.auth = structuredClone(p.auth);
   }

@@ -212,6 +212,8 @@ export interface PrometheusBackendSpec {
   maxSamplesPerQuery: number;
   pollIntervalMs: number;
   datapathMetrics: boolean;
+  /** Prometheus's `otlp.translation_strategy` (how OTLP names become Prometheus names). */
+  translationStrategy: 'UnderscoreEscapingWithSuffixes' | 'UnderscoreEscapingWithoutSuffixes' | 'NoUTF8EscapingWithSuffixes' | 'NoTranslation';
 }
 
 /** `backends.collector`. */

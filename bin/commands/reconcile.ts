@@ -91,7 +91,7 @@ export async function reconcileCommand(options: ReconcileOptions): Promise<{ pat
   const api = new PrometheusApi({ url: p.url, auth: p.auth, timeoutMs: 300_000 });
   try {
     const version = (await api.buildInfo()).data.version;
-    const space = runReadbackSpace(plan, runMetricNaming(plan), p.maxSamplesPerQuery);
+    const space = runReadbackSpace(plan, runMetricNaming(plan, p.translationStrategy), p.maxSamplesPerQuery);
     const store = new ObservationStore(ledger.seriesCounts, ledger.ticks);
     const view = new ReadbackStore(ledger.seriesCounts, ledger.ticks);
     const requestsBefore = api.requests;

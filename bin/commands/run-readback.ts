@@ -84,7 +84,7 @@ export class RunReadback {
     this.#plan = plan;
     this.#outDir = outDir;
     const p = scenario.backends?.prometheus;
-    const naming = plan.telemetry && (p !== undefined || scenario.telemetry?.remoteWrite !== undefined) ? runMetricNaming(plan) : [];
+    const naming = plan.telemetry && (p !== undefined || scenario.telemetry?.remoteWrite !== undefined) ? runMetricNaming(plan, p?.translationStrategy) : [];
     this.#remoteWriteUrl = scenario.telemetry?.remoteWrite !== undefined ? scenario.telemetry.endpoint : undefined;
     this.#naming = naming;
     let credentials: Credentials | undefined;

@@ -51,19 +51,20 @@ function otlpShape(instrument: SingleSampleInstrument, name: string, unit: strin
  * @throws ConfigError `TALLY_CONFIG_INVALID` (pointer `/telemetry/metrics/<i>/…`) for a metric
  * Prometheus cannot hold as one series per point (histograms, delta) or whose name escapes to nothing.
  */
-export function runMetricNaming(plan: Plan): MetricNaming[] {
+export function runMetricNaming(plan: Plan, translationStrategy?: TranslateOptions['translationStrategy']): MetricNaming[] {
   const metrics = plan.telemetry?.metrics ?? [];
+  const translation: TranslateOptions = translationStrategy === undefined ? RUN_TRANSLATION : { ...RUN_TRANSLATION, translationStrategy };
   const resource = { attributes: { 'service.name': 'tally', [RUN_RESOURCE_ATTRIBUTE]: plan.runId } };
   return metrics.map((m) => {
     const instrument = m.instrument as string;
     if (!isSingleSampleInstrument(instrument)) {
       throw new ConfigError(`read-back of ${instrument} metrics is not supported`, [{ pointer: `/telemetry/metrics/${m.metricIndex}/instrument`, message: 'counter, up-down-counter or gauge is expected' }]);
     }
-    const translated = expectedSeries(otlpShape(instrument, m.name, m.unit, seriesAttributes(m.layout, 0)), resource, RUN_TRANSLATION);
+    const translated = expectedSeries(otlpShape(instrument, m.name, m.unit, seriesAttributes(m.layout, 0)), resource, translation);
     if ('unsupported' in translated) {
       throw new ConfigError(`metric ${m.name} has no Prometheus series: ${translated.message}`, [{ pointer: `/telemetry/metrics/${m.metricIndex}`, message: translated.unsupported }]);
     }
-    const labelNames = m.layout.keys.map((k) => prometheusLabelName(k, RUN_TRANSLATION) ?? '');
+    const labelNames = m.layout.keys.map((k) => prometheusLabelName(k, translation) ?? '');
     const attributeLabels = new Set(labelNames);
     const sample = translated.samples[0];
     const commonLabels: Record<string, string> = {};

@@ -31,7 +31,7 @@ import type { Scenario } from '../../scenarios/types.ts';
 import type { BackendsResults } from '../../reports/results-backends.ts';
 import { savePlan, saveLedger } from './run-files.ts';
 import { RunVisibilityTracker } from './run-visibility.ts';
-import { WaterfallProbe } from './run-waterfall.ts';
+import { WaterfallProbe, type SpanTotals } from './run-waterfall.ts';
 import { verifyRunTraces } from './run-tempo.ts';
 
 /** What {@link RunReadback.finish} returns. */
@@ -108,6 +108,7 @@ export class RunReadback {
     this.#probe = new WaterfallProbe({
       collector: scenario.backends?.collector,
       prometheus: p === undefined || api === undefined || credentials === undefined ? undefined : { url: p.url, headers: () => credentials.headers(), redact: (t) => api.redact(t) },
+      ...(scenario.backends?.tempo !== undefined && plan.traces ? { tempo: { url: scenario.backends.tempo.url } } : {}),
     });
   }
 
@@ -154,7 +155,7 @@ export class RunReadback {
    * @param input.reconciliation the embedded receiver's reconciliation, when there was one.
    * @throws CollectorError when Prometheus or Tempo cannot be read at all.
    */
-  async finish(input: { ledger?: MetricsLedger; store?: ObservationStore; stopped: boolean; loadEndMs: number; reconciliation?: Reconciliation }): Promise<ReadbackFinish> {
+  async finish(input: { ledger?: MetricsLedger; store?: ObservationStore; stopped: boolean; loadEndMs: number; reconciliation?: Reconciliation; spans?: SpanTotals }): Promise<ReadbackFinish> {
     const backends: BackendsResults = {};
     const { ledger, store } = input;
     if (ledger) await saveLedger(this.#outDir, ledger);
@@ -183,9 +184,10 @@ export class RunReadback {
       };
     }
     const queryable = reconciliation === undefined ? undefined : reconciliation.pointsSent - reconciliation.pointsMissing;
-    if (ledger && (this.#scenario.backends?.collector !== undefined || p !== undefined)) {
-      const reading = await this.#probe.after(ledger.totals, queryable);
-      backends.waterfalls = reading.waterfalls;
+    const spans = input.spans;
+    if ((ledger || spans) && (this.#scenario.backends?.collector !== undefined || p !== undefined || this.#scenario.backends?.tempo !== undefined)) {
+      const reading = await this.#probe.after(ledger?.totals, queryable, spans);
+      if (reading.waterfalls.length > 0) backends.waterfalls = reading.waterfalls;
       if (reading.prometheusIngest) backends.prometheusIngest = reading.prometheusIngest;
     }
     if (p?.datapathMetrics && this.#api !== undefined) {

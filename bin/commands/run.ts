@@ -302,7 +302,7 @@ export async function runCommand(options: RunOptions): Promise<RunOutcome> {
     }
     if (readback) {
       try {
-        const done = await readback.finish({ ledger, store: telemetry.store, stopped: stopReason !== undefined, loadEndMs });
+        const done = await readback.finish({ ledger, store: telemetry.store, stopped: stopReason !== undefined, loadEndMs, spans: telemetry.spanLedger?.totals });
         if (done.reconciliation) telemetry.setMetricsReconciliation(done.reconciliation);
         backendsResults = done.backends;
       } catch (err) {

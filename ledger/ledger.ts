@@ -16,6 +16,7 @@
  * Pure: fed with export outcomes (one per batch, when it settles), no I/O.
  * @see ../core/messages.ts ExportOutcome
  */
+import { nibbleArray, readNibble, writeNibble } from '../core/nibbles.ts';
 import type { ExportFinalState, ExportOutcome, MetricSlice } from '../core/messages.ts';
 
 export const POINT_UNSENT = 0;
@@ -71,9 +72,6 @@ export interface LedgerTotals {
   errorCodes: Record<string, number>;
 }
 
-const BITS = 4;
-const MASK = (1 << BITS) - 1;
-
 /**
  * Final state of an outcome. Outcomes without `finalState` (the single-attempt exporter)
  * are acknowledged on a 2xx without error code, failed otherwise.
@@ -113,20 +111,16 @@ export class MetricsLedger {
   constructor(seriesCounts: number[], ticks: number) {
     this.seriesCounts = seriesCounts;
     this.ticks = ticks;
-    this.#states = seriesCounts.map((n) => new Uint8Array(Math.ceil((n * ticks) / 2)));
+    this.#states = seriesCounts.map((n) => nibbleArray(n * ticks));
   }
 
   /** State of one point. */
   state(metricIndex: number, series: number, tick: number): PointState {
-    const nibble = series * this.ticks + (tick - 1);
-    return ((this.#states[metricIndex][nibble >>> 1] >>> ((nibble & 1) * BITS)) & MASK) as PointState;
+    return readNibble(this.#states[metricIndex], series * this.ticks + (tick - 1)) as PointState;
   }
 
   #set(metricIndex: number, series: number, tick: number, state: PointState): void {
-    const nibble = series * this.ticks + (tick - 1);
-    const bytes = this.#states[metricIndex];
-    const shift = (nibble & 1) * BITS;
-    bytes[nibble >>> 1] = (bytes[nibble >>> 1] & ~(MASK << shift)) | (state << shift);
+    writeNibble(this.#states[metricIndex], series * this.ticks + (tick - 1), state);
   }
 
   /**

@@ -12,6 +12,7 @@
  *
  * Pure: fed with export outcomes, no I/O.
  */
+import { nibbleArray, readNibble, writeNibble } from '../core/nibbles.ts';
 import { InternalError } from '../core/errors.ts';
 import { traceSpanCount, type TraceExportOutcome, type TraceModel } from '../core/trace-model.ts';
 import type { ExportFinalState, TraceExportSettlement } from '../core/messages.ts';
@@ -116,19 +117,16 @@ export class SpanLedger {
     this.model = model;
     this.traceCount = traceCount;
     this.slotsPerTrace = model.spansMax;
-    this.#states = new Uint8Array(Math.ceil((traceCount * this.slotsPerTrace) / 2));
+    this.#states = nibbleArray(traceCount * this.slotsPerTrace);
   }
 
   /** State of span `index` of trace `seq`. */
   state(seq: number, index: number): SpanState {
-    const slot = seq * this.slotsPerTrace + index;
-    return ((this.#states[slot >>> 1] >>> ((slot & 1) * 4)) & 15) as SpanState;
+    return readNibble(this.#states, seq * this.slotsPerTrace + index) as SpanState;
   }
 
   #set(seq: number, index: number, state: SpanState): void {
-    const slot = seq * this.slotsPerTrace + index;
-    const shift = (slot & 1) * 4;
-    this.#states[slot >>> 1] = (this.#states[slot >>> 1] & ~(15 << shift)) | (state << shift);
+    writeNibble(this.#states, seq * this.slotsPerTrace + index, state);
   }
 
   /**

@@ -2,6 +2,7 @@
  * The planner: a validated scenario plus the run's start instant → a plan (shards,
  * schedule, series space). Pure: the start instant and the worker count are inputs.
  */
+import { buildRequestText } from '../core/http-request.ts';
 import { hash32 } from '../core/rng.ts';
 import { seriesLayout, type SeriesLayout } from '../core/series.ts';
 import type { ShardLoadTask, ShardTask, ShardTelemetryTask } from '../core/messages.ts';
@@ -181,17 +182,6 @@ export function drainMsOf(t: TelemetrySpec): number {
 
 
 /**
- * The HTTP/1.1 request of each iteration: no `Connection` header in any reuse mode (HTTP/1.1
- * persists by default and the client decides when to close). Same text as the client's
- * `buildRequestText` (workers/load-client.ts), which the planner may not import.
- * @see https://www.rfc-editor.org/rfc/rfc9112#section-9.3
- */
-export function requestText(method: string, host: string, port: number, path: string): string {
-  const h = host.includes(':') ? `[${host}]` : host;
-  return `${method} ${path} HTTP/1.1\r\nHost: ${h}:${port}\r\nUser-Agent: tally\r\nAccept: */*\r\n\r\n`;
-}
-
-/**
  * The shard tasks (without their MessagePort). Telemetry series are split into
  * contiguous slices, one per shard; load arrivals interleave across shards.
  */
@@ -219,7 +209,7 @@ export function shardTasks(scenario: Scenario, plan: Plan, endpoints: Endpoints,
           protocol: l.protocol,
           host,
           port,
-          requestText: requestText(l.request.method, host, port, l.request.path ?? path),
+          requestText: buildRequestText({ method: l.request.method, host, port, path: l.request.path ?? path }),
           method: l.request.method,
           path: l.request.path ?? path,
           reuse: l.connection.reuse,

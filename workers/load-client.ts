@@ -21,6 +21,7 @@
  * - tcp-crr reports status 200 for a complete exchange and 0 for a failed one.
  * - DNS failures are their own error classes (`ENOTFOUND`, `EAI_AGAIN`).
  */
+export { buildRequestText } from '../core/http-request.ts';
 import { ConfigError, type InputProblem } from '../core/errors.ts';
 import type { ErrorClass } from '../core/messages.ts';
 import { HostResolver, type LookupFunction } from './dns-cache.ts';
@@ -99,18 +100,6 @@ export interface LoadClientHooks {
   lookup?: LookupFunction;
   /** Replaces the thread's shared timeout wheel. */
   wheel?: TimeoutWheel;
-}
-
-/**
- * The HTTP/1.1 request text for a load client: request line, `Host`, `User-Agent: tally`,
- * `Accept: *\/*`, and no `Connection` header in any reuse mode (the client closes; HTTP/1.1
- * persists by default). The `reuse` parameter is accepted so that a future mode that needs a
- * header changes only this function.
- * @see https://www.rfc-editor.org/rfc/rfc9112#section-9.3 (persistence)
- */
-export function buildRequestText(options: { method: 'GET' | 'HEAD'; host: string; port: number; path: string; reuse: ReuseMode }): string {
-  const host = options.host.includes(':') ? `[${options.host}]` : options.host;
-  return `${options.method} ${options.path} HTTP/1.1\r\nHost: ${host}:${options.port}\r\nUser-Agent: tally\r\nAccept: */*\r\n\r\n`;
 }
 
 function validate(o: LoadClientOptions): InputProblem[] {

@@ -14,7 +14,7 @@ export function httpOptions(port: number, extra: Partial<LoadClientOptions> = {}
     protocol: 'http1',
     host,
     port,
-    request: Buffer.from(buildRequestText({ method: 'GET', host, port, path: '/', reuse: extra.reuse ?? 'never' }), 'latin1'),
+    request: Buffer.from(buildRequestText({ method: 'GET', host, port, path: '/' }), 'latin1'),
     isHead: false,
     reuse: 'never',
     close: 'fin',

@@ -104,7 +104,7 @@ test('x-tally-backend is recorded in every reuse mode; absent header records not
 test('HEAD requests complete on the head alone', async () => {
   const target = await startEmbeddedTarget({ responseBytes: 100 });
   try {
-    const request = Buffer.from(buildRequestText({ method: 'HEAD', host: '127.0.0.1', port: target.port, path: '/', reuse: 'per-iteration' }), 'latin1');
+    const request = Buffer.from(buildRequestText({ method: 'HEAD', host: '127.0.0.1', port: target.port, path: '/' }), 'latin1');
     const results = await withClient(httpOptions(target.port, { request, isHead: true, reuse: 'per-iteration', requestsPerIteration: 3 }), 2);
     assertAllOk(results);
     assert.equal(target.connectionsAccepted(), 2);

@@ -16,7 +16,7 @@ import {
   shapeFactor, startTickOf, sumValue, type MetricModel, type SeriesIdentity,
 } from '../core/instruments.ts';
 import type { SeriesLayout } from '../core/series.ts';
-import { runIdHash, spanIdHex, traceIdHex, type RunIdHash } from '../core/trace-ids.ts';
+import { rootSpanIdsOf, runIdHexOf } from '../core/trace-model.ts';
 import type { ObservationStore, PointMismatch, UnexpectedPoint } from '../ledger/observations.ts';
 import type {
   AttributeMap, Exemplar, ExponentialHistogramDataPoint, HistogramDataPoint, Metric, MetricsRequest, NumberDataPoint,
@@ -46,6 +46,8 @@ export interface PlacedPoint {
   series: number;
   tick: number;
   mismatch: PointMismatch | undefined;
+  /** Trace id of the point's first exemplar as received (32 hex), when it has one. */
+  exemplarTraceId?: string;
 }
 
 /** What one request held. */
@@ -60,12 +62,13 @@ export interface Placement {
 export interface PlacementIndex {
   space: PlacementSpace;
   byName: Map<string, PlacementMetric>;
-  run: RunIdHash;
+  /** Trace id bytes 0–7 of the run ({@link runIdHexOf}), for exemplar ids. */
+  runIdHex: string;
 }
 
 /** Index a space by metric name. */
 export function placementIndex(space: PlacementSpace): PlacementIndex {
-  return { space, byName: new Map(space.metrics.map((m) => [m.name, m])), run: runIdHash(space.runId) };
+  return { space, byName: new Map(space.metrics.map((m) => [m.name, m])), runIdHex: runIdHexOf(space.runId) };
 }
 
 const KIND_OF = { counter: 'sum', 'up-down-counter': 'sum', gauge: 'gauge', histogram: 'histogram', 'exponential-histogram': 'exponentialHistogram' } as const;
@@ -82,8 +85,7 @@ export function placeMetricsRequest(index: PlacementIndex, request: MetricsReque
       for (const sm of rm.scopeMetrics) for (const m of sm.metrics) out.foreignRunPoints += m.dataPoints.length;
       continue;
     }
-    const shard = shardOf(attrs);
-    for (const sm of rm.scopeMetrics) for (const m of sm.metrics) placeMetric(index, m, shard, out);
+    for (const sm of rm.scopeMetrics) for (const m of sm.metrics) placeMetric(index, m, out);
   }
   return out;
 }
@@ -94,22 +96,19 @@ export function placeMetricsRequest(index: PlacementIndex, request: MetricsReque
  */
 export function commitPlacement(store: ObservationStore, placement: Placement, skip?: (point: PlacedPoint, position: number) => boolean): void {
   placement.placed.forEach((p, i) => {
-    if (skip === undefined || !skip(p, i)) store.record(p.metricIndex, p.series, p.tick, p.mismatch);
+    if (skip !== undefined && skip(p, i)) return;
+    store.record(p.metricIndex, p.series, p.tick, p.mismatch);
+    if (p.exemplarTraceId !== undefined) store.recordExemplar(p.exemplarTraceId);
   });
   for (const u of placement.unexpected) store.addUnexpected(u);
   store.foreignRunPoints += placement.foreignRunPoints;
-}
-
-function shardOf(attrs: AttributeMap): number {
-  const v = attrs['tally.shard'];
-  return typeof v === 'bigint' ? Number(v) : typeof v === 'number' ? v : -1;
 }
 
 function unexpectedAll(out: Placement, m: Metric, reason: UnexpectedPoint['reason'], detail: string): void {
   for (let i = 0; i < m.dataPoints.length; i++) out.unexpected.push({ metric: m.name, reason, detail });
 }
 
-function placeMetric(index: PlacementIndex, m: Metric, shard: number, out: Placement): void {
+function placeMetric(index: PlacementIndex, m: Metric, out: Placement): void {
   const metric = index.byName.get(m.name);
   if (metric === undefined) return unexpectedAll(out, m, 'unknown_metric', 'not in the scenario');
   const model = metric.model;
@@ -151,8 +150,10 @@ function placeMetric(index: PlacementIndex, m: Metric, shard: number, out: Place
       out.unexpected.push({ metric: m.name, reason: 'bad_start_time', detail: `startTimeUnixNano ${p.startTimeUnixNano}, expected ${expectedStart} (tick ${startTick})` });
       continue;
     }
-    const mismatch = checkValue(model, identity, tick, m.kind, p) ?? checkExemplars(index, model, identity, tick, shard, p.exemplars);
-    out.placed.push({ metricIndex: metric.metricIndex, series: slot, tick, mismatch });
+    const mismatch = checkValue(model, identity, tick, m.kind, p) ?? checkExemplars(index, model, identity, tick, p.exemplars);
+    const placed: PlacedPoint = { metricIndex: metric.metricIndex, series: slot, tick, mismatch };
+    if (p.exemplars.length > 0) placed.exemplarTraceId = p.exemplars[0].traceId;
+    out.placed.push(placed);
   }
 }
 
@@ -178,17 +179,15 @@ function checkValue(model: MetricModel, id: SeriesIdentity, tick: number, kind: 
     ?? list('positive.bucketCounts', s.bucketCounts.map((c) => c * f), e.positive.bucketCounts) ?? list('negative.bucketCounts', [], e.negative.bucketCounts);
 }
 
-function checkExemplars(index: PlacementIndex, model: MetricModel, id: SeriesIdentity, tick: number, shard: number, exemplars: Exemplar[]): PointMismatch | undefined {
+function checkExemplars(index: PlacementIndex, model: MetricModel, id: SeriesIdentity, tick: number, exemplars: Exemplar[]): PointMismatch | undefined {
   const expected = exemplarAt(model, id, tick);
   const count = differ('exemplars.length', expected === null ? 0 : 1, exemplars.length);
   if (count !== undefined || expected === null) return count;
   const e = exemplars[0];
-  const { space, run } = index;
-  const time = exemplarTimeUnixNano(space.startUnixNano, space.exportIntervalNs, tick);
-  const validShard = shard >= 0 && shard <= 0xffff;
+  const time = exemplarTimeUnixNano(index.space.startUnixNano, index.space.exportIntervalNs, tick);
+  const ids = rootSpanIdsOf(index.runIdHex, expected.traceShard, expected.traceSequence);
   return differ('exemplars[0].timeUnixNano', String(time), String(e.timeUnixNano)) ?? differ('exemplars[0].value', expected.value, e.value)
-    ?? differ('exemplars[0].traceId', validShard ? traceIdHex(run, shard, expected.traceSequence) : 'resource tally.shard 0..65535', e.traceId)
-    ?? differ('exemplars[0].spanId', validShard ? spanIdHex(run, shard, expected.traceSequence, 0) : 'resource tally.shard 0..65535', e.spanId);
+    ?? differ('exemplars[0].traceId', ids.traceId, e.traceId) ?? differ('exemplars[0].spanId', ids.spanId, e.spanId);
 }
 
 function differ(field: string, expected: number | string, actual: number | string | undefined): PointMismatch | undefined {

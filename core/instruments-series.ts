@@ -5,15 +5,14 @@
  * @see ./instruments.ts for the conventions (ticks, birth ticks, values).
  */
 import { InternalError } from './errors.ts';
-import { hash32 } from './rng.ts';
+import { HASH32_INIT, hash32, mix32 } from './rng.ts';
 import type { SeriesLayout } from './series.ts';
 import { churnRotatedAt } from './instruments-churn.ts';
 import { exponentialShape, histogramShape } from './instruments-histogram.ts';
 import {
   birthTickOf, counterIncrementOf, gaugeValue, GENERATION_ATTRIBUTE, generationAt, upDownCumulative,
-  type MetricModel, type SeriesIdentity,
+  type ExemplarTraceLink, type MetricModel, type SeriesIdentity,
 } from './instruments.ts';
-import { HASH32_INIT, mix32 } from './trace-ids.ts';
 
 /** An identity that begins during the run: first point at `firstTick` = birthTick + 1. */
 export interface SeriesStart {
@@ -116,21 +115,45 @@ export function hasExemplar(model: MetricModel, slot: number, generation: number
 /** The exemplar of a point: which trace it names and its measurement. */
 export interface ExemplarPoint {
   /**
-   * Trace sequence (6 bytes) of the exemplar's trace id; the top bit of the 48 is set, so
-   * exemplar traces never collide with the traces generator's sequences (below 2^47).
-   * Trace id = (run hash, exporting shard, sequence); span id = span 0 of that trace.
+   * Shard part (2 bytes) of the exemplar's trace id: `traceSequence mod shardCount` when
+   * the run generates traces, else 0.
+   */
+  traceShard: number;
+  /**
+   * Sequence part (6 bytes) of the trace id. With generated traces, a trace due in the
+   * point's interval (see {@link exemplarTraceWindow}); without, a hash with the top bit of
+   * the 48 set (≥ 2^47), which no generated trace uses. The trace id is
+   * (run id hex · traceShard · traceSequence) and the span id that trace's root span's,
+   * both by core/trace-model.ts.
    */
   traceSequence: number;
   /** The measurement, as_double: the per-tick change of a Sum, the gauge value, a histogram's max. */
   value: number;
 }
 
-/** High 15 bits (above 2^32) of an exemplar trace sequence, before the marker bit. Hot-path form. */
+/**
+ * The generated traces an exemplar at tick k may name: those due in the tick's interval,
+ * sequences [⌈(k−1)·r⌉, ⌈k·r⌉) with r traces per tick, cut at the trace count. When no
+ * trace is due in it (a slow trace rate, or the traces ended), any trace of the run.
+ * @returns the window as [first, first + count); count ≥ 1.
+ */
+export function exemplarTraceWindow(link: ExemplarTraceLink, tick: number): { first: number; count: number } {
+  const first = Math.ceil((tick - 1) * link.tracesPerTick - 1e-9);
+  const end = Math.min(Math.ceil(tick * link.tracesPerTick - 1e-9), link.traceCount);
+  return end > first ? { first, count: end - first } : { first: 0, count: link.traceCount };
+}
+
+/** The seeded draw that picks an exemplar's trace inside its window. Hot-path form. */
+export function exemplarPick(model: MetricModel, slot: number, tick: number): number {
+  return mix32(mix32(mix32(mix32(mix32(HASH32_INIT, model.seed), model.metricIndex), slot), tick), 0xe4);
+}
+
+/** High 15 bits (above 2^32) of an unlinked exemplar trace sequence, before the marker bit. Hot-path form. */
 export function exemplarSequenceHigh(model: MetricModel, slot: number, tick: number): number {
   return mix32(mix32(mix32(mix32(mix32(HASH32_INIT, model.seed), model.metricIndex), slot), tick), 0xe2) & 0x7fff;
 }
 
-/** Low 32 bits of an exemplar trace sequence. Hot-path form. */
+/** Low 32 bits of an unlinked exemplar trace sequence. Hot-path form. */
 export function exemplarSequenceLow(model: MetricModel, slot: number, tick: number): number {
   return mix32(mix32(mix32(mix32(mix32(HASH32_INIT, model.seed), model.metricIndex), slot), tick), 0xe3);
 }
@@ -149,8 +172,14 @@ export function exemplarAt(model: MetricModel, identity: SeriesIdentity, tick: n
   if (!hasExemplar(model, slot, generation)) return null;
   const j = tick - birthTick;
   if (j < 1) throw new InternalError(`tick ${tick} precedes the first point of slot ${slot} generation ${generation}`);
-  const traceSequence = 2 ** 47 + exemplarSequenceHigh(model, slot, tick) * 0x1_0000_0000 + exemplarSequenceLow(model, slot, tick);
-  return { traceSequence, value: exemplarValue(model, slot, generation, j, tick) };
+  const value = exemplarValue(model, slot, generation, j, tick);
+  const link = model.exemplarTraces;
+  if (link === undefined) {
+    return { traceShard: 0, traceSequence: 2 ** 47 + exemplarSequenceHigh(model, slot, tick) * 0x1_0000_0000 + exemplarSequenceLow(model, slot, tick), value };
+  }
+  const window = exemplarTraceWindow(link, tick);
+  const traceSequence = window.first + (exemplarPick(model, slot, tick) % window.count);
+  return { traceShard: traceSequence % link.shardCount, traceSequence, value };
 }
 
 /** The measurement an exemplar carries; see {@link ExemplarPoint.value}. */

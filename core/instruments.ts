@@ -17,19 +17,19 @@
  *   so one sample names its series and tick ({@link decodeGaugeValue}).
  * - Histograms: see instruments-histogram.ts; cumulative = j · per-tick shape.
  * - Exemplars: decided per identity (ratio of identities, from the seed), one per point,
- *   so an encoded batch keeps its layout from tick to tick.
+ *   so an encoded batch keeps its layout from tick to tick. When the run generates traces,
+ *   each names a generated trace due in the point's interval ({@link ExemplarTraceLink}).
  *
  * @see ../../shared/DESIGN.md "Determinism: everything is derived from the seed"
  * @see https://opentelemetry.io/docs/specs/otel/metrics/data-model/
  */
-import { ConfigError, type InputProblem } from './errors.ts';
-import { hash32 } from './rng.ts';
+import { ConfigError, InternalError, type InputProblem } from './errors.ts';
+import { HASH32_INIT, hash32, mix32 } from './rng.ts';
 import { counterIncrement } from './series.ts';
 import { churnBirthTick, churnGeneration, churnPlan, type ChurnOptions, type ChurnPlan } from './instruments-churn.ts';
 import {
   DEFAULT_EXPONENTIAL_MAX_SIZE, DEFAULT_EXPONENTIAL_SCALE, DEFAULT_HISTOGRAM_BOUNDS, explicitBucketValues,
 } from './instruments-histogram.ts';
-import { HASH32_INIT, mix32 } from './trace-ids.ts';
 
 export * from './instruments-churn.ts';
 export * from './instruments-histogram.ts';
@@ -76,7 +76,37 @@ export interface MetricModel {
   maxSize: number;
   /** Share of identities with exemplars, 0 when none. */
   exemplarRatio: number;
+  /** The generated traces exemplars name; absent when the run generates none ({@link linkExemplarTraces}). */
+  exemplarTraces?: ExemplarTraceLink;
   churn: ChurnPlan | undefined;
+}
+
+/**
+ * The run's generated traces, as exemplars need them: trace `seq` (0 ≤ seq < traceCount)
+ * is due at `start + seq / ratePerSecond` and sent by shard `seq mod shardCount`
+ * (core/trace-model.ts).
+ */
+export interface ExemplarTraceLink {
+  /** Traces the run generates: sequences [0, traceCount). */
+  traceCount: number;
+  /** Trace shards; trace `seq` carries shard `seq mod shardCount` in its id. */
+  shardCount: number;
+  /** Traces due per export interval: `ratePerSecond · exportIntervalMs / 1000` (fractional). */
+  tracesPerTick: number;
+}
+
+/**
+ * A model whose exemplars name the run's generated traces (the planner calls this when
+ * `telemetry.traces` is set and the run has at least one trace).
+ * @throws InternalError `TALLY_INTERNAL` when the link is not a positive trace count,
+ *   shard count and rate (a planner bug).
+ */
+export function linkExemplarTraces(model: MetricModel, link: ExemplarTraceLink): MetricModel {
+  if (!(Number.isSafeInteger(link.traceCount) && link.traceCount >= 1 && Number.isInteger(link.shardCount) && link.shardCount >= 1
+    && link.tracesPerTick > 0 && Number.isFinite(link.tracesPerTick))) {
+    throw new InternalError('exemplar trace link: traceCount, shardCount and tracesPerTick must be positive', { details: { ...link } });
+  }
+  return { ...model, exemplarTraces: { ...link } };
 }
 
 /** Attribute that names a churned series' generation (string decimal), present only on churned metrics. */
@@ -215,7 +245,7 @@ export function shapeFactor(model: MetricModel, localTick: number): number {
 }
 
 export {
-  deltaAccumulation, exemplarAt, exemplarSequenceHigh, exemplarSequenceLow, exemplarTimeUnixNano, exemplarValue, hasExemplar, liveSeries,
+  deltaAccumulation, exemplarAt, exemplarPick, exemplarSequenceHigh, exemplarSequenceLow, exemplarTraceWindow, exemplarTimeUnixNano, exemplarValue, hasExemplar, liveSeries,
   seriesLifecycle, seriesSlotOf,
 } from './instruments-series.ts';
 export type { DeltaAccumulation, ExemplarPoint, SeriesEnd, SeriesLifecycle, SeriesStart } from './instruments-series.ts';

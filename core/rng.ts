@@ -13,15 +13,28 @@
  * @returns an unsigned 32-bit hash.
  */
 export function hash32(...values: number[]): number {
-  let h = 0x9e3779b9;
-  for (const v of values) {
-    h = Math.imul(h ^ (v >>> 0), 0x85ebca6b) >>> 0;
-    h ^= h >>> 16;
-    h = Math.imul(h, 0x7feb352d) >>> 0;
-    h ^= h >>> 15;
-    h = Math.imul(h, 0x846ca68b) >>> 0;
-    h ^= h >>> 16;
-  }
+  let h = HASH32_INIT;
+  for (const v of values) h = mix32(h, v);
+  return h;
+}
+
+/** Initial state of {@link hash32}'s fold: `mix32(mix32(HASH32_INIT, a), b) === hash32(a, b)`. */
+export const HASH32_INIT = 0x9e3779b9;
+
+/**
+ * One step of {@link hash32}'s fold, for hot loops: chaining it from {@link HASH32_INIT}
+ * over the same inputs gives exactly `hash32(...)` without the rest-parameter array.
+ * @param state the previous step's result (or {@link HASH32_INIT}).
+ * @param value an unsigned 32-bit input.
+ * @returns an unsigned 32-bit hash.
+ */
+export function mix32(state: number, value: number): number {
+  let h = Math.imul(state ^ (value >>> 0), 0x85ebca6b) >>> 0;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x7feb352d) >>> 0;
+  h ^= h >>> 15;
+  h = Math.imul(h, 0x846ca68b) >>> 0;
+  h ^= h >>> 16;
   return h >>> 0;
 }
 

@@ -16,7 +16,7 @@
  * @see /work/shared/DESIGN.md "Determinism: everything is derived from the seed" → Traces
  */
 import { ConfigError, InternalError } from './errors.ts';
-import { hash32, unitFloat } from './rng.ts';
+import { HASH32_INIT, hash32, mix32, unitFloat } from './rng.ts';
 import { seriesAttributes, seriesLayout, type SeriesLayout } from './series.ts';
 
 // ---------------------------------------------------------------------------------------
@@ -90,9 +90,32 @@ export function parseTraceIdHex(hex: string): TraceIdParts | null {
 
 /** The 4-byte span-id prefix shared by every span of one trace: a hash of the trace id's parts. */
 export function traceSpanPrefix(parts: TraceIdParts): number {
-  const hi = Number.parseInt(parts.runIdHex.slice(0, 8), 16);
-  const lo = Number.parseInt(parts.runIdHex.slice(8, 16), 16);
-  return hash32(hi, lo, parts.shard, Math.floor(parts.seq / TWO_32), parts.seq >>> 0);
+  const run = runIdWords(parts.runIdHex);
+  return traceSpanPrefixOf(run.high, run.low, parts.shard, parts.seq);
+}
+
+/** A run id hex ({@link runIdHexOf}) as two big-endian 32-bit words: trace id bytes 0–3 and 4–7. */
+export function runIdWords(runIdHex: string): { high: number; low: number } {
+  return { high: Number.parseInt(runIdHex.slice(0, 8), 16), low: Number.parseInt(runIdHex.slice(8, 16), 16) };
+}
+
+/**
+ * {@link traceSpanPrefix} from the run id's words ({@link runIdWords}), for hot loops that
+ * write ids into buffers: no strings, no rest-parameter array. Equal to
+ * `hash32(high, low, shard, ⌊seq / 2^32⌋, seq mod 2^32)`.
+ */
+export function traceSpanPrefixOf(runHigh: number, runLow: number, shard: number, seq: number): number {
+  return mix32(mix32(mix32(mix32(mix32(HASH32_INIT, runHigh), runLow), shard), Math.floor(seq / TWO_32)), seq >>> 0);
+}
+
+/**
+ * Trace id and root span id of trace (shard, seq) of a run, as an exemplar names them.
+ * @returns 32 and 16 lowercase hex characters.
+ * @throws InternalError `TALLY_INTERNAL` when a part is out of range.
+ */
+export function rootSpanIdsOf(runIdHex: string, shard: number, seq: number): { traceId: string; spanId: string } {
+  const parts = { runIdHex, shard, seq };
+  return { traceId: traceIdHex(parts), spanId: spanIdHex(traceSpanPrefix(parts), 0) };
 }
 
 /**

@@ -65,6 +65,14 @@ export class ObservationStore {
   readonly unexpected: UnexpectedPoint[] = [];
   /** Points whose resource named another run (`tally.run.id`): ignored, but counted. */
   foreignRunPoints = 0;
+  /** Exemplars on recorded points. */
+  exemplarsReceived = 0;
+  /** Exemplars whose trace id is not one of the run's generated traces (only counted after {@link trackExemplarTraces}). */
+  exemplarsNamingOtherTraces = 0;
+  #exemplarRunIdHex = '';
+  #exemplarShardCount = 1;
+  /** One byte per generated trace sequence: 1 once an exemplar named it. */
+  #exemplarTraces: Uint8Array | undefined;
 
   constructor(seriesCounts: number[], ticks: number) {
     this.seriesCounts = seriesCounts;
@@ -102,6 +110,38 @@ export class ObservationStore {
       this.valueMismatchCount++;
       if (this.valueMismatches.length < SAMPLE_LIMIT) this.valueMismatches.push({ metricIndex, series, tick, ...mismatch });
     }
+  }
+
+  /**
+   * Note which generated traces exemplars name: trace ids (run id hex · shard · sequence,
+   * core/trace-model.ts) with this run prefix, a sequence below `traceCount` and the
+   * shard that sends it (`sequence mod shardCount`).
+   * @param runIdHex trace id bytes 0–7 of the run (16 hex).
+   */
+  trackExemplarTraces(runIdHex: string, traceCount: number, shardCount: number): void {
+    this.#exemplarRunIdHex = runIdHex.toLowerCase();
+    this.#exemplarShardCount = shardCount;
+    this.#exemplarTraces = new Uint8Array(traceCount);
+  }
+
+  /** Record the trace id (hex, as received) of an exemplar on a recorded point. */
+  recordExemplar(traceId: string): void {
+    this.exemplarsReceived++;
+    const traces = this.#exemplarTraces;
+    if (traces === undefined) return;
+    const id = traceId.toLowerCase();
+    const seq = id.length === 32 && id.startsWith(this.#exemplarRunIdHex) ? Number.parseInt(id.slice(20), 16) : Number.NaN;
+    const shard = Number.parseInt(id.slice(16, 20), 16);
+    if (Number.isInteger(seq) && seq >= 0 && seq < traces.length && shard === seq % this.#exemplarShardCount) traces[seq] = 1;
+    else this.exemplarsNamingOtherTraces++;
+  }
+
+  /** Sequences of the generated traces that exemplars named, ascending (empty unless tracked). */
+  exemplarTraceSequences(): number[] {
+    const out: number[] = [];
+    const traces = this.#exemplarTraces;
+    if (traces !== undefined) for (let seq = 0; seq < traces.length; seq++) if (traces[seq] === 1) out.push(seq);
+    return out;
   }
 
   /** Record a point that does not belong in the series space. */

@@ -59,6 +59,10 @@ function rows(r: Results): { section: string; rows: [string, string][] }[] {
         ['duplicates / value mismatches / unexpected', `${int(m.duplicatePoints)} / ${int(m.valueMismatches)} / ${int(m.unexpectedPoints)}`],
       );
     } else metricRows.push(['read back', 'no (external endpoint): loss is not reconciled']);
+    if (m.exemplarTraces) {
+      const x = m.exemplarTraces;
+      metricRows.push(['traces named by exemplars: with root span / complete / missing', `${int(x.tracesNamed)}: ${int(x.tracesNamedWithRootSpan)} / ${int(x.tracesNamedComplete)} / ${int(x.tracesNamedMissing)}`]);
+    }
     if (m.deltaAccumulation) metricRows.push(['delta series with an accumulated offset', `${int(m.deltaAccumulation.identitiesWithOffset)} of ${int(m.deltaAccumulation.identities)}`]);
     if (m.exporter) metricRows.push(...exporterRows(m.exporter));
     out.push({ section: `OTLP metrics (${m.protocol}${m.compression === 'gzip' ? ', gzip' : ''})`, rows: metricRows });

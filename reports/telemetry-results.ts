@@ -7,6 +7,7 @@
  */
 import type { PercentilesUs } from '../core/histogram.ts';
 import type { DeltaOffsets } from '../ledger/delta-offsets.ts';
+import type { ExemplarTraceLinks } from '../ledger/exemplar-links.ts';
 import type { LedgerTotals } from '../ledger/ledger.ts';
 import type { MissingByStage, Reconciliation } from '../ledger/reconcile.ts';
 import type { SpanLedgerTotals } from '../ledger/span-ledger.ts';
@@ -24,6 +25,8 @@ export interface TelemetryResultsInput {
     /** Absent when nothing read back (an external endpoint). */
     reconciliation?: Reconciliation;
     deltaOffsets?: DeltaOffsets;
+    /** Exemplars joined with the spans the embedded receiver saw (runs with traces and exemplars). */
+    exemplarTraces?: ExemplarTraceLinks;
     exportLatencyUs?: PercentilesUs;
     exporter?: ExporterTotals;
   };
@@ -106,6 +109,11 @@ export function buildTelemetryResults(input: TelemetryResultsInput): TelemetryRe
     if (m.deltaOffsets) {
       const d = m.deltaOffsets;
       out.metrics.deltaAccumulation = { identities: d.identities, identitiesWithOffset: d.identitiesWithOffset, offsetTotal: d.offsetTotal, byMetric: d.byMetric };
+    }
+    if (m.exemplarTraces) {
+      out.metrics.exemplarTraces = { ...m.exemplarTraces };
+      add('exemplars_naming_missing_traces', m.exemplarTraces.tracesNamedMissing, 'generated traces named by exemplars whose root span never arrived');
+      add('exemplars_naming_other_traces', m.exemplarTraces.exemplarsNamingOtherTraces, "exemplars whose trace id is none of the run's generated traces");
     }
     if (r) {
       add('missing_points', r.pointsMissing);

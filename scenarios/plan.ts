@@ -7,7 +7,7 @@ import { hash32 } from '../core/rng.ts';
 import { seriesLayout, type SeriesLayout } from '../core/series.ts';
 import type { ShardLoadTask, ShardTask, ShardTelemetryTask } from '../core/messages.ts';
 import type { Scenario, TelemetrySpec } from './types.ts';
-import { metricModel, type Instrument, type MetricModel, type Temporality } from '../core/instruments.ts';
+import { linkExemplarTraces, metricModel, type Instrument, type MetricModel, type Temporality } from '../core/instruments.ts';
 import type { ExporterConfig } from '../workers/otlp-exporter-types.ts';
 import { instrumentOptions } from './telemetry-spec.ts';
 import { resolveTraceModel, traceCountFor, type TraceModel } from '../core/trace-model.ts';
@@ -90,11 +90,21 @@ export function planRun(scenario: Scenario, startEpochMs: number, workers: numbe
     workers: shardCount,
   };
   if (scenario.load) plan.load = planLoad(scenario.load.executor, scenario.durationMs, scenario.load.maxInFlight, shardCount);
+  if (scenario.telemetry?.traces) {
+    const model = resolveTraceModel(scenario.telemetry.traces, { runId, seed: scenario.seed, shardCount, startUnixNano: plan.startUnixNano });
+    const traceCount = traceCountFor(model, scenario.durationMs);
+    plan.traces = { model, traceCount, spansPlannedMax: traceCount * model.spansMax };
+  }
   if (scenario.telemetry) {
     const t = scenario.telemetry;
     const ticks = Math.floor(scenario.durationMs / t.exportIntervalMs);
+    // Exemplars name generated traces when the run has any (core/instruments.ts ExemplarTraceLink).
+    const link = plan.traces && plan.traces.traceCount > 0
+      ? { traceCount: plan.traces.traceCount, shardCount: plan.traces.model.shardCount, tracesPerTick: (plan.traces.model.ratePerSecond * t.exportIntervalMs) / 1000 }
+      : undefined;
     const metrics = t.metrics.map((m, metricIndex): PlannedMetric => {
       const layout = seriesLayout(m.attributes);
+      const model = metricModel(scenario.seed, metricIndex, layout.seriesCount, instrumentOptions(m));
       return {
         metricIndex,
         name: m.name,
@@ -102,7 +112,7 @@ export function planRun(scenario: Scenario, startEpochMs: number, workers: numbe
         temporality: m.temporality,
         instrument: m.instrument,
         layout,
-        model: metricModel(scenario.seed, metricIndex, layout.seriesCount, instrumentOptions(m)),
+        model: link !== undefined && model.exemplarRatio > 0 ? linkExemplarTraces(model, link) : model,
       };
     });
     plan.telemetry = {
@@ -111,11 +121,6 @@ export function planRun(scenario: Scenario, startEpochMs: number, workers: numbe
       metrics,
       pointsPlanned: metrics.reduce((a, m) => a + m.layout.seriesCount * ticks, 0),
     };
-  }
-  if (scenario.telemetry?.traces) {
-    const model = resolveTraceModel(scenario.telemetry.traces, { runId, seed: scenario.seed, shardCount, startUnixNano: plan.startUnixNano });
-    const traceCount = traceCountFor(model, scenario.durationMs);
-    plan.traces = { model, traceCount, spansPlannedMax: traceCount * model.spansMax };
   }
   return plan;
 }

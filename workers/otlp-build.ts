@@ -21,7 +21,7 @@ import {
   shapeFactor, startTickOf, sumValue, type MetricModel,
 } from '../core/instruments.ts';
 import { seriesAttributes, type SeriesLayout } from '../core/series.ts';
-import { runIdHash, spanIdHex, traceIdHex } from '../core/trace-ids.ts';
+import { rootSpanIdsOf, runIdHexOf } from '../core/trace-model.ts';
 
 /** Who sends a batch and the run's time base. */
 export interface BatchIdentity {
@@ -93,7 +93,7 @@ export function buildOfficialBatch(identity: BatchIdentity, metric: BatchMetric,
     }
     return hr;
   };
-  const run = runIdHash(identity.runId);
+  const runIdHex = runIdHexOf(identity.runId);
   const endTime = timeOf(tick);
   const dataPoints = [];
   const exemplars: (BatchExemplar | null)[] = [];
@@ -110,8 +110,7 @@ export function buildOfficialBatch(identity: BatchIdentity, metric: BatchMetric,
     exemplars.push(e === null ? null : {
       timeUnixNano: exemplarTimeUnixNano(identity.startUnixNano, identity.intervalNs, tick),
       value: e.value,
-      traceId: traceIdHex(run, identity.shard, e.traceSequence),
-      spanId: spanIdHex(run, identity.shard, e.traceSequence, 0),
+      ...rootSpanIdsOf(runIdHex, e.traceShard, e.traceSequence),
     });
   }
   const descriptor = { name: metric.name, description: '', unit: metric.unit, valueType: model.instrument === 'gauge' ? ValueType.DOUBLE : ValueType.INT };

@@ -18,7 +18,7 @@ import {
   exemplarAt, exponentialShape, gaugeValue, histogramShape, identityAt, shapeFactor, startTickOf, sumValue, counterIncrementOf,
   upDownDrift, type MetricModel,
 } from '../core/instruments.ts';
-import { runIdHash, spanIdHex, traceIdHex, type RunIdHash } from '../core/trace-ids.ts';
+import { rootSpanIdsOf, runIdHexOf, runIdWords } from '../core/trace-model.ts';
 import { pointAttributes, resourceAttributes, SCOPE, type BatchIdentity, type BatchMetric } from './otlp-build.ts';
 import { ProtoWriter, varintSize, WIRE_I64, WIRE_LEN, WIRE_VARINT } from './otlp-fast-writer.ts';
 
@@ -55,7 +55,7 @@ export interface Template {
   bucketsAt: Int32Array;
   /** Absolute offset of each point's exemplar body, −1 for none; undefined when the batch has none. */
   exemplarAt: Int32Array | undefined;
-  run: RunIdHash;
+  run: { high: number; low: number };
 }
 
 /** Width of a cumulative exponential bucket count: 5-byte varints hold counts below 2^35. */
@@ -81,7 +81,8 @@ function int64Words(value: number): [number, number] {
 export function buildTemplate(identity: BatchIdentity, metric: BatchMetric, seriesStart: number, seriesEnd: number, tick: number): Template {
   const model = metric.model;
   const n = seriesEnd - seriesStart;
-  const run = runIdHash(identity.runId);
+  const runIdHex = runIdHexOf(identity.runId);
+  const run = runIdWords(runIdHex);
   const exponential = model.instrument === 'exponential-histogram';
   const bucketCount = model.instrument === 'histogram' ? model.bucketValues.length : exponential ? model.maxSize : 0;
   const t: Template = {
@@ -117,10 +118,11 @@ export function buildTemplate(identity: BatchIdentity, metric: BatchMetric, seri
       body.fixed64(el, eh);
       body.tag(3, WIRE_I64);
       body.double(e.value);
+      const ids = rootSpanIdsOf(runIdHex, e.traceShard, e.traceSequence);
       body.tag(4, WIRE_LEN);
-      body.bytesField(Buffer.from(spanIdHex(run, identity.shard, e.traceSequence, 0), 'hex'));
+      body.bytesField(Buffer.from(ids.spanId, 'hex'));
       body.tag(5, WIRE_LEN);
-      body.bytesField(Buffer.from(traceIdHex(run, identity.shard, e.traceSequence), 'hex'));
+      body.bytesField(Buffer.from(ids.traceId, 'hex'));
     }
     const bucketsRel = inner(body);
     body.attributes(model.instrument === 'histogram' ? 9 : exponential ? 1 : 7, pointAttributes(metric.layout, model, slot, id.generation));

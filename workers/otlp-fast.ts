@@ -23,8 +23,8 @@
  * @see https://protobuf.dev/programming-guides/encoding/
  * @see opentelemetry/proto/metrics/v1/metrics.proto
  */
-import { churnEpoch, exemplarSequenceHigh, exemplarSequenceLow, upDownWobble } from '../core/instruments.ts';
-import { spanIdHigh, spanIdLow } from '../core/trace-ids.ts';
+import { churnEpoch, exemplarPick, exemplarSequenceHigh, exemplarSequenceLow, exemplarTraceWindow, upDownWobble } from '../core/instruments.ts';
+import { traceSpanPrefixOf } from '../core/trace-model.ts';
 import type { BatchIdentity, BatchMetric } from './otlp-build.ts';
 import { buildTemplate, timeWords, type Template } from './otlp-fast-template.ts';
 import { writePaddedVarint } from './otlp-fast-writer.ts';
@@ -150,7 +150,9 @@ export class FastMetricBatch {
     const exemplarAt = t.exemplarAt!;
     const [low, high] = timeWords(this.#identity, tick, this.#identity.intervalNs / 2n);
     const run = t.run;
-    const shard = this.#identity.shard;
+    const link = model.exemplarTraces;
+    const window = link === undefined ? undefined : exemplarTraceWindow(link, tick);
+    const shardCount = link?.shardCount ?? 1;
     for (let i = 0; i < exemplarAt.length; i++) {
       const e = exemplarAt[i];
       if (e < 0) continue;
@@ -163,11 +165,22 @@ export class FastMetricBatch {
         const g = t.generations[i];
         view.setFloat64(e + 10, t.perTick[i] + upDownWobble(model, slot, g, j) - upDownWobble(model, slot, g, j - 1), true);
       }
-      const seqHigh = 0x8000 | exemplarSequenceHigh(model, slot, tick);
-      const seqLow = exemplarSequenceLow(model, slot, tick);
-      const sequence = seqHigh * 0x1_0000_0000 + seqLow;
-      view.setUint32(e + 20, spanIdHigh(run, shard, sequence, 0));
-      view.setUint32(e + 24, spanIdLow(run, shard, sequence, 0));
+      let shard = 0;
+      let seqHigh: number;
+      let seqLow: number;
+      if (window === undefined) {
+        seqHigh = 0x8000 | exemplarSequenceHigh(model, slot, tick);
+        seqLow = exemplarSequenceLow(model, slot, tick);
+      } else {
+        const sequence = window.first + (exemplarPick(model, slot, tick) % window.count);
+        shard = sequence % shardCount;
+        seqHigh = Math.floor(sequence / 0x1_0000_0000);
+        seqLow = sequence >>> 0;
+      }
+      // Span id: the root span of the trace (prefix · 00000001); trace id: run · shard · sequence.
+      view.setUint32(e + 20, traceSpanPrefixOf(run.high, run.low, shard, seqHigh * 0x1_0000_0000 + seqLow));
+      view.setUint32(e + 24, 1);
+      view.setUint16(e + 38, shard);
       view.setUint16(e + 40, seqHigh);
       view.setUint32(e + 42, seqLow);
     }

@@ -15,6 +15,7 @@ import { deltaOffsets } from '../../ledger/delta-offsets.ts';
 import { SpanLedger } from '../../ledger/span-ledger.ts';
 import { observeTraceRequest, SpanObservationStore } from '../../ledger/span-observations.ts';
 import { reconcileTraces } from '../../ledger/span-reconcile.ts';
+import { exemplarTraceLinks } from '../../ledger/exemplar-links.ts';
 import type { RunAggregator } from '../../reports/aggregate.ts';
 import type { TelemetryResultsInput } from '../../reports/telemetry-results.ts';
 import type { Endpoints, Plan } from '../../scenarios/plan.ts';
@@ -45,6 +46,9 @@ export class RunTelemetry {
     if (plan.traces) {
       this.spanLedger = new SpanLedger(plan.traces.model, plan.traces.traceCount);
       this.spanStore = new SpanObservationStore(plan.traces.model, plan.traces.traceCount);
+      if (this.store && t?.metrics.some((m) => m.model.exemplarTraces !== undefined)) {
+        this.store.trackExemplarTraces(plan.traces.model.runIdHex, plan.traces.traceCount, plan.traces.model.shardCount);
+      }
     }
   }
 
@@ -119,6 +123,9 @@ export class RunTelemetry {
     }
     if (this.spanLedger && this.spanStore) {
       this.#results.traces = { ...(this.#results.traces ?? this.#tracesBase()), reconciliation: reconcileTraces(this.spanLedger, this.spanStore) };
+      if (this.#results.metrics && this.store && this.plan.traces && this.plan.telemetry?.metrics.some((m) => m.model.exemplarTraces !== undefined)) {
+        this.#results.metrics.exemplarTraces = exemplarTraceLinks(this.store, this.spanStore, this.plan.traces.model);
+      }
     }
   }
 

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { ConfigError } from '../../core/errors.ts';
 import {
   decodeGaugeValue, deltaAccumulation, exemplarAt, explicitBucketValues, exponentialBucketValue, exponentialShape, gaugeValue,
-  histogramShape, identityAt, metricModel, shapeFactor, startTickOf, sumValue, DEFAULT_HISTOGRAM_BOUNDS, type InstrumentOptions, type MetricModel,
+  histogramShape, identityAt, linkExemplarTraces, metricModel, shapeFactor, startTickOf, sumValue, DEFAULT_HISTOGRAM_BOUNDS, type InstrumentOptions, type MetricModel,
 } from '../../core/instruments.ts';
 import { counterIncrement, cumulativeCounterValue } from '../../core/series.ts';
 
@@ -141,6 +141,25 @@ test('exemplars: a seeded share of identities carries one; trace sequences sit a
   }
   assert.ok(carrying > SERIES * 0.12 && carrying < SERIES * 0.38, `${carrying} of ${SERIES}`);
   assert.equal(exemplarAt(model({ instrument: 'gauge' }), identityAt(model({ instrument: 'gauge' }), 0, 1), 1), null);
+});
+
+test('exemplars linked to generated traces: each names a trace due in its interval, sent by seq mod shardCount', () => {
+  // 2.5 traces per tick: tick k's window is [⌈2.5(k−1)⌉, ⌈2.5k⌉); 40 traces cover ticks 1..16.
+  const m = linkExemplarTraces(model({ instrument: 'gauge', exemplars: { ratio: 1 } }), { traceCount: 40, shardCount: 3, tracesPerTick: 2.5 });
+  const seen = new Set<number>();
+  for (let tick = 1; tick <= TICKS; tick++) {
+    for (let slot = 0; slot < SERIES; slot++) {
+      const e = exemplarAt(m, identityAt(m, slot, tick), tick)!;
+      const [lo, hi] = tick <= 16 ? [Math.ceil(2.5 * (tick - 1)), Math.ceil(2.5 * tick)] : [0, 40];
+      assert.ok(e.traceSequence >= lo && e.traceSequence < hi, `tick ${tick}: ${e.traceSequence} in [${lo}, ${hi})`);
+      assert.equal(e.traceShard, e.traceSequence % 3);
+      assert.equal(e.value, gaugeValue(slot, tick));
+      if (tick <= 16) seen.add(e.traceSequence);
+    }
+  }
+  assert.equal(seen.size, 40, 'over 200 series, every trace of every window is named');
+  assert.throws(() => linkExemplarTraces(m, { traceCount: 0, shardCount: 1, tracesPerTick: 1 }), { code: 'TALLY_INTERNAL' });
+  assert.throws(() => linkExemplarTraces(m, { traceCount: 5, shardCount: 1, tracesPerTick: 0 }), { code: 'TALLY_INTERNAL' });
 });
 
 test('metricModel: bad options are one ConfigError listing every pointer', () => {

@@ -2,7 +2,8 @@
  * Traces end to end through `tally run` against the embedded receiver on loopback, over
  * each transport: every trace is placed by its id and every span checked against the
  * model, so the run reconciles trace by trace and span by span; a receiver rejecting a
- * share of spans through partial_success puts exactly those in the `rejected` stage.
+ * share of spans through partial_success puts exactly those in the `rejected` stage. The
+ * metric's exemplars name generated traces, and the receiver joins the two.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -26,7 +27,7 @@ telemetry:
     maxBatchSpans: 16
     batchDelay: 200ms
   metrics:
-    - { name: t.requests, instrument: counter, attributes: { route: 5 } }
+    - { name: t.requests, instrument: counter, temporality: cumulative, attributes: { route: 5 }, exemplars: { ratio: 1 } }
 embedded: { receiver: { faults: ${faults} } }
 `;
 
@@ -48,6 +49,15 @@ for (const protocol of ['grpc', 'http/protobuf', 'http/json'] as const) {
     assert.equal(t.duplicateSpans, 0);
     assert.equal(t.exporter.enqueued, t.requests);
     assert.equal(results.summary.metrics.pointsReceived, 5 * 4);
+    assert.equal(results.summary.metrics.valueMismatches, 0, 'every exemplar names the trace the model says');
+    // Every point carries an exemplar naming a generated trace, and every named trace arrived whole.
+    const x = results.summary.metrics.exemplarTraces;
+    assert.equal(x.exemplarsReceived, 5 * 4);
+    assert.equal(x.exemplarsNamingOtherTraces, 0);
+    assert.ok(x.tracesNamed >= 5 && x.tracesNamed <= 20, `${x.tracesNamed} traces named`);
+    assert.equal(x.tracesNamedWithRootSpan, x.tracesNamed);
+    assert.equal(x.tracesNamedComplete, x.tracesNamed);
+    assert.equal(x.tracesNamedMissing, 0);
     assert.equal(results.findings.length, 0, JSON.stringify(results.findings));
     assert.equal(lines.reduce((a, l) => a + (l.traces?.spansAcknowledged ?? 0), 0), t.spansSent);
     if (protocol === 'grpc') assert.equal(results.receiver.grpcRequests, results.receiver.requests);

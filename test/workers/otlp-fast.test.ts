@@ -8,7 +8,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeMetricsRequest, type MetricsRequest } from '../../collectors/otlp/codec.ts';
-import { metricModel, type InstrumentOptions } from '../../core/instruments.ts';
+import { linkExemplarTraces, metricModel, type ExemplarTraceLink, type InstrumentOptions } from '../../core/instruments.ts';
+import { expectedTrace, parseTraceIdHex, resolveTraceModel, traceStartUnixNano } from '../../core/trace-model.ts';
 import { seriesLayout } from '../../core/series.ts';
 import { buildOfficialBatch, encodeOfficial, type BatchIdentity, type BatchMetric } from '../../workers/otlp-build.ts';
 import { FastMetricBatch } from '../../workers/otlp-fast.ts';
@@ -21,10 +22,18 @@ const identity: BatchIdentity = {
   resource: { 'deployment.environment': 'test', 'host.count': 2, 'tally.flag': true, 'tally.ratio': 0.5 },
 };
 
-function metric(options: InstrumentOptions, attributes: Record<string, number> = { route: 5, status: 3 }): BatchMetric {
-  const layout = seriesLayout(attributes);
-  return { name: `tally.${options.instrument}`, unit: options.instrument === 'gauge' ? '' : 'ms', layout, model: metricModel(42, 2, layout.seriesCount, options) };
+function metric(options: InstrumentOptions, link?: ExemplarTraceLink): BatchMetric {
+  const layout = seriesLayout({ route: 5, status: 3 });
+  const model = metricModel(42, 2, layout.seriesCount, options);
+  return { name: `tally.${options.instrument}`, unit: options.instrument === 'gauge' ? '' : 'ms', layout, model: link ? linkExemplarTraces(model, link) : model };
 }
+
+/** The run's traces, as the trace generator makes them: 3 shards, 0.7 traces per second (3.5 per 5 s tick), 30 traces. */
+const TRACES = resolveTraceModel(
+  { ratePerSecond: 0.7, spansPerTrace: { min: 1, max: 4 }, shape: 'chain', attributes: {}, kinds: { server: 1 }, statusErrorRatio: 0, spanDurationMs: 5 },
+  { runId: identity.runId, seed: 42, shardCount: 3, startUnixNano: identity.startUnixNano },
+);
+const LINK: ExemplarTraceLink = { traceCount: 30, shardCount: 3, tracesPerTick: 3.5 };
 
 function withoutExemplars(request: MetricsRequest): MetricsRequest {
   const copy = structuredClone(request);
@@ -53,8 +62,8 @@ const CASES: [string, InstrumentOptions][] = [
 
 const TICKS = 9;
 
-function checkEquivalent(name: string, options: InstrumentOptions, seriesStart: number, seriesEnd: number): { builds: number; exemplars: number } {
-  const m = metric(options);
+function checkEquivalent(name: string, options: InstrumentOptions, seriesStart: number, seriesEnd: number, link?: ExemplarTraceLink): { builds: number; exemplars: number } {
+  const m = metric(options, link);
   const fast = new FastMetricBatch(identity, m, seriesStart, seriesEnd);
   let exemplars = 0;
   for (let tick = 1; tick <= TICKS; tick++) {
@@ -83,6 +92,32 @@ for (const [name, options] of CASES) {
     const { builds, exemplars } = checkEquivalent(name, { ...options, exemplars: { ratio: 0.5 } }, 2, 14);
     assert.equal(builds, 1);
     assert.ok(exemplars > 0 && exemplars < 12 * TICKS, `some but not all points carry exemplars (${exemplars})`);
+  });
+
+  test(`fast path ≡ official serializer: ${name} with exemplars naming generated traces`, () => {
+    const { builds, exemplars } = checkEquivalent(name, { ...options, exemplars: { ratio: 1 } }, 0, 15, LINK);
+    assert.equal(builds, 1);
+    assert.equal(exemplars, 15 * TICKS);
+    // Independently of the exemplar code: each id is a trace the generator sends, due in the
+    // point's interval, and the span id is that trace's root span.
+    const m = metric({ ...options, exemplars: { ratio: 1 } }, LINK);
+    const fast = new FastMetricBatch(identity, m, 0, 15);
+    const intervalNs = identity.intervalNs;
+    for (let tick = 1; tick <= TICKS; tick++) {
+      for (const [e] of exemplarsOf(decodeMetricsRequest(fast.encode(tick), 'protobuf')) as { traceId: string; spanId: string }[][]) {
+        const parts = parseTraceIdHex(e.traceId)!;
+        const trace = expectedTrace(TRACES, parts.shard, parts.seq);
+        assert.equal(e.traceId, trace.traceId);
+        assert.equal(e.spanId, trace.spans[0].spanId, 'the root span');
+        const startNs = traceStartUnixNano(TRACES, parts.seq);
+        if (tick <= 8) {
+          assert.ok(startNs >= identity.startUnixNano + BigInt(tick - 1) * intervalNs && startNs < identity.startUnixNano + BigInt(tick) * intervalNs,
+            `${name} tick ${tick}: trace ${parts.seq} is due in the point's interval`);
+        } else {
+          assert.ok(parts.seq < 30, 'after the traces end, any generated trace');
+        }
+      }
+    }
   });
 
   test(`fast path ≡ official serializer: ${name} with churn (rebuilt at each boundary)`, () => {

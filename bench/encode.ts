@@ -3,8 +3,9 @@
  * per second for the official otlp-transformer path (build the SDK ResourceMetrics +
  * `ProtobufMetricsSerializer`) against the fast path (patch a template, a Buffer ready to
  * send), for 1,000-point batches of a cumulative counter and a cumulative histogram; and
- * spans per second for the official `ProtobufTraceSerializer` (build ReadableSpans +
- * serialize) against the fast span path.
+ * spans per second, in 1,000-span batches of the trace model, for the official
+ * `ProtobufTraceSerializer` (fill ReadableSpan records + serialize) against the fast
+ * trace encoder the trace shards use (workers/otlp-fast-traces.ts, byte-identical output).
  *
  * Each case warms up, then runs for a fixed time (bounded in iterations too) and reports
  * the rate. Figures depend on the machine and its load: re-measure on a quiet machine.
@@ -19,7 +20,10 @@ import { metricModel, type InstrumentOptions } from '../core/instruments.ts';
 import { seriesLayout } from '../core/series.ts';
 import { buildOfficialBatch, encodeOfficial, type BatchIdentity, type BatchMetric } from '../workers/otlp-build.ts';
 import { FastMetricBatch } from '../workers/otlp-fast.ts';
-import { encodeOfficialSpans, FastSpanBatch, type SpanBatchSpec } from '../workers/otlp-fast-spans.ts';
+import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
+import { resolveTraceModel } from '../core/trace-model.ts';
+import { FastSpanBatches } from '../workers/otlp-fast-traces.ts';
+import { OfficialSpanBatches, type SpanBatchSource } from '../workers/otlp-trace-spans.ts';
 
 /** Options of {@link encodeBench}. */
 interface BenchOptions {
@@ -121,14 +125,26 @@ export async function encodeBench(args: string[]): Promise<object> {
   const options = parseArgs(args);
   const counter = metricRates(metricCase({ instrument: 'counter', temporality: 'cumulative' }, options.points), options);
   const histogram = metricRates(metricCase({ instrument: 'histogram', temporality: 'cumulative' }, options.points), options);
-  const spec: SpanBatchSpec = {
-    runId: identity.runId, shard: 0, startUnixNano: identity.startUnixNano, tracesPerBatch: 250, spansPerTrace: 4,
-    traceSpacingNs: 1_000_000, spanStepNs: 100_000, spanDurationNs: 750_000, name: 'GET /bench',
+  // 250 traces of 4 chained spans per batch; 100 span-attribute combinations, a kind and status mix.
+  const traceModel = resolveTraceModel(
+    { ratePerSecond: 1000, spansPerTrace: 4, shape: 'chain', attributes: { route: 20, peer: 5 }, kinds: { server: 1, client: 3 }, statusErrorRatio: 0.05, spanDurationMs: 0.75 },
+    { runId: identity.runId, seed: 42, shardCount: 1, startUnixNano: identity.startUnixNano },
+  );
+  const tracesPerBatch = 250;
+  const spansPerBatch = tracesPerBatch * 4;
+  const spanBatch = (source: SpanBatchSource, i: number): Uint8Array => {
+    for (let t = 0; t < tracesPerBatch; t++) {
+      source.beginTrace(i * tracesPerBatch + t);
+      source.addSpans();
+    }
+    return source.takeBody().body;
   };
-  const spansPerBatch = spec.tracesPerBatch * spec.spansPerTrace;
-  const officialSpans = measure((i) => encodeOfficialSpans(spec, i), spansPerBatch, options);
-  const fastSpanBatch = new FastSpanBatch(spec);
-  const fastSpans = measure((i) => fastSpanBatch.encode(i), spansPerBatch, options);
+  const official = new OfficialSpanBatches(traceModel, 0, spansPerBatch, ProtobufTraceSerializer);
+  const officialSpans = measure((i) => spanBatch(official, i), spansPerBatch, options);
+  const fast = new FastSpanBatches(traceModel, 0, spansPerBatch);
+  const fastSpans = measure((i) => spanBatch(fast, i), spansPerBatch, options);
+  // The same batch both ways: the fast encoder's bytes are the official ones.
+  const identicalBytes = Buffer.from(spanBatch(official, 7)).equals(spanBatch(fast, 7));
   // Both metric cases hold the same number of points, so the combined rate is points over total time.
   const combined = (a: Rate, b: Rate): number => Math.round(2 / (1 / a.perSecond + 1 / b.perSecond));
   const officialPoints = combined(counter.official, histogram.official);
@@ -142,7 +158,7 @@ export async function encodeBench(args: string[]): Promise<object> {
     cases: {
       counterCumulative: counter,
       histogramCumulative: { ...histogram, buckets: metricCase({ instrument: 'histogram', temporality: 'cumulative' }, 1).model.bucketValues.length },
-      spans: { official: officialSpans, fast: fastSpans, spansPerBatch },
+      spans: { official: officialSpans, fast: fastSpans, spansPerBatch, identicalBytes },
     },
     batchDataPoints: options.points,
     secondsPerCase: options.seconds,

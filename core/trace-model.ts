@@ -16,7 +16,7 @@
  * @see /work/shared/DESIGN.md "Determinism: everything is derived from the seed" → Traces
  */
 import { ConfigError, InternalError } from './errors.ts';
-import { HASH32_INIT, hash32, mix32, unitFloat } from './rng.ts';
+import { HASH32_INIT, hash32, mix32 } from './rng.ts';
 import { seriesAttributes, seriesLayout, type SeriesLayout } from './series.ts';
 
 // ---------------------------------------------------------------------------------------
@@ -266,6 +266,14 @@ const DRAW_KIND = 0x5c1;
 const DRAW_STATUS = 0x5c2;
 const DRAW_ATTRS = 0x5c3;
 
+/**
+ * `hash32(seed, salt, shard, ⌊seq / 2^32⌋, seq mod 2^32)` as a {@link mix32} fold: the
+ * per-trace draws run for every span the encoders write, so no rest-parameter array.
+ */
+function draw(seed: number, salt: number, shard: number, seq: number): number {
+  return mix32(mix32(mix32(mix32(mix32(HASH32_INIT, seed), salt), shard), Math.floor(seq / TWO_32)), seq >>> 0);
+}
+
 /** Shard that sends sequence `seq`: `seq mod shardCount`. */
 export function shardOfSeq(model: TraceModel, seq: number): number {
   return seq % model.shardCount;
@@ -290,7 +298,7 @@ export function traceStartUnixNano(model: TraceModel, seq: number): bigint {
 export function traceSpanCount(model: TraceModel, shard: number, seq: number): number {
   const range = model.spansMax - model.spansMin + 1;
   if (range === 1) return model.spansMin;
-  return model.spansMin + (hash32(model.seed, DRAW_COUNT, shard, Math.floor(seq / TWO_32), seq >>> 0) % range);
+  return model.spansMin + (draw(model.seed, DRAW_COUNT, shard, seq) % range);
 }
 
 /** Index of the parent of span `index` (−1 for the root): chain → index−1, fan-out → 0. */
@@ -306,7 +314,7 @@ export function spanName(index: number): string {
 
 /** OTLP `SpanKind` number of a span, drawn by the kind weights. */
 export function spanKindNumber(model: TraceModel, shard: number, seq: number, index: number): number {
-  const u = unitFloat(model.seed, DRAW_KIND, shard, Math.floor(seq / TWO_32), seq >>> 0, index);
+  const u = mix32(draw(model.seed, DRAW_KIND, shard, seq), index) / TWO_32;
   const names = model.kindNames;
   for (let k = 0; k < names.length - 1; k++) if (u < model.kindCumulative[k]) return SPAN_KIND_NUMBER[names[k]];
   return SPAN_KIND_NUMBER[names[names.length - 1]];
@@ -315,12 +323,12 @@ export function spanKindNumber(model: TraceModel, shard: number, seq: number, in
 /** OTLP `StatusCode` number of a span: 2 (ERROR) with probability `statusErrorRatio`, else 0 (UNSET). */
 export function spanStatusCode(model: TraceModel, shard: number, seq: number, index: number): number {
   if (model.statusErrorRatio <= 0) return 0;
-  return unitFloat(model.seed, DRAW_STATUS, shard, Math.floor(seq / TWO_32), seq >>> 0, index) < model.statusErrorRatio ? 2 : 0;
+  return mix32(draw(model.seed, DRAW_STATUS, shard, seq), index) / TWO_32 < model.statusErrorRatio ? 2 : 0;
 }
 
 /** Attribute combination of a span: an index in [0, cardinality) for `seriesAttributes(model.layout, ·)`. */
 export function spanAttributeIndex(model: TraceModel, shard: number, seq: number, index: number): number {
-  return hash32(model.seed, DRAW_ATTRS, shard, Math.floor(seq / TWO_32), seq >>> 0, index) % model.layout.seriesCount;
+  return mix32(draw(model.seed, DRAW_ATTRS, shard, seq), index) % model.layout.seriesCount;
 }
 
 /**

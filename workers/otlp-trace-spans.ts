@@ -9,7 +9,7 @@
  */
 import type { HrTime, SpanContext, SpanKind } from '@opentelemetry/api';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import type { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
+import type { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { seriesAttributes } from '../core/series.ts';
 import {
   spanAttributeIndex, spanIdHex, spanKindNumber, spanName, spanOffsetsNs, spanParentIndex, spanStatusCode, traceIdHex,
@@ -177,5 +177,66 @@ export class SpanBatchBuilder {
   #attributes(combo: number): Record<string, string> {
     if (this.#attributeCache.length === 0) return seriesAttributes(this.#model.layout, combo);
     return (this.#attributeCache[combo] ??= seriesAttributes(this.#model.layout, combo));
+  }
+}
+
+/**
+ * A shard's span batches as request bodies: what a trace shard needs of an encoder. The
+ * fast protobuf encoder (otlp-fast-traces.ts) and {@link OfficialSpanBatches} both are one.
+ */
+export interface SpanBatchSource {
+  readonly size: number;
+  readonly full: boolean;
+  readonly traceDone: boolean;
+  beginTrace(seq: number): void;
+  addSpans(): void;
+  /** The open batch as an `ExportTraceServiceRequest` body the caller owns, and its span run; empties the batch. */
+  takeBody(): { body: Uint8Array; range: BatchRange; spans: number };
+  /** Drop the open batch. */
+  release(): void;
+}
+
+/** {@link SpanBatchBuilder} records serialized by an official otlp-transformer serializer (OTLP/HTTP JSON, or the protobuf reference). */
+export class OfficialSpanBatches implements SpanBatchSource {
+  readonly #builder: SpanBatchBuilder;
+  readonly #serializer: typeof ProtobufTraceSerializer | typeof JsonTraceSerializer;
+
+  constructor(model: TraceModel, shard: number, maxBatchSpans: number, serializer: typeof ProtobufTraceSerializer | typeof JsonTraceSerializer) {
+    this.#builder = new SpanBatchBuilder(model, shard, maxBatchSpans);
+    this.#serializer = serializer;
+  }
+
+  get size(): number {
+    return this.#builder.size;
+  }
+
+  get full(): boolean {
+    return this.#builder.full;
+  }
+
+  get traceDone(): boolean {
+    return this.#builder.traceDone;
+  }
+
+  beginTrace(seq: number): void {
+    this.#builder.beginTrace(seq);
+  }
+
+  addSpans(): void {
+    this.#builder.addSpans();
+  }
+
+  takeBody(): { body: Uint8Array; range: BatchRange; spans: number } {
+    const { records, range } = this.#builder.take();
+    const spans = records.length;
+    try {
+      return { body: this.#serializer.serializeRequest(records) ?? new Uint8Array(), range, spans };
+    } finally {
+      this.#builder.release();
+    }
+  }
+
+  release(): void {
+    this.#builder.release();
   }
 }

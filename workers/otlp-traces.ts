@@ -1,8 +1,9 @@
 /**
  * The trace part of a shard: an open-model schedule of traces, every span derived from
- * (seed, shard, sequence) by core/trace-model.ts, encoded by the official
- * @opentelemetry/otlp-transformer serializers from ReadableSpan-shaped records and sent
- * in batches of at most `maxBatchSpans` spans. Every batch's outcome (status,
+ * (seed, shard, sequence) by core/trace-model.ts and sent in batches of at most
+ * `maxBatchSpans` spans. OTLP/protobuf bodies (HTTP and gRPC) come from the fast encoder
+ * (otlp-fast-traces.ts, byte-identical to the official serializer); OTLP/HTTP JSON bodies
+ * from the official @opentelemetry/otlp-transformer JSON serializer. Every batch's outcome (status,
  * partial_success rejected_spans, failure) is kept for the span ledger.
  *
  * Trace j of the run is due at `start + j / ratePerSecond + spanDuration` (when its root
@@ -17,14 +18,15 @@
  * @see https://opentelemetry.io/docs/specs/otel/trace/sdk/#batching-processor
  */
 import { performance } from 'node:perf_hooks';
-import { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
+import { JsonTraceSerializer } from '@opentelemetry/otlp-transformer';
 import type { TraceModel } from '../core/trace-model.ts';
 import type { TraceExportSettlement } from '../core/messages.ts';
 import type { ExporterConfig } from './otlp-exporter-types.ts';
 import type { ExporterInterval } from './otlp-exporter-metrics.ts';
 import { createExporterTraceSender, type ExporterTraceSender } from './otlp-trace-exporter.ts';
 import { epochNowMs } from './load-shard.ts';
-import { SpanBatchBuilder } from './otlp-trace-spans.ts';
+import { OfficialSpanBatches, type SpanBatchSource } from './otlp-trace-spans.ts';
+import { FastSpanBatches } from './otlp-fast-traces.ts';
 import { createHttpTraceSender, type TraceSender, type TraceSendOutcome } from './otlp-trace-sender.ts';
 
 export { createHttpTraceSender, type HttpTraceSenderOptions, type TraceSender, type TraceSendOutcome } from './otlp-trace-sender.ts';
@@ -74,8 +76,7 @@ export class TraceShard {
   readonly #sender: TraceSender;
   readonly #exporterSender: ExporterTraceSender | undefined;
   readonly #ownsSender: boolean;
-  readonly #builder: SpanBatchBuilder;
-  readonly #serializer: typeof ProtobufTraceSerializer;
+  readonly #builder: SpanBatchSource;
   readonly #now: () => number;
   readonly #maxInFlight: number;
   readonly #maxQueued: number;
@@ -110,8 +111,9 @@ export class TraceShard {
       const protocol = task.protocol === 'http/json' ? 'http/json' : 'http/protobuf';
       this.#sender = options.sender ?? createHttpTraceSender({ url: task.tracesUrl, protocol, headers: task.headers, timeoutMs: task.timeoutMs });
     }
-    this.#builder = new SpanBatchBuilder(task.model, shard, task.maxBatchSpans);
-    this.#serializer = task.protocol === 'http/json' ? JsonTraceSerializer : ProtobufTraceSerializer;
+    this.#builder = task.protocol === 'http/json'
+      ? new OfficialSpanBatches(task.model, shard, task.maxBatchSpans, JsonTraceSerializer)
+      : new FastSpanBatches(task.model, shard, task.maxBatchSpans);
     this.#now = options.now ?? epochNowMs;
     this.#maxInFlight = task.maxInFlightRequests ?? (task.exporter && this.#exporterSender ? task.exporter.queue.queueSize + task.exporter.queue.numConsumers : 4);
     this.#maxQueued = task.maxQueuedBatches ?? 64;
@@ -204,10 +206,7 @@ export class TraceShard {
   }
 
   #flush(): void {
-    const { records, range } = this.#builder.take();
-    const spans = records.length;
-    const body = this.#serializer.serializeRequest(records) ?? new Uint8Array();
-    this.#builder.release();
+    const { body, range, spans } = this.#builder.takeBody();
     const outcome: TraceExportSettlement = {
       shard: this.#shard, ...range, spans, status: 0, rejectedSpans: 0, durationUs: 0, sizeBytes: body.byteLength,
     };

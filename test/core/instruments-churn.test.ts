@@ -2,7 +2,7 @@
  * Series churn: the closed-form generation of every slot agrees with a step-by-step
  * simulation of the rotations, exactly R identities rotate at each boundary, and the
  * enumerated lifecycle is exactly the set of identity starts and ends. Also: attribute
- * parsing of churned identities, and the derived trace ids.
+ * parsing of churned identities, and the hot-path hash fold.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,11 +10,8 @@ import {
   birthTickOf, churnPosition, churnRotatedAt, churnSlotAt, generationAt, GENERATION_ATTRIBUTE, identityAt, liveSeries, metricModel,
   seriesLifecycle, seriesSlotOf,
 } from '../../core/instruments.ts';
-import { hash32 } from '../../core/rng.ts';
+import { HASH32_INIT, hash32, mix32 } from '../../core/rng.ts';
 import { seriesAttributes, seriesLayout } from '../../core/series.ts';
-import {
-  HASH32_INIT, mix32, parseTraceIdHex, runIdHash, runIdHashHex, spanIdHex, traceIdHex, writeSpanId, writeTraceId,
-} from '../../core/trace-ids.ts';
 
 for (const [series, ratio, everyTicks, ticks] of [[100, 0.1, 3, 40], [37, 0.5, 1, 25], [12, 1, 2, 11], [1000, 0.013, 5, 60], [7, 0, 2, 9]] as const) {
   test(`churn ${series} series, ratio ${ratio} every ${everyTicks} ticks: closed form ≡ simulation, exact sets`, () => {
@@ -71,24 +68,6 @@ test('identityAt: a churned identity begins after its birth tick and a cumulativ
     assert.ok(id.birthTick < tick && id.birthTick >= 0);
     if (id.generation > 0) assert.equal(generationAt(m, slot, id.birthTick), id.generation - 1, 'the predecessor was live at the birth tick');
   }
-});
-
-test('trace ids: 8-byte run hash · 2-byte shard · 6-byte sequence; writers match the hex forms', () => {
-  const run = runIdHash('run-1');
-  assert.deepEqual(runIdHash('run-1'), run);
-  assert.notDeepEqual(runIdHash('run-2'), run);
-  const hex = traceIdHex(run, 0x1234, 2 ** 47 + 5);
-  assert.equal(hex, runIdHashHex('run-1') + '1234' + '800000000005');
-  assert.deepEqual(parseTraceIdHex(hex), { run, shard: 0x1234, sequence: 2 ** 47 + 5 });
-  const buf = new Uint8Array(24);
-  const view = new DataView(buf.buffer);
-  writeTraceId(view, 0, run, 0x1234, 2 ** 47 + 5);
-  writeSpanId(view, 16, run, 0x1234, 2 ** 47 + 5, 3);
-  assert.equal(Buffer.from(buf.subarray(0, 16)).toString('hex'), hex);
-  assert.equal(Buffer.from(buf.subarray(16)).toString('hex'), spanIdHex(run, 0x1234, 2 ** 47 + 5, 3));
-  assert.notEqual(spanIdHex(run, 1, 9, 0), spanIdHex(run, 1, 9, 1));
-  assert.throws(() => traceIdHex(run, 70000, 1), { code: 'TALLY_INTERNAL' });
-  assert.throws(() => traceIdHex(run, 1, 2 ** 48), { code: 'TALLY_INTERNAL' });
 });
 
 test('mix32 chained from HASH32_INIT is exactly hash32', () => {

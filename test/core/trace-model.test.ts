@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfigError } from '../../core/errors.ts';
 import {
-  expectedTrace, parseTraceIdHex, resolveTraceModel, runIdHexOf, shardOfSeq, shardTraceIds, spanIdHex, spanIndexOf,
-  traceCountFor, traceIdHex, traceIdOf, traceSpanPrefix, traceStartUnixNano, type TraceSpec,
+  expectedTrace, parseTraceIdHex, resolveTraceModel, rootSpanIdsOf, runIdHexOf, runIdWords, shardOfSeq, shardTraceIds, spanIdHex,
+  spanIndexOf, traceCountFor, traceIdHex, traceIdOf, traceSpanPrefix, traceSpanPrefixOf, traceStartUnixNano, type TraceSpec,
 } from '../../core/trace-model.ts';
 
 const SPEC: TraceSpec = {
@@ -29,6 +29,22 @@ test('trace ids are 8 bytes of run-id hash · 2 bytes shard · 6 bytes sequence,
   assert.throws(() => traceIdHex({ runIdHex: model.runIdHex, shard: 0x10000, seq: 0 }), { code: 'TALLY_INTERNAL' });
   assert.throws(() => traceIdHex({ runIdHex: model.runIdHex, shard: 0, seq: 2 ** 48 }), { code: 'TALLY_INTERNAL' });
   assert.equal(parseTraceIdHex('not hex'), null);
+});
+
+test('hot-path forms: traceSpanPrefixOf ≡ traceSpanPrefix ≡ hash32 of the parts; rootSpanIdsOf is the root span of expectedTrace', async () => {
+  const { hash32 } = await import('../../core/rng.ts');
+  const model = resolveTraceModel(SPEC, RUN);
+  const run = runIdWords(model.runIdHex);
+  for (const seq of [0, 1, 7, 2 ** 32 + 5, 2 ** 47 + 3]) {
+    const shard = shardOfSeq(model, seq);
+    const prefix = traceSpanPrefix({ runIdHex: model.runIdHex, shard, seq });
+    assert.equal(traceSpanPrefixOf(run.high, run.low, shard, seq), prefix);
+    assert.equal(prefix, hash32(run.high, run.low, shard, Math.floor(seq / 2 ** 32), seq >>> 0));
+    if (seq < 1000) {
+      const trace = expectedTrace(model, shard, seq);
+      assert.deepEqual(rootSpanIdsOf(model.runIdHex, shard, seq), { traceId: trace.traceId, spanId: trace.spans[0].spanId });
+    }
+  }
 });
 
 test('derived ids are unique across shards and sequences, never zero, and reproducible', () => {

@@ -105,6 +105,15 @@ export class OtlpExporter<K> {
     return 'enqueued';
   }
 
+  /**
+   * Count time a producer that holds batches back itself (a trace shard under `block`)
+   * spent waiting for this exporter's queue, as {@link submit} counts its own waits.
+   * @param us microseconds waited.
+   */
+  noteProducerBlocked(us: number): void {
+    this.#metrics.blocked(Math.max(0, Math.round(us)));
+  }
+
   /** Settlements since the last call, each batch exactly once. */
   takeSettlements(): ExportSettlement<K>[] {
     const out = this.#settlements;

@@ -24,6 +24,10 @@ export interface ExporterTraceSender extends TraceSender {
   send(body: Uint8Array, spanCount: number): Promise<ExporterTraceSendOutcome>;
   /** Begin shutting down now with `graceMs` to settle (a run stop); `close` then waits for it. */
   stop(graceMs: number): void;
+  /** The exporter's queue policy when full. */
+  readonly whenFull: 'drop' | 'block';
+  /** Count time the trace generator waited for queue space (`block`), in µs. */
+  noteBlocked(us: number): void;
   takeInterval(): ExporterInterval;
   /** Free the histograms (after the last `takeInterval`). */
   destroy(): void;
@@ -74,6 +78,8 @@ export function createExporterTraceSender(config: ExporterConfig, drainMs: numbe
     stop(graceMs) {
       shutdown ??= exporter.shutdown(graceMs);
     },
+    whenFull: config.queue.whenFull,
+    noteBlocked: (us) => exporter.noteProducerBlocked(us),
     async close() {
       shutdown ??= exporter.shutdown(drainMs);
       await shutdown;

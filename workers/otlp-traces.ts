@@ -3,16 +3,20 @@
  * (seed, shard, sequence) by core/trace-model.ts and sent in batches of at most
  * `maxBatchSpans` spans. OTLP/protobuf bodies (HTTP and gRPC) come from the fast encoder
  * (otlp-fast-traces.ts, byte-identical to the official serializer); OTLP/HTTP JSON bodies
- * from the official @opentelemetry/otlp-transformer JSON serializer. Every batch's outcome (status,
- * partial_success rejected_spans, failure) is kept for the span ledger.
+ * from the official @opentelemetry/otlp-transformer JSON serializer. Every batch's
+ * outcome (status, partial_success rejected_spans, failure) is kept for the span ledger.
  *
  * Trace j of the run is due at `start + j / ratePerSecond + spanDuration` (when its root
  * span ends; its timestamps stay anchored at the intended start); shard s of n sends the
  * traces with j ≡ s (mod n). A batch is sent when it is full or when its first span has
  * waited `batchDelayMs`, as the SDK's BatchSpanProcessor does. A trace may straddle two
- * batches. At most `maxInFlightRequests` requests are in flight; up to `maxQueuedBatches`
- * more wait, and a batch beyond that is never sent and recorded as failed
- * (`TALLY_QUEUE_FULL`).
+ * batches. Through an exporter (every real run), its sending queue governs: under
+ * `whenFull: drop` a batch that finds it full settles dropped (`TALLY_QUEUE_FULL`);
+ * under `whenFull: block` the generator stops while a batch waits for space and resumes
+ * when a request settles, so traces go out late rather than being dropped, and the wait
+ * is counted in the exporter's `blockedUs`. With the plain sender (tests), at most
+ * `maxInFlightRequests` requests are in flight, up to `maxQueuedBatches` more wait, and a
+ * batch beyond that is recorded as dropped.
  *
  * @see https://opentelemetry.io/docs/specs/otlp/#otlphttp
  * @see https://opentelemetry.io/docs/specs/otel/trace/sdk/#batching-processor
@@ -91,6 +95,10 @@ export class TraceShard {
   #timer: NodeJS.Timeout | undefined;
   #finish: (() => void) | undefined;
   #failure: unknown;
+  /** `whenFull: block` through an exporter: hold generation while a batch waits. */
+  readonly #blockWhenFull: boolean;
+  /** Since when the generator has been held back (epoch ms), or undefined. */
+  #blockedSinceMs: number | undefined;
 
   /**
    * @param task what to send; `model.shardCount` is the number of shards.
@@ -117,6 +125,7 @@ export class TraceShard {
     this.#now = options.now ?? epochNowMs;
     this.#maxInFlight = task.maxInFlightRequests ?? (task.exporter && this.#exporterSender ? task.exporter.queue.queueSize + task.exporter.queue.numConsumers : 4);
     this.#maxQueued = task.maxQueuedBatches ?? 64;
+    this.#blockWhenFull = this.#exporterSender !== undefined && this.#exporterSender.whenFull === 'block';
     this.#next = shard;
   }
 
@@ -145,6 +154,10 @@ export class TraceShard {
   /** Stop generating; the open batch is sent and requests in flight finish. */
   stop(): void {
     this.#stopped = true;
+    if (this.#blockedSinceMs !== undefined) {
+      this.#exporterSender?.noteBlocked((this.#now() - this.#blockedSinceMs) * 1000);
+      this.#blockedSinceMs = undefined;
+    }
     this.#exporterSender?.stop(STOP_GRACE_MS);
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
@@ -182,6 +195,8 @@ export class TraceShard {
       this.#maybeFinish();
       return;
     }
+    // Held back: the next settlement resumes generation (see #send).
+    if (this.#blockedSinceMs !== undefined) return;
     const now = this.#now();
     let wakeMs = this.dueEpochMs(this.#next);
     if (this.#builder.size > 0) wakeMs = Math.min(wakeMs, this.#batchOpenedMs + this.#task.batchDelayMs);
@@ -193,6 +208,10 @@ export class TraceShard {
     const step = this.#task.model.shardCount;
     for (let n = 0; n < MAX_TRACES_PER_TURN && !this.#stopped && this.#next < this.#task.traceCount; n++) {
       if (this.dueEpochMs(this.#next) > now) break;
+      if (this.#blockWhenFull && this.#queue.length > 0) {
+        this.#blockedSinceMs = now;
+        return;
+      }
       const seq = this.#next;
       this.#builder.beginTrace(seq);
       while (!this.#builder.traceDone) {
@@ -210,8 +229,9 @@ export class TraceShard {
     const outcome: TraceExportSettlement = {
       shard: this.#shard, ...range, spans, status: 0, rejectedSpans: 0, durationUs: 0, sizeBytes: body.byteLength,
     };
-    if (this.#inFlight < this.#maxInFlight) this.#send({ body, outcome });
-    else if (this.#queue.length < this.#maxQueued) this.#queue.push({ body, outcome });
+    // An exporter under `drop` decides itself: a full queue settles the batch dropped, counted in its own metrics.
+    if (this.#inFlight < this.#maxInFlight || (this.#exporterSender !== undefined && !this.#blockWhenFull)) this.#send({ body, outcome });
+    else if (this.#blockWhenFull || this.#queue.length < this.#maxQueued) this.#queue.push({ body, outcome });
     else {
       outcome.errorCode = 'TALLY_QUEUE_FULL';
       outcome.finalState = 'dropped';
@@ -241,8 +261,18 @@ export class TraceShard {
         this.#inFlight--;
         const queued = this.#queue.shift();
         if (queued !== undefined) this.#send(queued);
+        if (this.#blockedSinceMs !== undefined && this.#queue.length === 0) this.#resume();
         this.#maybeFinish();
       });
+  }
+
+  /** Space again after a `block` wait: count the wait and generate what fell due. */
+  #resume(): void {
+    this.#exporterSender?.noteBlocked((this.#now() - this.#blockedSinceMs!) * 1000);
+    this.#blockedSinceMs = undefined;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    if (!this.#stopped) setImmediate(() => this.#turn());
   }
 
   #maybeFinish(): void {

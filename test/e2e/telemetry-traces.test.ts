@@ -85,3 +85,22 @@ test('503 on trace requests, retried after Retry-After: every span acknowledged 
   assert.equal(t.duplicateSpans, 0);
   assert.ok(t.exporter.retriedExportMinUs >= 1_000_000, `retried after ${t.exporter.retriedExportMinUs} µs`);
 });
+
+const SLOW_TRACES = (whenFull: string): string => scenario('http/protobuf', '{ latency: { distribution: fixed, value: 100ms } }')
+  .replace('ratePerSecond: 25', 'ratePerSecond: 300')
+  .replace('exportInterval: 500ms', `exportInterval: 500ms\n  retry: { enabled: false }\n  queue: { queueSize: 1, numConsumers: 1, whenFull: ${whenFull} }`);
+
+test('a full sending queue for traces: drop loses batches to the queue; block holds the generator back (measured) and drops nothing', async () => {
+  const dropped = (await runScenario(SLOW_TRACES('drop'))).results.summary.traces;
+  assert.ok(dropped.spansDropped > 0, `drop: ${dropped.spansDropped} spans dropped`);
+  assert.equal(dropped.missingByStage.droppedByQueue, dropped.spansDropped);
+
+  const { results } = await runScenario(SLOW_TRACES('block'));
+  const t = results.summary.traces;
+  assert.equal(t.spansDropped, 0);
+  assert.ok(t.exporter.blockedUs > 0, `blocked ${t.exporter.blockedUs} µs`);
+  assert.equal(t.spansAcknowledged + t.spansUnsettled, t.spansSent);
+  assert.equal(t.spansMissing, t.spansUnsettled, 'only what the stop cut short is missing');
+  assert.equal(t.wrongContentSpans, 0);
+  assert.equal(t.duplicateSpans, 0);
+});

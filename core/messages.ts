@@ -5,10 +5,9 @@
  */
 import type { ExecutorSpec } from './schedule.ts';
 import type { TraceExportOutcome } from './trace-model.ts';
-import type { ShardTraceTask } from '../workers/otlp-traces.ts';
-import type { ShardRemoteWriteTask } from '../workers/remote-write-shard.ts';
-import type { ExporterConfig } from '../workers/otlp-exporter-types.ts';
-import type { ExporterInterval } from '../workers/otlp-exporter-metrics.ts';
+import type { ExporterConfig } from './exporter-config.ts';
+import type { TraceModel } from './trace-model.ts';
+import type { SingleSampleInstrument } from './sample-value.ts';
 import type { MetricModel } from './instruments.ts';
 import type { MessagePort } from 'node:worker_threads';
 import type { SerializedTallyError } from './errors.ts';
@@ -355,4 +354,77 @@ export type WorkerMessage = IntervalMessage | DoneMessage | FailedMessage;
 /** Main → worker: stop early (SIGTERM, SIGINT). */
 export interface StopMessage {
   type: 'stop';
+}
+
+/** The trace part of a shard task (`ShardTask.traces`), run by workers/otlp-traces.ts. */
+export interface ShardTraceTask {
+  /** Full URL of the OTLP/HTTP traces endpoint (`…/v1/traces`), for the plain HTTP sender (no `exporter`). */
+  tracesUrl: string;
+  protocol: 'grpc' | 'http/protobuf' | 'http/json';
+  /**
+   * Ship through an OtlpExporter (workers/otlp-exporter.ts) with this configuration (OTLP/gRPC or HTTP, gzip,
+   * TLS, queue, retries) instead of the plain HTTP sender to `tracesUrl`.
+   */
+  exporter?: ExporterConfig;
+  /** With `exporter`: how long it may drain at the end before what is left settles `unsettled` (ms). Default 10 s. */
+  drainMs?: number;
+  timeoutMs: number;
+  headers: Record<string, string>;
+  model: TraceModel;
+  /** Sequences [0, traceCount) are sent across all shards. */
+  traceCount: number;
+  maxBatchSpans: number;
+  /** Longest a span waits in an unfilled batch, ms. */
+  batchDelayMs: number;
+  /** Default 4; with `exporter`, its queueSize + numConsumers (the exporter's queue governs). */
+  maxInFlightRequests?: number;
+  /** Default 64. */
+  maxQueuedBatches?: number;
+}
+
+/** One metric's slice, with its Prometheus naming. */
+export interface RemoteWriteMetricTask {
+  metricIndex: number;
+  /** `__name__`, e.g. `tally_requests_total`. */
+  name: string;
+  instrument: SingleSampleInstrument;
+  /** Attribute keys in declared order, their value counts, and the label name of each. */
+  keys: string[];
+  counts: number[];
+  labelNames: string[];
+  /** Labels every series carries besides its attributes (`job`, the run label). */
+  commonLabels: Record<string, string>;
+  /** Half-open range of series indices this shard sends. */
+  seriesStart: number;
+  seriesEnd: number;
+}
+
+/** Seeded request faults, ratios 0..1. */
+export interface RemoteWriteFaults {
+  outOfOrderRequestRatio: number;
+  duplicateRequestRatio: number;
+}
+
+/** The remote-write part of a shard (structured-clone safe). */
+export interface ShardRemoteWriteTask {
+  /** Receiver URL, e.g. `http://127.0.0.1:9090/api/v1/write`. */
+  url: string;
+  /** Extra headers on every request (values never logged). */
+  headers: Record<string, string>;
+  timeoutMs: number;
+  seed: number;
+  /** Tick k is stamped `startEpochMs + k · exportIntervalMs` (whole ms). */
+  exportIntervalMs: number;
+  ticks: number;
+  /** Most series (one sample each) per request. */
+  maxBatchDataPoints: number;
+  faults: RemoteWriteFaults;
+  metrics: RemoteWriteMetricTask[];
+}
+
+/** One interval of exporter measurements, structured-clone safe. */
+export interface ExporterInterval {
+  counts: ExporterIntervalCounts;
+  /** Encoded HDR histograms (µs): `attemptUs` per attempt, `exportUs` per sent batch. */
+  histograms: { attemptUs: string; exportUs: string };
 }

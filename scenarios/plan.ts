@@ -8,7 +8,7 @@ import { seriesLayout, type SeriesLayout } from '../core/series.ts';
 import type { ShardLoadTask, ShardTask, ShardTelemetryTask } from '../core/messages.ts';
 import type { Scenario, TelemetrySpec } from './types.ts';
 import { linkExemplarTraces, metricModel, type Instrument, type MetricModel, type Temporality } from '../core/instruments.ts';
-import type { ExporterConfig } from '../workers/otlp-exporter-types.ts';
+import type { ExporterConfig } from '../core/exporter-config.ts';
 import { instrumentOptions } from './telemetry-spec.ts';
 import { resolveTraceModel, traceCountFor, type TraceModel } from '../core/trace-model.ts';
 import { isOpenModel, maxVUs, openSchedule, stagesDurationMs, type ExecutorSpec } from '../core/schedule.ts';

@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { CollectorError } from '../core/errors.ts';
-import { CLASSIC_SYN_SCHEDULE, type SynSchedule } from '../ledger/syn-retransmit.ts';
+import { CLASSIC_SYN_SCHEDULE, type SynSchedule } from '../core/syn-schedule.ts';
 import { planPortBudget, readPortBudgetHost, type PortBudget, type PortBudgetHost } from './port-budget.ts';
 import type { LoadPlan } from './plan.ts';
 import type { LoadSpec } from './types.ts';

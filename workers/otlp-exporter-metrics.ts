@@ -5,15 +5,10 @@
  * retries included). `take()` hands them over encoded, like the load shard's
  * `takeInterval()`, and starts a new interval.
  */
-import { emptyExporterCounts, type ExportAttemptClass, type ExporterIntervalCounts, type ExportFinalState } from '../core/messages.ts';
+import { emptyExporterCounts, type ExportAttemptClass, type ExporterInterval, type ExporterIntervalCounts, type ExportFinalState } from '../core/messages.ts';
 import { createHistogramUs, encodeHistogram, recordUs, type Histogram } from '../core/histogram.ts';
 
-/** One interval of exporter measurements, structured-clone safe. */
-export interface ExporterInterval {
-  counts: ExporterIntervalCounts;
-  /** Encoded HDR histograms (µs): `attemptUs` per attempt, `exportUs` per sent batch. */
-  histograms: { attemptUs: string; exportUs: string };
-}
+export type { ExporterInterval } from '../core/messages.ts';
 
 /** Mutable counters of the current interval. */
 export class ExporterMetrics {

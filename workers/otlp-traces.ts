@@ -23,43 +23,15 @@
  */
 import { performance } from 'node:perf_hooks';
 import { JsonTraceSerializer } from '@opentelemetry/otlp-transformer';
-import type { TraceModel } from '../core/trace-model.ts';
-import type { TraceExportSettlement } from '../core/messages.ts';
-import type { ExporterConfig } from './otlp-exporter-types.ts';
-import type { ExporterInterval } from './otlp-exporter-metrics.ts';
+import type { ExporterInterval, ShardTraceTask, TraceExportSettlement } from '../core/messages.ts';
 import { createExporterTraceSender, type ExporterTraceSender } from './otlp-trace-exporter.ts';
 import { epochNowMs } from './load-shard.ts';
 import { OfficialSpanBatches, type SpanBatchSource } from './otlp-trace-spans.ts';
 import { FastSpanBatches } from './otlp-fast-traces.ts';
 import { createHttpTraceSender, type TraceSender, type TraceSendOutcome } from './otlp-trace-sender.ts';
 
+export type { ShardTraceTask } from '../core/messages.ts';
 export { createHttpTraceSender, type HttpTraceSenderOptions, type TraceSender, type TraceSendOutcome } from './otlp-trace-sender.ts';
-
-/** The trace part of a shard task (structured-clone safe). Belongs in core/messages.ts as `ShardTask.traces`. */
-export interface ShardTraceTask {
-  /** Full URL of the OTLP/HTTP traces endpoint (`…/v1/traces`), for the plain HTTP sender (no `exporter`). */
-  tracesUrl: string;
-  protocol: 'grpc' | 'http/protobuf' | 'http/json';
-  /**
-   * Ship through an {@link OtlpExporter} with this configuration (OTLP/gRPC or HTTP, gzip,
-   * TLS, queue, retries) instead of the plain HTTP sender to `tracesUrl`.
-   */
-  exporter?: ExporterConfig;
-  /** With `exporter`: how long it may drain at the end before what is left settles `unsettled` (ms). Default 10 s. */
-  drainMs?: number;
-  timeoutMs: number;
-  headers: Record<string, string>;
-  model: TraceModel;
-  /** Sequences [0, traceCount) are sent across all shards. */
-  traceCount: number;
-  maxBatchSpans: number;
-  /** Longest a span waits in an unfilled batch, ms. */
-  batchDelayMs: number;
-  /** Default 4; with `exporter`, its queueSize + numConsumers (the exporter's queue governs). */
-  maxInFlightRequests?: number;
-  /** Default 64. */
-  maxQueuedBatches?: number;
-}
 
 /** Traces generated back to back before yielding to I/O, when the loop has fallen behind. */
 const MAX_TRACES_PER_TURN = 256;

@@ -22,50 +22,12 @@
 import { performance } from 'node:perf_hooks';
 import { unitFloat } from '../core/rng.ts';
 import { seriesAttributes } from '../core/series.ts';
-import { cumulativeSampleValue, type SingleSampleInstrument } from '../core/sample-value.ts';
-import type { ExportOutcome } from '../core/messages.ts';
+import { cumulativeSampleValue } from '../core/sample-value.ts';
+import type { ExportOutcome, RemoteWriteMetricTask, ShardRemoteWriteTask } from '../core/messages.ts';
 import { encodeRemoteWriteBody, RemoteWriteSender, type RemoteWriteSample, type RemoteWriteSeries } from '../collectors/prometheus/remote-write.ts';
 import { epochNowMs } from './load-shard.ts';
 
-/** One metric's slice, with its Prometheus naming. */
-export interface RemoteWriteMetricTask {
-  metricIndex: number;
-  /** `__name__`, e.g. `tally_requests_total`. */
-  name: string;
-  instrument: SingleSampleInstrument;
-  /** Attribute keys in declared order, their value counts, and the label name of each. */
-  keys: string[];
-  counts: number[];
-  labelNames: string[];
-  /** Labels every series carries besides its attributes (`job`, the run label). */
-  commonLabels: Record<string, string>;
-  /** Half-open range of series indices this shard sends. */
-  seriesStart: number;
-  seriesEnd: number;
-}
-
-/** Seeded request faults, ratios 0..1. */
-export interface RemoteWriteFaults {
-  outOfOrderRequestRatio: number;
-  duplicateRequestRatio: number;
-}
-
-/** The remote-write part of a shard (structured-clone safe). */
-export interface ShardRemoteWriteTask {
-  /** Receiver URL, e.g. `http://127.0.0.1:9090/api/v1/write`. */
-  url: string;
-  /** Extra headers on every request (values never logged). */
-  headers: Record<string, string>;
-  timeoutMs: number;
-  seed: number;
-  /** Tick k is stamped `startEpochMs + k · exportIntervalMs` (whole ms). */
-  exportIntervalMs: number;
-  ticks: number;
-  /** Most series (one sample each) per request. */
-  maxBatchDataPoints: number;
-  faults: RemoteWriteFaults;
-  metrics: RemoteWriteMetricTask[];
-}
+export type { RemoteWriteFaults, RemoteWriteMetricTask, ShardRemoteWriteTask } from '../core/messages.ts';
 
 /** A request's worth of series of one metric; the series objects are reused tick after tick. */
 interface Batch {

@@ -378,7 +378,7 @@ export interface ShardTraceTask {
   batchDelayMs: number;
   /** Default 4; with `exporter`, its queueSize + numConsumers (the exporter's queue governs). */
   maxInFlightRequests?: number;
-  /** Default 64. */
+  /** Batches waiting beyond `maxInFlightRequests` before one is dropped; default 64. Plain sender only: an exporter applies its own `whenFull`. */
   maxQueuedBatches?: number;
 }
 

@@ -44,8 +44,23 @@ export function slicesOf(o: { metricIndex: number; seriesStart: number; seriesEn
   return o.slices ?? [o];
 }
 
+/** How a ledger's export requests settled: the part the point and span ledgers share. */
+export interface RequestTotals {
+  requests: number;
+  requestsFailed: number;
+  requestsPartial: number;
+  requestsDropped: number;
+  requestsUnsettled: number;
+  /** Attempts beyond the first, summed over batches that report `attempts`. */
+  retries: number;
+  /** Count of outcomes per HTTP status ("0" for no HTTP response). */
+  statuses: Record<string, number>;
+  /** Count of transport failures (no response) per error code. */
+  errorCodes: Record<string, number>;
+}
+
 /** Per-ledger totals. Points: acknowledged + rejected + failed + dropped + unsettled = sent (+ resent). */
-export interface LedgerTotals {
+export interface LedgerTotals extends RequestTotals {
   /** Points handed to the exporter with a recorded outcome (each counted once). */
   pointsSent: number;
   pointsAcknowledged: number;
@@ -57,19 +72,8 @@ export interface LedgerTotals {
   pointsUnsettled: number;
   /** Points that appeared in more than one outcome (never, when the exporter settles each batch once). */
   pointsResent: number;
-  requests: number;
-  requestsFailed: number;
-  requestsPartial: number;
-  requestsDropped: number;
-  requestsUnsettled: number;
-  /** Attempts beyond the first, summed over batches that report `attempts`. */
-  retries: number;
-  /** Count of outcomes per HTTP status ("0" for no HTTP response). */
-  statuses: Record<string, number>;
   /** Count of outcomes per gRPC status code (OTLP/gRPC only). */
   grpcCodes: Record<string, number>;
-  /** Count of transport failures per error code. */
-  errorCodes: Record<string, number>;
 }
 
 /**

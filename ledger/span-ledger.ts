@@ -16,6 +16,7 @@ import { nibbleArray, readNibble, writeNibble } from '../core/nibbles.ts';
 import { InternalError } from '../core/errors.ts';
 import { traceSpanCount, type TraceExportOutcome, type TraceModel } from '../core/trace-model.ts';
 import type { ExportFinalState, TraceExportSettlement } from '../core/messages.ts';
+import type { RequestTotals } from './ledger.ts';
 
 export const SPAN_UNSENT = 0;
 export const SPAN_FAILED = 1;
@@ -45,7 +46,7 @@ export interface PartialSpanBatch extends SpanRange {
 }
 
 /** Run totals. */
-export interface SpanLedgerTotals {
+export interface SpanLedgerTotals extends RequestTotals {
   spansSent: number;
   spansAcknowledged: number;
   spansRejected: number;
@@ -56,17 +57,6 @@ export interface SpanLedgerTotals {
   spansUnsettled: number;
   /** Spans that appeared in more than one request. */
   spansResent: number;
-  requests: number;
-  requestsFailed: number;
-  requestsPartial: number;
-  requestsDropped: number;
-  requestsUnsettled: number;
-  /** Attempts beyond the first, over batches that report `attempts`. */
-  retries: number;
-  /** Count of outcomes per HTTP status ("0" for no response). */
-  statuses: Record<string, number>;
-  /** Count of failures without a response, per error code. */
-  errorCodes: Record<string, number>;
 }
 
 /**

@@ -29,8 +29,8 @@ import { ProtoWriter, varintSize, WIRE_LEN, WIRE_VARINT } from './otlp-fast-writ
 /** Attribute combinations encoded once and kept, up to this cardinality; beyond, encoded per span. */
 export const ATTRIBUTE_CACHE_LIMIT = 65_536;
 const TWO_32 = 0x1_0000_0000;
-/** Room kept in front of the spans for the request, resource and scope headers. */
-const HEADER_ROOM = 1024;
+/** Tags and length varints of the request, resource-spans and scope-spans headers, at most. */
+const HEADER_FRAMING_BYTES = 16;
 /** Fixed bytes of a span besides its name, attributes and optional parent id and kind. */
 const SPAN_FIXED_BYTES = 18 /* trace_id */ + 10 /* span_id */ + 9 + 9 /* start, end */ + 6 /* dropped counts */ + 4 /* status */ + 6 /* flags */;
 
@@ -53,8 +53,10 @@ export class FastSpanBatches {
   readonly #attributeCache: (Buffer | undefined)[];
   #buffer: Buffer;
   #view: DataView;
-  /** End of the spans written so far (they start at {@link HEADER_ROOM}). */
-  #pos = HEADER_ROOM;
+  /** Room kept in front of the spans for the headers: the spans start here. */
+  readonly #headerRoom: number;
+  /** End of the spans written so far. */
+  #pos: number;
   #size = 0;
   readonly #range: BatchRange = { firstSeq: 0, firstIndex: 0, lastSeq: 0, lastIndex: 0 };
   // The trace being added.
@@ -83,7 +85,9 @@ export class FastSpanBatches {
     this.#scopeField = lengthField(1, scope.bytes());
     for (let index = 0; index < model.spansMax; index++) this.#names.push(Buffer.from(new ProtoWriter(32).tag(5, WIRE_LEN).string(spanName(index)).bytes()));
     this.#attributeCache = model.layout.seriesCount <= ATTRIBUTE_CACHE_LIMIT ? new Array(model.layout.seriesCount) : [];
-    this.#buffer = Buffer.allocUnsafe(HEADER_ROOM + maxBatchSpans * 160);
+    this.#headerRoom = this.#resourceField.length + this.#scopeField.length + HEADER_FRAMING_BYTES;
+    this.#pos = this.#headerRoom;
+    this.#buffer = Buffer.allocUnsafe(this.#headerRoom + maxBatchSpans * 160);
     this.#view = new DataView(this.#buffer.buffer, this.#buffer.byteOffset, this.#buffer.byteLength);
   }
 
@@ -195,12 +199,12 @@ export class FastSpanBatches {
    * send later), with the span run it holds; empties the batch.
    */
   takeBody(): { body: Buffer; range: BatchRange; spans: number } {
-    const spansBytes = this.#pos - HEADER_ROOM;
+    const spansBytes = this.#pos - this.#headerRoom;
     const scopeSpansLength = this.#scopeField.length + spansBytes;
     const resourceSpansLength = this.#resourceField.length + 1 + varintSize(scopeSpansLength) + scopeSpansLength;
     const headerBytes = 1 + varintSize(resourceSpansLength) + this.#resourceField.length + 1 + varintSize(scopeSpansLength) + this.#scopeField.length;
     const buffer = this.#buffer;
-    let p = HEADER_ROOM - headerBytes;
+    let p = this.#headerRoom - headerBytes;
     const start = p;
     buffer[p++] = 0x0a; // ExportTraceServiceRequest.resource_spans (1, LEN)
     p = writeVarint(buffer, p, resourceSpansLength);
@@ -217,7 +221,7 @@ export class FastSpanBatches {
 
   /** Drop the open batch. */
   release(): void {
-    this.#pos = HEADER_ROOM;
+    this.#pos = this.#headerRoom;
     this.#size = 0;
   }
 

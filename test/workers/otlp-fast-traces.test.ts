@@ -19,8 +19,8 @@ const BASE: TraceSpec = {
 };
 
 /** Encode the shard's traces [0, traces) both ways, batch by batch; return the fast bodies. */
-function compare(spec: TraceSpec, shard: number, maxBatchSpans: number, traces: number, startUnixNano = 1_735_689_600_999_999_999n): Buffer[] {
-  const model = resolveTraceModel(spec, { runId: 'fast-traces', seed: 5, shardCount: 4, startUnixNano });
+function compare(spec: TraceSpec, shard: number, maxBatchSpans: number, traces: number, startUnixNano = 1_735_689_600_999_999_999n, runId = 'fast-traces'): Buffer[] {
+  const model = resolveTraceModel(spec, { runId, seed: 5, shardCount: 4, startUnixNano });
   const official = new SpanBatchBuilder(model, shard, maxBatchSpans);
   const fast = new FastSpanBatches(model, shard, maxBatchSpans);
   const bodies: Buffer[] = [];
@@ -65,6 +65,10 @@ test('fast ≡ official bytes: attribute cardinality beyond the cache (encoded p
 
 test('fast ≡ official bytes: a start near a 2^32 ns word boundary, a fixed span count', () => {
   compare({ ...BASE, spansPerTrace: 4, spanDurationMs: 5000 }, 2, 16, 120, 0xffff_ff00n + 7n * 0x1_0000_0000n);
+});
+
+test('fast ≡ official bytes: a long run id (a resource of several hundred bytes, two-byte length varints)', () => {
+  compare(BASE, 1, 200, 300, undefined, `r-${'x'.repeat(3000)}`);
 });
 
 test('a fast body decodes to the model: ids, parents, times, kinds, status, attributes', () => {

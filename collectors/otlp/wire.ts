@@ -15,18 +15,27 @@ import { CollectorError } from '../../core/errors.ts';
 
 const PROTO_DIR = path.join(import.meta.dirname, 'proto');
 
-function loadRoot(): protobuf.Root {
+/**
+ * A fresh protobufjs Root holding `files` (paths under `collectors/otlp/proto/`, e.g.
+ * `opentelemetry/proto/trace/v1/trace.proto`) and what they import, fields in
+ * lowerCamelCase. Not yet resolved: a caller may parse its own messages into it (the
+ * Tempo envelopes do) before `resolveAll()`.
+ * @throws Error from protobufjs when a file is missing or does not parse (a packaging bug).
+ */
+export function loadProtoRoot(files: string[]): protobuf.Root {
   const root = new protobuf.Root();
   // The spec's imports are relative to the include root, not to the importing file.
   root.resolvePath = (_origin, target) => (path.isAbsolute(target) ? target : path.join(PROTO_DIR, target));
-  root.loadSync(
-    [
-      'opentelemetry/proto/collector/metrics/v1/metrics_service.proto',
-      'opentelemetry/proto/collector/trace/v1/trace_service.proto',
-      'google/rpc/status.proto',
-    ],
-    { keepCase: false },
-  );
+  root.loadSync(files, { keepCase: false });
+  return root;
+}
+
+function loadRoot(): protobuf.Root {
+  const root = loadProtoRoot([
+    'opentelemetry/proto/collector/metrics/v1/metrics_service.proto',
+    'opentelemetry/proto/collector/trace/v1/trace_service.proto',
+    'google/rpc/status.proto',
+  ]);
   root.resolveAll();
   recordOneofsAsData(root);
   return root;

@@ -1,6 +1,6 @@
 /**
  * Benchmark: Prometheus read-back and reconciliation at load scale. Starts Debian's
- * Prometheus on loopback (collectors/prometheus/local-server.ts), backfills N series × T
+ * Prometheus on loopback (test/peers/prometheus.ts), backfills N series × T
  * ticks by remote write (ticks stamped in the recent past, in timestamp order), reads
  * them all back with `readBack`, and returns the figures.
  *
@@ -15,7 +15,7 @@
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../core/errors.ts';
 import { PrometheusApi } from '../collectors/prometheus/api.ts';
-import { startPrometheus } from '../collectors/prometheus/local-server.ts';
+import { startPrometheus } from '../test/peers/prometheus.ts';
 import { chunkQuery, readBack } from '../collectors/prometheus/readback.ts';
 import { promqlString } from '../collectors/prometheus/readback-space.ts';
 import { RemoteWriteSender } from '../collectors/prometheus/remote-write.ts';

@@ -12,7 +12,7 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runCommand } from '../../bin/commands/run.ts';
 import { TallyError } from '../../core/errors.ts';
-import { startPrometheus, type PrometheusServer } from '../helpers/prometheus.ts';
+import { startPrometheus, type PrometheusServer } from '../peers/prometheus.ts';
 import { captureStdout, remoteWriteScenario, scenarioFile } from './readback-helpers.ts';
 
 const TOKEN = 'tk-7f3a9c1e5d2b8a4f6e0c';

@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runCommand } from '../../bin/commands/run.ts';
-import { deleteSeries, startPrometheus, type PrometheusServer } from '../helpers/prometheus.ts';
+import { deleteSeries, startPrometheus, type PrometheusServer } from '../peers/prometheus.ts';
 import { captureStdout, remoteWriteScenario, scenarioFile } from './readback-helpers.ts';
 
 const NODE = process.execPath;

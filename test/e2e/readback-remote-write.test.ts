@@ -13,7 +13,7 @@ import { runCommand } from '../../bin/commands/run.ts';
 import { counterIncrement } from '../../core/series.ts';
 import { decodeHistogram, initHistograms } from '../../core/histogram.ts';
 import { requestFault } from '../../workers/remote-write-shard.ts';
-import { startPrometheus, type PrometheusServer } from '../helpers/prometheus.ts';
+import { startPrometheus, type PrometheusServer } from '../peers/prometheus.ts';
 import { captureStdout, remoteWriteScenario, scenarioFile } from './readback-helpers.ts';
 
 describe('tally run with remote write and backends.prometheus, on a real Prometheus 2.42', () => {

@@ -7,7 +7,7 @@ import { PrometheusApi } from '../../collectors/prometheus/api.ts';
 import { prometheusVisibilitySource } from '../../collectors/prometheus/readback-visibility.ts';
 import { RemoteWriteSender } from '../../collectors/prometheus/remote-write.ts';
 import { syntheticSpace, writeSpace } from '../../bench/prometheus.ts';
-import { startPrometheus, type PrometheusServer } from '../helpers/prometheus.ts';
+import { startPrometheus, type PrometheusServer } from '../peers/prometheus.ts';
 
 /**
  * A scripted source (no backend): point (m, s, k) becomes visible at `appearsAtMs(m, s, k)`

@@ -12,7 +12,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import { TallyError } from '../../../core/errors.ts';
 import { datapathQueries, readDatapathMetrics } from '../../../collectors/cilium/datapath-metrics.ts';
 import { RemoteWriteSender, type RemoteWriteSeries } from '../../../collectors/prometheus/remote-write.ts';
-import { startPrometheus, type PrometheusServer } from '../../helpers/prometheus.ts';
+import { startPrometheus, type PrometheusServer } from '../../peers/prometheus.ts';
 import { PrometheusApi } from '../../../collectors/prometheus/api.ts';
 import { prometheusInstantQuery } from '../../../collectors/prometheus/instant-query.ts';
 

@@ -20,7 +20,7 @@ import {
 } from '../../../collectors/prometheus/self-metrics.ts';
 import { otelcolDelta, queryOtelcolSnapshot } from '../../../collectors/otelcol/self-metrics.ts';
 import { buildWaterfall } from '../../../ledger/waterfall.ts';
-import { startPrometheus, type PrometheusServer } from '../../helpers/prometheus.ts';
+import { startPrometheus, type PrometheusServer } from '../../peers/prometheus.ts';
 import { PrometheusApi } from '../../../collectors/prometheus/api.ts';
 import { prometheusInstantQuery } from '../../../collectors/prometheus/instant-query.ts';
 

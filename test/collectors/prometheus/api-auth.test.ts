@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PrometheusApi } from '../../../collectors/prometheus/api.ts';
 import { TallyError } from '../../../core/errors.ts';
-import { startPrometheus, type PrometheusServer } from '../../helpers/prometheus.ts';
+import { startPrometheus, type PrometheusServer } from '../../peers/prometheus.ts';
 
 function code(error: unknown): string | undefined {
   return error instanceof TallyError ? error.code : undefined;

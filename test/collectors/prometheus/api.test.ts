@@ -4,7 +4,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { PrometheusApi, parseSampleValue } from '../../../collectors/prometheus/api.ts';
 import { RemoteWriteSender } from '../../../collectors/prometheus/remote-write.ts';
 import { TallyError } from '../../../core/errors.ts';
-import { startPrometheus, type PrometheusServer } from '../../helpers/prometheus.ts';
+import { startPrometheus, type PrometheusServer } from '../../peers/prometheus.ts';
 
 function details(error: unknown): Record<string, unknown> {
   return (error instanceof TallyError ? error.details : undefined) as Record<string, unknown>;

@@ -7,7 +7,7 @@ import { layoutMetric, otlpLayoutMetric, tickMs, type ReadbackMetric, type Readb
 import { RemoteWriteSender } from '../../../collectors/prometheus/remote-write.ts';
 import { seriesAttributes, seriesLayout } from '../../../core/series.ts';
 import { syntheticSpace, writeSpace } from '../../../bench/prometheus.ts';
-import { deleteSeries, startPrometheus, type PrometheusServer } from '../../helpers/prometheus.ts';
+import { deleteSeries, startPrometheus, type PrometheusServer } from '../../peers/prometheus.ts';
 
 describe('layoutMetric chunk selectors (pure)', () => {
   // A tiny evaluator for the two matcher forms layoutMetric writes: a="v" and a=~"v1|v2".

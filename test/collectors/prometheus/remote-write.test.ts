@@ -14,7 +14,7 @@ import {
   type RemoteWriteSeries,
 } from '../../../collectors/prometheus/remote-write.ts';
 import { TallyError } from '../../../core/errors.ts';
-import { startPrometheus, type PrometheusServer } from '../../helpers/prometheus.ts';
+import { startPrometheus, type PrometheusServer } from '../../peers/prometheus.ts';
 
 const PROTO = fileURLToPath(new URL('../../../collectors/prometheus/remote-write.proto', import.meta.url));
 const WriteRequest = protobuf.loadSync(PROTO).lookupType('prometheus.WriteRequest');

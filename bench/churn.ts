@@ -21,7 +21,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../core/errors.ts';
-import { parseSockstat } from '../collectors/proc/sockstat.ts';
+import { parseSockstat } from '../host/sockstat.ts';
 import { NGINX_PATH, startNginx, type BenchNginx } from './nginx.ts';
 import { requireTools, runAutocannon, runTally, runWrk, tallyLoad, type PeerResult } from './peers.ts';
 

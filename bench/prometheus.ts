@@ -11,9 +11,9 @@
  */
 import { cumulativeCounterValue, seriesLayout, type SeriesLayout } from '../core/series.ts';
 import { CollectorError } from '../core/errors.ts';
-import { encodeRemoteWriteBody, type RemoteWriteOutcome, type RemoteWriteSender, type RemoteWriteSeries } from '../collectors/prometheus/remote-write.ts';
-import { layoutMetric } from '../collectors/prometheus/readback-space.ts';
-import type { ReadbackSpace } from '../collectors/prometheus/readback-space.ts';
+import { encodeRemoteWriteBody, type RemoteWriteOutcome, type RemoteWriteSender, type RemoteWriteSeries } from '../wire/remote-write.ts';
+import { layoutMetric } from '../readback/prometheus/space.ts';
+import type { ReadbackSpace } from '../readback/prometheus/space.ts';
 
 /** Options for {@link syntheticSpace}. */
 export interface SyntheticSpaceOptions {

@@ -14,11 +14,11 @@
  */
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../core/errors.ts';
-import { PrometheusApi } from '../collectors/prometheus/api.ts';
+import { PrometheusApi } from '../readback/prometheus/api.ts';
 import { startPrometheus } from '../test/peers/prometheus.ts';
-import { chunkQuery, readBack } from '../collectors/prometheus/readback.ts';
-import { promqlString } from '../collectors/prometheus/readback-space.ts';
-import { RemoteWriteSender } from '../collectors/prometheus/remote-write.ts';
+import { chunkQuery, readBack } from '../readback/prometheus/read-samples.ts';
+import { promqlString } from '../readback/prometheus/space.ts';
+import { RemoteWriteSender } from '../wire/remote-write.ts';
 import { syntheticSpace, writeSpace } from './prometheus.ts';
 
 interface BenchArgs {

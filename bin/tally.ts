@@ -8,10 +8,10 @@ import { ConfigError, InternalError, TallyError, exitCodeFor } from '../core/err
 import { loadScenarioFile } from '../scenarios/load.ts';
 import { availableParallelism } from 'node:os';
 import { labCommand } from './commands/lab.ts';
-import { planCommand, renderPlan } from './commands/plan.ts';
-import { reconcileCommand } from './commands/reconcile.ts';
-import { runCommand } from './commands/run.ts';
-import { targetCommand } from './commands/target.ts';
+import { planCommand, renderPlan } from '../pipeline/plan.ts';
+import { reconcileCommand } from '../pipeline/reconcile.ts';
+import { runCommand } from '../pipeline/run.ts';
+import { targetCommand } from '../embedded/target-process.ts';
 
 const USAGE = `usage:
   tally run <scenario> [--out DIR]   run a scenario end to end (default out dir: runs/<run id>/)

@@ -4,8 +4,8 @@
  * - before Linux 6.5, RTOs double: retransmits at 1, 3, 7, 15, 31, 63 s;
  * - since Linux 6.5, `tcp_syn_linear_timeouts` (default 4) keeps the first RTOs at the
  *   initial value: retransmits at 1, 2, 3, 4, 5, 7, 11, 19, 35, 67 s.
- * The preflight (scenarios/preflight.ts) reads it from sysctls; the SYN-retransmit
- * signature (ledger/syn-retransmit.ts) looks for connect times at those moments. Pure.
+ * The preflight (host/preflight.ts) reads it from sysctls; the SYN-retransmit
+ * signature (reconcile/syn-retransmit.ts) looks for connect times at those moments. Pure.
  *
  * @see Documentation/networking/ip-sysctl.rst tcp_syn_retries, tcp_syn_linear_timeouts
  */

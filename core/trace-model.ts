@@ -1,8 +1,8 @@
 /**
  * The deterministic trace space: trace and span ids, and every field of every span, as
  * functions of (seed, shard, sequence). The emitter (workers/otlp-traces.ts), the
- * receiver-side placement (ledger/span-observations.ts) and the Tempo read-back
- * (collectors/tempo/expected.ts) all call these, so the checker regenerates what it
+ * receiver-side placement (reconcile/span-observations.ts) and the Tempo read-back
+ * (readback/tempo/expected.ts) all call these, so the checker regenerates what it
  * expects instead of storing what was sent. This module is the single source of the id
  * layout.
  *

@@ -31,8 +31,8 @@ import type { LabState } from './state.ts';
 import { isLabNamespace, namespacePrefix, planTopology, topologyNamespaces } from './topology.ts';
 import type { BackendPlan, LabOptions, LabTopology } from './topology.ts';
 
-/** The backend entry point: `node bin/commands/target.ts --host … --port … --name …`. */
-const TARGET_ENTRY = fileURLToPath(new URL('../bin/commands/target.ts', import.meta.url));
+/** The backend entry point: `node embedded/target-process.ts --host … --port … --name …`. */
+const TARGET_ENTRY = fileURLToPath(new URL('../embedded/target-process.ts', import.meta.url));
 
 /** Where a lab's state lives: a lab name, and optionally a state file path (default `/run/tally-lab/<lab>/state.json`). */
 export interface LabRef {

@@ -5,8 +5,8 @@
  * because no process lives in the node namespace whose `/proc/<pid>/net` could be read.
  */
 import { CollectorError } from '../core/errors.ts';
-import { parseConntrackStats } from '../collectors/proc/conntrack.ts';
-import { parseSysctlInteger } from '../collectors/proc/proc-text.ts';
+import { parseConntrackStats } from '../host/conntrack.ts';
+import { parseSysctlInteger } from '../host/proc-text.ts';
 import { runTool } from './netns.ts';
 
 /** One nftables named counter. */

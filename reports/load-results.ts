@@ -4,7 +4,7 @@
  * the SYN-retransmit signature. Pure.
  */
 import type { BurstRelease } from '../core/messages.ts';
-import { findSynRetransmitSignature, type SynSchedule } from '../ledger/syn-retransmit.ts';
+import { findSynRetransmitSignature, type SynSchedule } from '../reconcile/syn-retransmit.ts';
 import type { LoadPlan } from '../scenarios/plan.ts';
 import type { LoadTotals } from './aggregate.ts';
 

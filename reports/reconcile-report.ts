@@ -5,9 +5,9 @@
 import { createRequire } from 'node:module';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { ReconcileError } from '../core/errors.ts';
-import type { MissingByStage, Reconciliation } from '../ledger/reconcile.ts';
-import type { ReadbackReport } from '../collectors/prometheus/readback-store.ts';
-import type { TraceSampleVerification } from '../collectors/tempo/verify.ts';
+import type { MissingByStage, Reconciliation } from '../reconcile/points.ts';
+import type { ReadbackReport } from '../readback/prometheus/store.ts';
+import type { TraceSampleVerification } from '../readback/tempo/verify.ts';
 
 const require = createRequire(import.meta.url);
 /** The reconcile report JSON Schema (draft 2020-12). */

@@ -3,7 +3,7 @@
  * visibility, remote write refusals, cluster datapath metrics, Tempo, and (Markdown only)
  * the loss waterfalls. Pure: results in, text out.
  */
-import type { Waterfall } from '../ledger/waterfall.ts';
+import type { Waterfall } from '../reconcile/waterfall.ts';
 import type { Results } from './results.ts';
 import { renderWaterfallMarkdown } from './waterfall-render.ts';
 

@@ -3,12 +3,12 @@
  * `waterfalls`, `datapathMetrics`, `tempo`, `readbackProblems`) and the findings they
  * raise. Pure: values in, values out. See results.schema.json for each field.
  */
-import type { Waterfall } from '../ledger/waterfall.ts';
-import type { VisibilitySummary } from '../ledger/visibility.ts';
-import type { ReadbackReport } from '../collectors/prometheus/readback-store.ts';
-import type { PrometheusIngestDelta } from '../collectors/prometheus/self-metrics.ts';
-import type { DatapathMetrics } from '../collectors/cilium/datapath-metrics.ts';
-import type { TraceSampleVerification } from '../collectors/tempo/verify.ts';
+import type { Waterfall } from '../reconcile/waterfall.ts';
+import type { VisibilitySummary } from '../reconcile/visibility.ts';
+import type { ReadbackReport } from '../readback/prometheus/store.ts';
+import type { PrometheusIngestDelta } from '../readback/backend-self-metrics.ts';
+import type { DatapathMetrics } from '../readback/cilium/datapath-metrics.ts';
+import type { TraceSampleVerification } from '../readback/tempo/verify.ts';
 import type { Finding } from './load-results.ts';
 
 /** Visibility as the run measured it: the summary, with the deadlines and poll cadence (ms). */

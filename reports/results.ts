@@ -11,9 +11,9 @@ import type { Plan } from '../scenarios/plan.ts';
 import type { Scenario } from '../scenarios/types.ts';
 import type { LoadTotals } from './aggregate.ts';
 import { buildLoadSummary, type Finding } from './load-results.ts';
-import { CLASSIC_SYN_SCHEDULE, type SynSchedule } from '../ledger/syn-retransmit.ts';
-import type { PortBudgetReport } from '../scenarios/preflight.ts';
-import type { DatapathDelta } from '../collectors/proc/datapath-delta.ts';
+import { CLASSIC_SYN_SCHEDULE, type SynSchedule } from '../reconcile/syn-retransmit.ts';
+import type { PortBudgetReport } from '../host/preflight.ts';
+import type { DatapathDelta } from '../host/datapath-delta.ts';
 import { backendsSection, type BackendsResults } from './results-backends.ts';
 
 const require = createRequire(import.meta.url);

@@ -6,12 +6,12 @@
  * Pure.
  */
 import type { PercentilesUs } from '../core/histogram.ts';
-import type { DeltaOffsets } from '../ledger/delta-offsets.ts';
-import type { ExemplarTraceLinks } from '../ledger/exemplar-links.ts';
+import type { DeltaOffsets } from '../reconcile/delta-offsets.ts';
+import type { ExemplarTraceLinks } from '../reconcile/exemplar-links.ts';
 import type { LedgerTotals } from '../ledger/ledger.ts';
-import type { MissingByStage, Reconciliation } from '../ledger/reconcile.ts';
+import type { MissingByStage, Reconciliation } from '../reconcile/points.ts';
 import type { SpanLedgerTotals } from '../ledger/span-ledger.ts';
-import type { TraceReconciliation } from '../ledger/span-reconcile.ts';
+import type { TraceReconciliation } from '../reconcile/spans.ts';
 import type { ExporterTotals } from './exporter-aggregate.ts';
 import type { Finding } from './load-results.ts';
 

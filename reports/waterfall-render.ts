@@ -1,7 +1,7 @@
 /**
  * Markdown rendering of a loss waterfall, for summary.md. Pure: waterfall in, text out.
  */
-import type { LossCause, Waterfall, WaterfallSignal, WaterfallStage } from '../ledger/waterfall.ts';
+import type { LossCause, Waterfall, WaterfallSignal, WaterfallStage } from '../reconcile/waterfall.ts';
 
 const SIGNAL_TITLE: Readonly<Record<WaterfallSignal, string>> = { metric_points: 'metric data points', spans: 'spans' };
 

@@ -7,7 +7,7 @@
  * @see https://www.rfc-editor.org/rfc/rfc9112#section-6.3 (message body length)
  */
 
-/** Response header that names the lab backend that answered (lab/target-server.ts BACKEND_HEADER). */
+/** Response header that names the lab backend that answered (embedded/tagged-target.ts BACKEND_HEADER). */
 export const BACKEND_HEADER = 'x-tally-backend';
 
 /** What a response head says about its status and framing; filled in place to avoid an allocation per response. */

@@ -7,7 +7,7 @@
  * @see https://opentelemetry.io/docs/specs/otlp/#failures-1
  */
 import { JsonMetricsSerializer, JsonTraceSerializer, ProtobufMetricsSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
-import { decodeRichStatus } from './grpc-status-details.ts';
+import { decodeRichStatus } from '../wire/grpc-status-details.ts';
 import type { OtlpSignal } from './otlp-exporter-types.ts';
 
 /** A read partial_success, or why the body could not be read. */

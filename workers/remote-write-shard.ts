@@ -1,7 +1,7 @@
 /**
  * The metrics part of a shard when the transport is Prometheus remote write 1.0: every
  * export interval (tick), one sample per series of its slice, with the Prometheus name and
- * labels the main thread computed (collectors/prometheus/translate.ts, plus the run label),
+ * labels the main thread computed (wire/prometheus-translate.ts, plus the run label),
  * stamped at the tick's time in whole ms, encoded and posted by RemoteWriteSender. Each
  * request's outcome goes to the ledger as an ExportOutcome:
  * - 2xx (Prometheus answers 204): acknowledged;
@@ -14,7 +14,7 @@
  * sample at tick k−1's timestamp with a different value (a conflicting duplicate). Either
  * makes Prometheus refuse the whole request (HTTP 400), so its tick-k points are failed.
  *
- * This worker module imports the sender from collectors/prometheus/remote-write.ts: the
+ * This worker module imports the sender from wire/remote-write.ts: the
  * transport is shared with the read-back benchmarks.
  *
  * @see https://prometheus.io/docs/specs/prw/remote_write_spec/
@@ -24,7 +24,7 @@ import { unitFloat } from '../core/rng.ts';
 import { seriesAttributes } from '../core/series.ts';
 import { cumulativeSampleValue } from '../core/sample-value.ts';
 import type { ExportOutcome, RemoteWriteMetricTask, ShardRemoteWriteTask } from '../core/messages.ts';
-import { encodeRemoteWriteBody, RemoteWriteSender, type RemoteWriteSample, type RemoteWriteSeries } from '../collectors/prometheus/remote-write.ts';
+import { encodeRemoteWriteBody, RemoteWriteSender, type RemoteWriteSample, type RemoteWriteSeries } from '../wire/remote-write.ts';
 import { epochNowMs } from './load-shard.ts';
 
 export type { RemoteWriteFaults, RemoteWriteMetricTask, ShardRemoteWriteTask } from '../core/messages.ts';

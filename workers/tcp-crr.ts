@@ -4,7 +4,7 @@
  * closes — no HTTP parsing, so it measures the datapath's connection setup rate rather
  * than an HTTP stack.
  *
- * Backend naming: an echo target started with a name (collectors/embedded-echo.ts,
+ * Backend naming: an echo target started with a name (embedded/echo.ts,
  * `tally target --protocol tcp-crr`) begins its response with `NAME\n` when the response
  * is long enough; the client takes that first line as {@link RequestResult.backend}, so
  * tcp-crr through a Service VIP still records which endpoint answered. A response without
@@ -14,7 +14,7 @@
  * @see https://hewlettpackard.github.io/netperf/doc/netperf.html#TCP_005fCRR
  */
 
-/** Longest backend name (bytes), as lab/target-server.ts allows. */
+/** Longest backend name (bytes), as embedded/tagged-target.ts allows. */
 const MAX_NAME_BYTES = 32;
 /** Filler byte of request payloads and untagged responses ('x'). */
 export const CRR_FILLER = 0x78;

@@ -10,7 +10,7 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { runCommand } from '../../bin/commands/run.ts';
+import { runCommand } from '../../pipeline/run.ts';
 
 const CLI = new URL('../../bin/tally.ts', import.meta.url).pathname;
 

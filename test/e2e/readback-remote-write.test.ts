@@ -9,7 +9,7 @@ import { access, readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { runCommand } from '../../bin/commands/run.ts';
+import { runCommand } from '../../pipeline/run.ts';
 import { counterIncrement } from '../../core/series.ts';
 import { decodeHistogram, initHistograms } from '../../core/histogram.ts';
 import { requestFault } from '../../workers/remote-write-shard.ts';

@@ -13,7 +13,7 @@ import type { AddressInfo } from 'node:net';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCommand } from '../../bin/commands/run.ts';
+import { runCommand } from '../../pipeline/run.ts';
 
 
 test('a traces run with collector self-metrics gets a spans waterfall from the span ledger, with the collector stages and their losses', async () => {

@@ -2,20 +2,20 @@
  * Tempo read-back, wired into the run, against the genuine Tempo 2.0.1 responses recorded
  * in ../shared/fixtures/tempo-2.0.1 and replayed over a real socket. Not a live Tempo:
  * none runs here. Trace bodies for fixture seqs that were not recorded by id are derived
- * from the recorded ones (test/collectors/tempo/derived-traces.ts proves the derivation);
+ * from the recorded ones (test/readback/tempo/derived-traces.ts proves the derivation);
  * ids the recording never saw get Tempo 2.0.1's recorded 404 body.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { runCommand } from '../../bin/commands/run.ts';
-import { verifySample } from '../../bin/commands/run-tempo.ts';
-import { createTempoClient } from '../../collectors/tempo/client.ts';
-import { FIXTURE_RUN, fixtureRunExpectation } from '../../collectors/tempo/expected.ts';
-import { parseTraceId } from '../../collectors/tempo/ids.ts';
+import { runCommand } from '../../pipeline/run.ts';
+import { verifySample } from '../../pipeline/tempo.ts';
+import { createTempoClient } from '../../readback/tempo/client.ts';
+import { FIXTURE_RUN, fixtureRunExpectation } from '../../readback/tempo/expected.ts';
+import { parseTraceId } from '../../readback/tempo/ids.ts';
 import { runIdHexOf } from '../../core/trace-model.ts';
-import { derivedTraceRoutes } from '../collectors/tempo/derived-traces.ts';
-import { FIXTURE_PROBES, FIXTURE_WINDOW, fixture, startReplayServer, type ReplayRequest } from '../collectors/tempo/replay-server.ts';
+import { derivedTraceRoutes } from '../readback/tempo/derived-traces.ts';
+import { FIXTURE_PROBES, FIXTURE_WINDOW, fixture, startReplayServer, type ReplayRequest } from '../readback/tempo/replay-server.ts';
 import { captureStdout, scenarioFile } from './readback-helpers.ts';
 
 test('a seeded stratified sample of the recorded run verifies span by span: 0 lost, a Wilson interval, and a search count that agrees', async () => {

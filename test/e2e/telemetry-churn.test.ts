@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { metricModel, seriesLifecycle } from '../../core/instruments.ts';
-import { decodeMetricsRequest } from '../../collectors/otlp/codec.ts';
+import { decodeMetricsRequest } from '../../wire/otlp/codec.ts';
 import { runScenario } from './telemetry-helpers.ts';
 
 const SEED = 41;

@@ -6,7 +6,7 @@
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCommand } from '../../bin/commands/run.ts';
+import { runCommand } from '../../pipeline/run.ts';
 
 /** What one run left behind. */
 export interface TelemetryRun {

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
-import { decodeMetricsRequest } from '../../collectors/otlp/codec.ts';
+import { decodeMetricsRequest } from '../../wire/otlp/codec.ts';
 import { hasOpenssl, makeCertificates } from '../workers/otlp-exporter-fixture.ts';
 import { runScenario } from './telemetry-helpers.ts';
 

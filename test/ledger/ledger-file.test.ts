@@ -4,8 +4,8 @@ import { createRng } from '../../core/rng.ts';
 import { EXPORT_FINAL_STATES, type ExportOutcome } from '../../core/messages.ts';
 import { MetricsLedger } from '../../ledger/ledger.ts';
 import { decodeLedger, encodeLedger } from '../../ledger/ledger-file.ts';
-import { ObservationStore } from '../../ledger/observations.ts';
-import { reconcile } from '../../ledger/reconcile.ts';
+import { ObservationStore } from '../../reconcile/observations.ts';
+import { reconcile } from '../../reconcile/points.ts';
 import { TallyError } from '../../core/errors.ts';
 
 /** A ledger fed random outcomes (seeded): every final state, partial_success batches, odd sizes. */

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { createRng } from '../../core/rng.ts';
 import { EXPORT_FINAL_STATES, type ExportFinalState, type ExportOutcome } from '../../core/messages.ts';
 import { finalStateOf, MetricsLedger, POINT_ACKNOWLEDGED, POINT_DROPPED, POINT_FAILED, POINT_PARTIAL, POINT_UNSENT, POINT_UNSETTLED } from '../../ledger/ledger.ts';
-import { ObservationStore } from '../../ledger/observations.ts';
-import { reconcile } from '../../ledger/reconcile.ts';
+import { ObservationStore } from '../../reconcile/observations.ts';
+import { reconcile } from '../../reconcile/points.ts';
 
 function outcome(seriesStart: number, seriesEnd: number, tick: number, finalState: ExportFinalState | undefined, rejectedDataPoints = 0, status = 200): ExportOutcome {
   const o: ExportOutcome = { metricIndex: 0, seriesStart, seriesEnd, tick, dataPoints: seriesEnd - seriesStart, status, rejectedDataPoints, durationUs: 1, sizeBytes: 1 };

@@ -6,7 +6,7 @@
 import {
   expectedTrace, SPAN_KIND_NUMBER, STATUS_CODE_NUMBER, type ExpectedSpan, type TraceExportOutcome, type TraceModel,
 } from '../../core/trace-model.ts';
-import type { DecodedSpan, DecodedTraceRequest } from '../../ledger/span-observations.ts';
+import type { DecodedSpan, DecodedTraceRequest } from '../../reconcile/span-observations.ts';
 
 /** Every (seq, index) of `shard`, in send order. */
 export function sendOrder(model: TraceModel, shard: number, traceCount: number): { seq: number; index: number }[] {

@@ -9,8 +9,8 @@ import assert from 'node:assert/strict';
 import { resolveTraceModel } from '../../core/trace-model.ts';
 import type { TraceExportSettlement } from '../../core/messages.ts';
 import { SPAN_DROPPED, SPAN_UNSETTLED, SpanLedger } from '../../ledger/span-ledger.ts';
-import { SpanObservationStore } from '../../ledger/span-observations.ts';
-import { reconcileTraces } from '../../ledger/span-reconcile.ts';
+import { SpanObservationStore } from '../../reconcile/span-observations.ts';
+import { reconcileTraces } from '../../reconcile/spans.ts';
 
 const model = resolveTraceModel(
   { ratePerSecond: 10, spansPerTrace: 2, shape: 'chain', attributes: {}, kinds: { internal: 1 }, statusErrorRatio: 0, spanDurationMs: 10 },

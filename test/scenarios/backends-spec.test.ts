@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfigError } from '../../core/errors.ts';
 import { parseScenario } from '../../scenarios/load.ts';
-import { redactScenarioDocument } from '../../bin/commands/run-files.ts';
+import { redactScenarioDocument } from '../../pipeline/run-files.ts';
 
 function problems(text: string): { pointer: string; message: string }[] {
   try {

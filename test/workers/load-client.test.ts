@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startEmbeddedTarget } from '../../collectors/embedded-target.ts';
+import { startEmbeddedTarget } from '../../embedded/target.ts';
 import { buildRequestText, createLoadClient, type RequestResult } from '../../workers/load-client.ts';
 import { assertAllOk, httpOptions, withClient } from './load-client-helpers.ts';
 

@@ -10,11 +10,11 @@ import { AggregationTemporality, DataPointType } from '@opentelemetry/sdk-metric
 import { ProtobufMetricsSerializer } from '@opentelemetry/otlp-transformer';
 import type { MetricsLedger } from '../../ledger/ledger.ts';
 import { POINT_FAILED } from '../../ledger/ledger.ts';
-import { reconcile } from '../../ledger/reconcile.ts';
+import { reconcile } from '../../reconcile/points.ts';
 import { buildBatch } from '../../workers/otlp-metrics.ts';
 import { OtlpExporter, type MetricsBatchKey, type OtlpProtocol } from '../../workers/otlp-exporter.ts';
 import { config, receiver, ship, SERIES, space, START_NS, metricTask, tickBatches } from './otlp-exporter-fixture.ts';
-import type { ReceiverFaults } from '../../collectors/receiver-faults.ts';
+import type { ReceiverFaults } from '../../embedded/receiver-faults.ts';
 
 function assertTotalsAddUp(ledger: MetricsLedger): void {
   const t = ledger.totals;

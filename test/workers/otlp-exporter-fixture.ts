@@ -8,10 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { JsonMetricsSerializer, ProtobufMetricsSerializer } from '@opentelemetry/otlp-transformer';
 import { seriesLayout } from '../../core/series.ts';
-import { startOtlpReceiver, type OtlpReceiver, type ReceiverOptions } from '../../collectors/otlp-receiver.ts';
-import type { ReceiverFaults } from '../../collectors/receiver-faults.ts';
+import { startOtlpReceiver, type OtlpReceiver, type ReceiverOptions } from '../../embedded/otlp-receiver.ts';
+import type { ReceiverFaults } from '../../embedded/receiver-faults.ts';
 import { MetricsLedger } from '../../ledger/ledger.ts';
-import { ObservationStore } from '../../ledger/observations.ts';
+import { ObservationStore } from '../../reconcile/observations.ts';
 import { buildBatch } from '../../workers/otlp-metrics.ts';
 import { metricsOutcome, OtlpExporter, type ExporterConfig, type ExportSettlement, type MetricsBatchKey, type OtlpProtocol } from '../../workers/otlp-exporter.ts';
 

@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeHistogram } from '../../core/histogram.ts';
-import { reconcile } from '../../ledger/reconcile.ts';
+import { reconcile } from '../../reconcile/points.ts';
 import { POINT_DROPPED, POINT_UNSETTLED } from '../../ledger/ledger.ts';
 import { OtlpExporter, type MetricsBatchKey } from '../../workers/otlp-exporter.ts';
 import { config, receiver, ship, SERIES, tickBatches } from './otlp-exporter-fixture.ts';

@@ -6,10 +6,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Arrival } from '../../collectors/otlp-receiver.ts';
-import type { ReceiverFaults } from '../../collectors/receiver-faults.ts';
+import type { Arrival } from '../../embedded/otlp-receiver.ts';
+import type { ReceiverFaults } from '../../embedded/receiver-faults.ts';
 import { Backoff, classifyGrpcStatus, classifyHttpStatus, GRPC, parseRetryAfterMs, retryDelayMs } from '../../workers/otlp-exporter-retry.ts';
-import { decodeRichStatus, encodeRichStatus } from '../../workers/grpc-status-details.ts';
+import { decodeRichStatus, encodeRichStatus } from '../../wire/grpc-status-details.ts';
 import { OtlpExporter, type MetricsBatchKey, type OtlpProtocol, type RetryPolicy } from '../../workers/otlp-exporter.ts';
 import { config, receiver, ship, SERIES, tickBatches } from './otlp-exporter-fixture.ts';
 

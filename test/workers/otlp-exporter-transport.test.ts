@@ -7,8 +7,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer as createHttpServer, type IncomingHttpHeaders } from 'node:http';
 import { createServer as createTcpServer, connect, type AddressInfo, type Socket } from 'node:net';
-import { otlpTypes } from '../../collectors/otlp/codec.ts';
-import { reconcile } from '../../ledger/reconcile.ts';
+import { otlpTypes } from '../../wire/otlp/codec.ts';
+import { reconcile } from '../../reconcile/points.ts';
 import { OtlpExporter, type ExporterConfig, type MetricsBatchKey, type OtlpProtocol } from '../../workers/otlp-exporter.ts';
 import { config, hasOpenssl, makeCertificates, receiver, ship, SERIES, tickBatches } from './otlp-exporter-fixture.ts';
 

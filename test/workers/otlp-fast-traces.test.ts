@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
-import { decodeTraceRequest } from '../../collectors/otlp/codec.ts';
+import { decodeTraceRequest } from '../../wire/otlp/codec.ts';
 import { expectedTrace, resolveTraceModel, type TraceSpec } from '../../core/trace-model.ts';
 import { FastSpanBatches } from '../../workers/otlp-fast-traces.ts';
 import { SpanBatchBuilder } from '../../workers/otlp-trace-spans.ts';

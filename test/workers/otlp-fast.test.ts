@@ -7,7 +7,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeMetricsRequest, type MetricsRequest } from '../../collectors/otlp/codec.ts';
+import { decodeMetricsRequest, type MetricsRequest } from '../../wire/otlp/codec.ts';
 import { linkExemplarTraces, metricModel, type ExemplarTraceLink, type InstrumentOptions } from '../../core/instruments.ts';
 import { expectedTrace, parseTraceIdHex, resolveTraceModel, traceStartUnixNano } from '../../core/trace-model.ts';
 import { seriesLayout } from '../../core/series.ts';

@@ -8,17 +8,17 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { decodeTraceRequest, encodeStatus, encodeTraceResponse, type TraceRequest } from '../../collectors/otlp/codec.ts';
+import { decodeTraceRequest, encodeStatus, encodeTraceResponse, type TraceRequest } from '../../wire/otlp/codec.ts';
 import {
   expectedTrace, resolveTraceModel, traceIdOf, type TraceExportOutcome, type TraceModel, type TraceSpec,
 } from '../../core/trace-model.ts';
 import { SpanLedger } from '../../ledger/span-ledger.ts';
-import { observeTraceRequest, SpanObservationStore, type TraceSpace } from '../../ledger/span-observations.ts';
-import { reconcileTraces } from '../../ledger/span-reconcile.ts';
+import { observeTraceRequest, SpanObservationStore, type TraceSpace } from '../../reconcile/span-observations.ts';
+import { reconcileTraces } from '../../reconcile/spans.ts';
 import { JsonTraceSerializer } from '@opentelemetry/otlp-transformer';
-import { modelExpectation } from '../../collectors/tempo/expected.ts';
-import { compareTrace } from '../../collectors/tempo/trace-compare.ts';
-import { spansFromResourceSpans } from '../../collectors/tempo/trace-normalize.ts';
+import { modelExpectation } from '../../readback/tempo/expected.ts';
+import { compareTrace } from '../../readback/tempo/trace-compare.ts';
+import { spansFromResourceSpans } from '../../readback/tempo/trace-normalize.ts';
 import { epochNowMs } from '../../workers/load-shard.ts';
 import { SpanBatchBuilder } from '../../workers/otlp-trace-spans.ts';
 import { TraceShard, type ShardTraceTask, type TraceSender } from '../../workers/otlp-traces.ts';

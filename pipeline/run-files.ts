@@ -1,0 +1,135 @@
+/**
+ * What a run saves for `tally reconcile`: `plan.json` (the scenario document, the run's
+ * start instant and worker count, from which the plan is re-derived exactly, since the
+ * planner is pure) and `ledger.bin` (ledger/ledger-file.ts).
+ *
+ * Secrets: header values whose names look secret (authorization, token, key, secret,
+ * password, cookie) are replaced by `[REDACTED]` in plan.json, and the OTLP / remote-write
+ * headers entirely (reconcile sends nothing). File and environment-variable credentials
+ * are references, kept as they are. `tally reconcile --scenario FILE` supplies the
+ * document again when a redacted header is needed.
+ */
+import { readFile, writeFile, rename } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { ConfigError, ReconcileError } from '../core/errors.ts';
+import { decodeLedger, encodeLedger } from '../ledger/ledger-file.ts';
+import type { MetricsLedger } from '../ledger/ledger.ts';
+import { parseScenario } from '../scenarios/load.ts';
+import { planRun, type Plan } from '../scenarios/plan.ts';
+import type { Scenario } from '../scenarios/types.ts';
+
+/** The file names in a run directory. */
+export const PLAN_FILE = 'plan.json';
+export const LEDGER_FILE = 'ledger.bin';
+
+const REDACTED = '[REDACTED]';
+const SECRET_HEADER = /authorization|token|key|secret|password|cookie/i;
+
+/** plan.json. */
+export interface SavedPlan {
+  version: 1;
+  runId: string;
+  startEpochMs: number;
+  workers: number;
+  /** The scenario file the run was started with (for people; the document below is what counts). */
+  scenarioPath: string;
+  /** The scenario document, secrets redacted. */
+  scenario: Record<string, unknown>;
+  /** For people: the series space. */
+  telemetry?: { ticks: number; exportIntervalMs: number; pointsPlanned: number; metrics: { name: string; seriesCount: number }[] };
+}
+
+function redactHeaders(headers: unknown, all: boolean): void {
+  if (typeof headers !== 'object' || headers === null) return;
+  const h = headers as Record<string, unknown>;
+  for (const name of Object.keys(h)) if (all || SECRET_HEADER.test(name)) h[name] = REDACTED;
+}
+
+/**
+ * The scenario document with secrets redacted. Pure.
+ * @param doc the parsed scenario file.
+ */
+export function redactScenarioDocument(doc: Record<string, any>): Record<string, any> {
+  const copy = structuredClone(doc);
+  redactHeaders(copy.telemetry?.headers, true);
+  redactHeaders(copy.backends?.prometheus?.auth?.headers, false);
+  return copy;
+}
+
+async function writeAtomic(path: string, data: string | Uint8Array): Promise<void> {
+  await writeFile(`${path}.tmp`, data);
+  await rename(`${path}.tmp`, path);
+}
+
+/**
+ * Write plan.json.
+ * @throws ConfigError `TALLY_CONFIG_UNREADABLE` when the scenario file cannot be read again.
+ */
+export async function savePlan(outDir: string, scenarioPath: string, plan: Plan): Promise<void> {
+  let text: string;
+  try {
+    text = await readFile(scenarioPath, 'utf8');
+  } catch (cause) {
+    throw new ConfigError(`cannot read scenario ${scenarioPath}`, [], { code: 'TALLY_CONFIG_UNREADABLE', cause });
+  }
+  const saved: SavedPlan = {
+    version: 1,
+    runId: plan.runId,
+    startEpochMs: plan.startEpochMs,
+    workers: plan.workers,
+    scenarioPath,
+    scenario: redactScenarioDocument(parseYaml(text) as Record<string, any>),
+  };
+  if (plan.telemetry) {
+    const t = plan.telemetry;
+    saved.telemetry = { ticks: t.ticks, exportIntervalMs: t.exportIntervalMs, pointsPlanned: t.pointsPlanned, metrics: t.metrics.map((m) => ({ name: m.name, seriesCount: m.layout.seriesCount })) };
+  }
+  await writeAtomic(join(outDir, PLAN_FILE), `${JSON.stringify(saved, null, 2)}\n`);
+}
+
+/** Write ledger.bin. */
+export async function saveLedger(outDir: string, ledger: MetricsLedger): Promise<void> {
+  await writeAtomic(join(outDir, LEDGER_FILE), encodeLedger(ledger));
+}
+
+/** A saved run, re-derived. */
+export interface LoadedRun {
+  saved: SavedPlan;
+  scenario: Scenario;
+  plan: Plan;
+  ledger: MetricsLedger;
+}
+
+/**
+ * Read a run directory back: plan.json → scenario → the same plan (checked by its run id), and ledger.bin.
+ * @param scenarioText when given, the scenario document to use instead of plan.json's (to supply redacted headers).
+ * @throws ConfigError `TALLY_CONFIG_UNREADABLE` for a missing or unreadable file, `TALLY_CONFIG_INVALID`
+ * for a scenario that no longer validates or plans another run; ReconcileError for a corrupt ledger.
+ */
+export async function loadRun(runDir: string, scenarioText?: string): Promise<LoadedRun> {
+  let saved: SavedPlan;
+  try {
+    saved = JSON.parse(await readFile(join(runDir, PLAN_FILE), 'utf8')) as SavedPlan;
+  } catch (cause) {
+    throw new ConfigError(`${runDir} holds no readable ${PLAN_FILE} (was it written by tally run with metrics?)`, [{ pointer: '', message: `${PLAN_FILE} is expected` }], { code: 'TALLY_CONFIG_UNREADABLE', cause });
+  }
+  if (saved.version !== 1) throw new ConfigError(`${PLAN_FILE} version ${saved.version} is not supported`, [{ pointer: '/version', message: '1 is expected' }]);
+  const { scenario } = parseScenario(scenarioText ?? JSON.stringify(saved.scenario), scenarioText === undefined ? `${runDir}/${PLAN_FILE}` : 'scenario');
+  const plan = planRun(scenario, saved.startEpochMs, saved.workers);
+  if (plan.runId !== saved.runId) {
+    throw new ConfigError(`the scenario plans run ${plan.runId}, not ${saved.runId}`, [{ pointer: '/runId', message: 'the scenario the run was started with is expected' }]);
+  }
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(join(runDir, LEDGER_FILE));
+  } catch (cause) {
+    throw new ConfigError(`${runDir} holds no readable ${LEDGER_FILE}`, [{ pointer: '', message: `${LEDGER_FILE} is expected` }], { code: 'TALLY_CONFIG_UNREADABLE', cause });
+  }
+  const ledger = decodeLedger(bytes);
+  const counts = plan.telemetry?.metrics.map((m) => m.layout.seriesCount) ?? [];
+  if (ledger.ticks !== (plan.telemetry?.ticks ?? 0) || ledger.seriesCounts.join() !== counts.join()) {
+    throw new ReconcileError(`${LEDGER_FILE} does not match the plan's series space`, { details: { ledgerTicks: ledger.ticks, planTicks: plan.telemetry?.ticks } });
+  }
+  return { saved, scenario, plan, ledger };
+}

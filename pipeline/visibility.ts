@@ -1,0 +1,132 @@
+/**
+ * Visibility during and after a run: a VisibilityPoller over Prometheus, whose reference
+ * time for (metric, tick) is the earliest send time the ledger's outcomes report for it,
+ * and until the first outcome arrives (the shards report once a second) the tick's
+ * intended send time, which is never later: a point seen before its outcome arrived gets
+ * a lag at most one encode longer than its true one, never a shorter. During the run it
+ * polls every `pollIntervalMs`; after it, until every acknowledged point is visible or the
+ * last send plus `maxWaitMs` has passed. Only acknowledged points are expected to become
+ * visible: a refused or failed request is the ledger's finding, not a visibility one.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { POINT_ACKNOWLEDGED, type MetricsLedger } from '../ledger/ledger.ts';
+import { summariseVisibility, VisibilityPoller, type VisibilitySource, type VisibilitySummary } from '../reconcile/visibility.ts';
+
+/** Deadlines and cadence, in ms. */
+export interface VisibilitySettings {
+  settleMs: number;
+  maxWaitMs: number;
+  pollIntervalMs: number;
+}
+
+/** The visibility summary as results.json carries it. */
+export type RunVisibility = VisibilitySummary & VisibilitySettings & { pollErrors: number };
+
+/** Most polls after the run, whatever the deadlines say. */
+const MAX_POLLS_AFTER = 10_000;
+
+/** Drives a {@link VisibilityPoller} for one run. */
+export class RunVisibilityTracker {
+  readonly #poller: VisibilityPoller;
+  readonly #settings: VisibilitySettings;
+  #timer: NodeJS.Timeout | undefined;
+  #busy: Promise<void> | undefined;
+  #pollErrors = 0;
+  #lastError: unknown;
+
+  readonly #marked: Uint8Array[];
+
+  /**
+   * @param tickMs intended send time of tick k (epoch ms): the shards send tick k at it.
+   */
+  constructor(seriesCounts: readonly number[], ticks: number, tickMs: (tick: number) => number, source: VisibilitySource, settings: VisibilitySettings) {
+    this.#settings = settings;
+    this.#poller = new VisibilityPoller({ seriesCounts, ticks, referenceMs: (_m, k) => tickMs(k), source });
+    this.#marked = seriesCounts.map(() => new Uint8Array(ticks + 1));
+  }
+
+  /** Note a settled request: the earliest actual send time of a tick becomes its reference. */
+  markSent(metricIndex: number, tick: number, sentAtMs: number): void {
+    const refs = this.#poller.state.referenceMs[metricIndex];
+    const marked = this.#marked[metricIndex];
+    if (refs === undefined || !(tick >= 1 && tick < refs.length)) return;
+    if (marked[tick] === 0 || sentAtMs < refs[tick]) this.#poller.markSent(metricIndex, tick, sentAtMs);
+    marked[tick] = 1;
+  }
+
+  /** Poll every `pollIntervalMs` while the run goes (a poll still running is not overlapped). */
+  start(): void {
+    this.#timer = setInterval(() => {
+      if (this.#busy !== undefined) return;
+      this.#busy = this.#poll().finally(() => {
+        this.#busy = undefined;
+      });
+    }, this.#settings.pollIntervalMs);
+    this.#timer.unref();
+  }
+
+  async #poll(): Promise<void> {
+    try {
+      await this.#poller.pollOnce(Date.now());
+    } catch (error) {
+      // A failed poll during the run loses only resolution; the final read-back reports a dead backend.
+      this.#pollErrors++;
+      this.#lastError = error;
+    }
+  }
+
+  /**
+   * Stop the in-run polling, then poll until every point the ledger says was acknowledged
+   * is visible or the hard deadline passes (one poll only when `stopped`).
+   * @returns the summary over acknowledged points.
+   * @throws the last poll's error when every poll failed (the backend is unreachable).
+   */
+  async finish(ledger: MetricsLedger, stopped: boolean): Promise<RunVisibility> {
+    clearInterval(this.#timer);
+    await this.#busy;
+    const masks = acknowledgedMasks(ledger);
+    const state = this.#poller.state;
+    let lastSentMs = -Infinity;
+    for (const refs of state.referenceMs) for (let k = 1; k < refs.length; k++) lastSentMs = Math.max(lastSentMs, refs[k]);
+    const deadlineMs = lastSentMs + this.#settings.maxWaitMs;
+    let succeeded = 0;
+    for (let poll = 0; poll < MAX_POLLS_AFTER; poll++) {
+      const nowMs = Date.now();
+      const errorsBefore = this.#pollErrors;
+      await this.#poll();
+      if (this.#pollErrors === errorsBefore) succeeded++;
+      if (stopped || nowMs >= deadlineMs || pendingPoints(state.lagMs, masks) === 0) break;
+      await sleep(Math.max(1, Math.min(this.#settings.pollIntervalMs, deadlineMs - nowMs)));
+    }
+    if (succeeded === 0 && this.#lastError !== undefined) throw this.#lastError;
+    const summary = summariseVisibility({ ...state, expectedMask: masks }, this.#settings, Date.now());
+    return { ...summary, ...this.#settings, pollErrors: this.#pollErrors };
+  }
+
+  /** Stop polling without summarising (the run failed). */
+  async close(): Promise<void> {
+    clearInterval(this.#timer);
+    await this.#busy;
+  }
+}
+
+/** Per metric, per point (`series · ticks + tick − 1`): 1 when the ledger says acknowledged. */
+export function acknowledgedMasks(ledger: MetricsLedger): Uint8Array[] {
+  const T = ledger.ticks;
+  return ledger.seriesCounts.map((n, m) => {
+    const mask = new Uint8Array(n * T);
+    for (let s = 0; s < n; s++) for (let k = 1; k <= T; k++) if (ledger.state(m, s, k) === POINT_ACKNOWLEDGED) mask[s * T + k - 1] = 1;
+    return mask;
+  });
+}
+
+/** Expected points not yet seen. */
+function pendingPoints(lagMs: readonly Float32Array[], masks: readonly Uint8Array[]): number {
+  let pending = 0;
+  for (let m = 0; m < masks.length; m++) {
+    const lags = lagMs[m];
+    const mask = masks[m];
+    for (let i = 0; i < mask.length; i++) if (mask[i] === 1 && Number.isNaN(lags[i])) pending++;
+  }
+  return pending;
+}

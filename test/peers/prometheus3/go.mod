@@ -1,0 +1,3 @@
+module tally/test/peers/prometheus3
+
+go 1.26.8

@@ -11,7 +11,8 @@
  */
 import { cumulativeCounterValue, seriesLayout, type SeriesLayout } from '../core/series.ts';
 import { CollectorError } from '../core/errors.ts';
-import { encodeRemoteWriteBody, type RemoteWriteOutcome, type RemoteWriteSender, type RemoteWriteSeries } from '../wire/remote-write.ts';
+import { encodeRemoteWriteBody, type RemoteWriteSeries } from '../wire/remote-write.ts';
+import { type RemoteWriteOutcome, type RemoteWriteSender } from '../workers/remote-write-sender.ts';
 import { layoutMetric } from '../readback/prometheus/space.ts';
 import type { ReadbackSpace } from '../readback/prometheus/space.ts';
 

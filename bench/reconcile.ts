@@ -18,7 +18,7 @@ import { PrometheusApi } from '../readback/prometheus/api.ts';
 import { startPrometheus } from '../test/peers/prometheus.ts';
 import { chunkQuery, readBack } from '../readback/prometheus/read-samples.ts';
 import { promqlString } from '../readback/prometheus/space.ts';
-import { RemoteWriteSender } from '../wire/remote-write.ts';
+import { RemoteWriteSender } from '../workers/remote-write-sender.ts';
 import { syntheticSpace, writeSpace } from './prometheus.ts';
 
 interface BenchArgs {

@@ -15,13 +15,10 @@
  */
 import { parseArgs } from 'node:util';
 import { ConfigError, exitCodeFor } from '../core/errors.ts';
+import type { TextOut } from '../core/text-out.ts';
 import { startTaggedTarget } from './tagged-target.ts';
 import { startEmbeddedEcho } from './echo.ts';
 
-/** Where a command writes its output (process.stdout fits). */
-export interface TextOut {
-  write(text: string): unknown;
-}
 
 const USAGE = 'usage: tally target --host ADDRESS --port PORT --name NAME [--response-bytes BYTES] [--protocol http1|tcp-crr] [--request-bytes BYTES]';
 const NAME = /^[A-Za-z0-9._-]{1,32}$/;

@@ -57,7 +57,7 @@ export interface RunOutcome {
 
 const REPORT_INTERVAL_MS = 1000;
 const CHECKPOINT_EVERY_INTERVALS = 5;
-const TALLY_VERSION = '0.1.0';
+import { TALLY_VERSION } from '../core/version.ts';
 
 async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
   await writeFile(`${path}.tmp`, `${JSON.stringify(value, null, 2)}\n`);

@@ -5,7 +5,6 @@
  * span), the OTLP endpoint the shards export to, and the reconciliations and summaries
  * that go into results.json.
  */
-import { readFile } from 'node:fs/promises';
 import type { ExportOutcome, TraceExportSettlement } from '../core/messages.ts';
 import { startOtlpReceiver, type OtlpReceiver, type ReceiverTls } from '../embedded/otlp-receiver.ts';
 import { MetricsLedger } from '../ledger/ledger.ts';
@@ -20,7 +19,7 @@ import type { RunAggregator } from '../reports/aggregate.ts';
 import type { TelemetryResultsInput } from '../reports/telemetry-results.ts';
 import type { Endpoints, Plan } from '../scenarios/plan.ts';
 import type { Scenario } from '../scenarios/types.ts';
-import { readTlsFiles } from '../workers/otlp-exporter-http.ts';
+import { readTlsFiles } from '../host/tls-files.ts';
 import { ConfigError } from '../core/errors.ts';
 
 /** The run's telemetry bookkeeping; build with {@link RunTelemetry.create}. */
@@ -90,7 +89,7 @@ export class RunTelemetry {
       store: this.store ?? new ObservationStore([], 0),
       faults,
       grpc: t.protocol === 'grpc',
-      tls: await receiverTls(this.scenario),
+      tls: receiverTls(this.scenario),
       onTraces:
         traces && spanStore
           ? (request) => {
@@ -176,17 +175,11 @@ export class RunTelemetry {
  * The embedded receiver's TLS from `embedded.receiver.tls` (PEM files).
  * @throws ConfigError `TALLY_CONFIG_INVALID` naming the unreadable file.
  */
-async function receiverTls(scenario: Scenario): Promise<ReceiverTls | undefined> {
+function receiverTls(scenario: Scenario): ReceiverTls | undefined {
   const tls = scenario.embedded.receiver.tls;
   if (tls === undefined) return undefined;
-  const read = async (path: string, field: string): Promise<Buffer> => {
-    try {
-      return await readFile(path);
-    } catch (cause) {
-      throw new ConfigError(`embedded.receiver.tls.${field}: cannot read ${path}`, [{ pointer: `/embedded/receiver/tls/${field}`, message: `cannot read ${path}: ${(cause as Error).message}` }], { cause });
-    }
-  };
-  const out: ReceiverTls = { cert: await read(tls.certFile, 'certFile'), key: await read(tls.keyFile, 'keyFile'), requireClientCert: tls.requireClientCert };
-  if (tls.caFile !== undefined) out.ca = await read(tls.caFile, 'caFile');
+  const files = readTlsFiles(tls, '/embedded/receiver/tls');
+  const out: ReceiverTls = { cert: files.cert!, key: files.key!, requireClientCert: tls.requireClientCert };
+  if (files.ca !== undefined) out.ca = files.ca;
   return out;
 }

@@ -5,7 +5,8 @@
 import { buildRequestText } from '../core/http-request.ts';
 import { hash32 } from '../core/rng.ts';
 import { seriesLayout, type SeriesLayout } from '../core/series.ts';
-import type { ShardLoadTask, ShardTask, ShardTelemetryTask } from '../core/messages.ts';
+import type { ShardLoadTask, ShardRemoteWriteTask, ShardTask, ShardTelemetryTask } from '../core/messages.ts';
+import type { MetricNaming } from './prometheus-naming.ts';
 import type { Scenario, TelemetrySpec } from './types.ts';
 import { linkExemplarTraces, metricModel, type Instrument, type MetricModel, type Temporality } from '../core/instruments.ts';
 import type { ExporterConfig } from '../core/exporter-config.ts';
@@ -187,6 +188,15 @@ export function drainMsOf(t: TelemetrySpec): number {
 
 
 /**
+ * Shard `shard` of `shardCount`'s contiguous slice of `count` series: `[seriesStart, seriesEnd)`.
+ * Slices are as even as integers allow and cover every series exactly once. Every
+ * telemetry transport slices series this way.
+ */
+export function seriesSlice(count: number, shard: number, shardCount: number): { seriesStart: number; seriesEnd: number } {
+  return { seriesStart: Math.floor((count * shard) / shardCount), seriesEnd: Math.floor((count * (shard + 1)) / shardCount) };
+}
+
+/**
  * The shard tasks (without their MessagePort). Telemetry series are split into
  * contiguous slices, one per shard; load arrivals interleave across shards.
  */
@@ -240,19 +250,15 @@ export function shardTasks(scenario: Scenario, plan: Plan, endpoints: Endpoints,
         maxBatchDataPoints: t.maxBatchDataPoints,
         resource: { ...t.resource },
         metrics: plan.telemetry.metrics
-          .map((m) => {
-            const n = m.layout.seriesCount;
-            return {
-              metricIndex: m.metricIndex,
-              name: m.name,
-              unit: m.unit,
-              keys: m.layout.keys,
-              counts: m.layout.counts,
-              model: m.model,
-              seriesStart: Math.floor((n * shard) / plan.workers),
-              seriesEnd: Math.floor((n * (shard + 1)) / plan.workers),
-            };
-          })
+          .map((m) => ({
+            metricIndex: m.metricIndex,
+            name: m.name,
+            unit: m.unit,
+            keys: m.layout.keys,
+            counts: m.layout.counts,
+            model: m.model,
+            ...seriesSlice(m.layout.seriesCount, shard, plan.workers),
+          }))
           .filter((m) => m.seriesEnd > m.seriesStart),
       };
       if (telemetry.metrics.length > 0) task.telemetry = telemetry;
@@ -276,4 +282,41 @@ export function shardTasks(scenario: Scenario, plan: Plan, endpoints: Endpoints,
     tasks.push(task);
   }
   return tasks;
+}
+
+/**
+ * The remote-write part of each shard: contiguous series slices, as the OTLP shards get.
+ * @param url the receiver URL (`telemetry.endpoint`).
+ * @returns one task per shard, `undefined` for a shard with no series.
+ */
+export function remoteWriteShardTasks(scenario: Scenario, plan: Plan, naming: readonly MetricNaming[], url: string): (ShardRemoteWriteTask | undefined)[] {
+  const t = scenario.telemetry;
+  if (t === undefined || plan.telemetry === undefined) return [];
+  const faults = t.remoteWrite?.faults ?? { outOfOrderRequestRatio: 0, duplicateRequestRatio: 0 };
+  return Array.from({ length: plan.workers }, (_, shard) => {
+    const metrics = naming
+      .map((n) => ({
+        metricIndex: n.metricIndex,
+        name: n.name,
+        instrument: n.instrument,
+        keys: n.layout.keys,
+        counts: n.layout.counts,
+        labelNames: n.labelNames,
+        commonLabels: n.commonLabels,
+        ...seriesSlice(n.layout.seriesCount, shard, plan.workers),
+      }))
+      .filter((m) => m.seriesEnd > m.seriesStart);
+    if (metrics.length === 0) return undefined;
+    return {
+      url,
+      headers: { ...t.headers },
+      timeoutMs: t.timeoutMs,
+      seed: plan.seed,
+      exportIntervalMs: t.exportIntervalMs,
+      ticks: plan.telemetry!.ticks,
+      maxBatchDataPoints: t.maxBatchDataPoints,
+      faults: { ...faults },
+      metrics,
+    };
+  });
 }

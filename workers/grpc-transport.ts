@@ -14,7 +14,7 @@ import { performance } from 'node:perf_hooks';
 import * as grpc from '@grpc/grpc-js';
 import { ConfigError } from '../core/errors.ts';
 import { decodeRichStatus, GRPC_STATUS_DETAILS_KEY } from '../wire/grpc-status-details.ts';
-import { readTlsFiles } from './otlp-exporter-http.ts';
+import { readTlsFiles } from '../host/tls-files.ts';
 import { classifyGrpcStatus, GRPC } from './otlp-exporter-retry.ts';
 import { readPartialSuccess } from './otlp-exporter-response.ts';
 import type { AttemptResult, ExporterConfig, ExportTransport, OtlpSignal } from './otlp-exporter-types.ts';

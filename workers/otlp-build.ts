@@ -12,6 +12,7 @@
  * @see https://github.com/open-telemetry/opentelemetry-js/tree/main/experimental/packages/otlp-transformer
  * @see https://opentelemetry.io/docs/specs/otlp/#json-protobuf-encoding
  */
+import { TALLY_VERSION } from '../core/version.ts';
 import { ValueType } from '@opentelemetry/api';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { AggregationTemporality, DataPointType, type MetricData, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
@@ -68,7 +69,7 @@ export function resourceAttributes(identity: BatchIdentity): Record<string, stri
 }
 
 /** Instrumentation scope of every batch. */
-export const SCOPE = { name: 'tally', version: '0.1.0' } as const;
+export const SCOPE = { name: 'tally', version: TALLY_VERSION } as const;
 
 /** Attributes of a point: the slot's `<key>-<digit>` values, plus the generation when churned. */
 export function pointAttributes(layout: SeriesLayout, model: MetricModel, slot: number, generation: number): Record<string, string> {

@@ -8,33 +8,16 @@
  * @see https://opentelemetry.io/docs/specs/otlp/#otlphttp
  * @see https://undici.nodejs.org/#/docs/api/Pool
  */
-import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { gzipSync } from 'node:zlib';
 import { Pool } from 'undici';
 import { ConfigError } from '../core/errors.ts';
+import { classifyTransportError } from '../core/transport-errors.ts';
+import { readTlsFiles } from '../host/tls-files.ts';
 import { classifyHttpStatus, parseRetryAfterMs } from './otlp-exporter-retry.ts';
 import { errorBodyMessage, readPartialSuccess } from './otlp-exporter-response.ts';
 import type { AttemptResult, ExporterConfig, ExportTransport, OtlpSignal } from './otlp-exporter-types.ts';
 
-const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
-
-/** Read the PEM files of a TLS config. @throws ConfigError `TALLY_CONFIG_INVALID` naming the unreadable file. */
-export function readTlsFiles(tls: ExporterConfig['tls']): { ca?: Buffer; cert?: Buffer; key?: Buffer } {
-  if (tls === undefined) return {};
-  const read = (path: string | undefined, field: string): Buffer | undefined => {
-    if (path === undefined) return undefined;
-    try {
-      return readFileSync(path);
-    } catch (cause) {
-      throw new ConfigError(`telemetry.tls.${field}: cannot read ${path}`, [{ pointer: `/telemetry/tls/${field}`, message: `cannot read ${path}: ${(cause as Error).message}` }], { cause });
-    }
-  };
-  if ((tls.certFile === undefined) !== (tls.keyFile === undefined)) {
-    throw new ConfigError('telemetry.tls: certFile and keyFile go together', [{ pointer: '/telemetry/tls', message: 'give both certFile and keyFile, or neither' }]);
-  }
-  return { ca: read(tls.caFile, 'caFile'), cert: read(tls.certFile, 'certFile'), key: read(tls.keyFile, 'keyFile') };
-}
 
 /** The OTLP/HTTP transport. */
 export class HttpTransport implements ExportTransport {
@@ -120,11 +103,12 @@ export class HttpTransport implements ExportTransport {
       };
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
-      if (timeout.aborted || TIMEOUT_CODES.has(e.code ?? '')) {
+      const failed = classifyTransportError(err);
+      if (timeout.aborted || failed.reason === 'timeout') {
         return { class: 'timeout', retryable: true, httpStatus: 0, rejectedItems: 0, message: `no answer within ${this.#timeoutMs} ms`, errorCode: 'ETIMEDOUT', durationUs: elapsedUs() };
       }
       // Transport errors (refused, reset, TLS) are retryable, as the collector's otlphttp exporter treats them.
-      return { class: 'transport_error', retryable: true, httpStatus: 0, rejectedItems: 0, message: e.message, errorCode: abort.aborted ? 'ABORTED' : (e.code ?? 'other'), durationUs: elapsedUs() };
+      return { class: 'transport_error', retryable: true, httpStatus: 0, rejectedItems: 0, message: e.message, errorCode: abort.aborted ? 'ABORTED' : failed.code || 'other', durationUs: elapsedUs() };
     }
   }
 

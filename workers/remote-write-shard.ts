@@ -24,7 +24,8 @@ import { unitFloat } from '../core/rng.ts';
 import { seriesAttributes } from '../core/series.ts';
 import { cumulativeSampleValue } from '../core/sample-value.ts';
 import type { ExportOutcome, RemoteWriteMetricTask, ShardRemoteWriteTask } from '../core/messages.ts';
-import { encodeRemoteWriteBody, RemoteWriteSender, type RemoteWriteSample, type RemoteWriteSeries } from '../wire/remote-write.ts';
+import { encodeRemoteWriteBody, type RemoteWriteSample, type RemoteWriteSeries } from '../wire/remote-write.ts';
+import { RemoteWriteSender } from '../workers/remote-write-sender.ts';
 import { epochNowMs } from './load-shard.ts';
 
 export type { RemoteWriteFaults, RemoteWriteMetricTask, ShardRemoteWriteTask } from '../core/messages.ts';

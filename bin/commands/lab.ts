@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError } from '../../core/errors.ts';
 import { labDown, labExec, labStatus, labUp } from '../../lab/lifecycle.ts';
 import { LAB_DEFAULTS } from '../../lab/topology.ts';
-import type { TextOut } from '../../embedded/target-process.ts';
+import type { TextOut } from '../../core/text-out.ts';
 
 /** Usage text of `tally lab`. */
 export const LAB_USAGE = `usage:

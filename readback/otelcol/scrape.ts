@@ -5,6 +5,7 @@
  */
 import { Agent } from 'undici';
 import { CollectorError, ConfigError } from '../../core/errors.ts';
+import { classifyTransportError } from '../../core/transport-errors.ts';
 
 /** Options for {@link scrapeText}. */
 export interface ScrapeOptions {
@@ -25,8 +26,6 @@ export type ScrapeFailureReason = 'connection_refused' | 'connection_reset' | 't
 
 /** Text format 0.0.4 first: OpenMetrics and protobuf bodies are not what the parser reads best. */
 const ACCEPT = 'text/plain;version=0.0.4;q=1,*/*;q=0.1';
-const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT']);
-const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED']);
 
 /**
  * GET a metrics endpoint and return its body as text.
@@ -94,15 +93,7 @@ function failure(
 }
 
 function transportFailure(what: string, endpoint: string, error: unknown): CollectorError {
-  const err = error as { name?: string; code?: unknown; message?: string; cause?: { code?: unknown } };
-  // DOMException (AbortSignal.timeout) has a numeric legacy `code`; only string codes are errno/undici codes.
-  const code = typeof err.code === 'string' ? err.code : typeof err.cause?.code === 'string' ? err.cause.code : '';
-  let reason: ScrapeFailureReason = 'transport';
-  if (code === 'ECONNREFUSED') reason = 'connection_refused';
-  else if (TIMEOUT_CODES.has(code) || err.name === 'TimeoutError') reason = 'timeout';
-  else if (RESET_CODES.has(code)) reason = 'connection_reset';
-  else if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') reason = 'dns_failed';
-  return failure(what, endpoint, reason, `${reason.replace('_', ' ')} (${code || err.name || 'error'}: ${err.message ?? String(error)})`, 'TALLY_COLLECTOR_FAILED', {
-    errorCode: code || err.name || null,
-  });
+  const { reason, code } = classifyTransportError(error);
+  const message = (error as { message?: string } | null)?.message ?? String(error);
+  return failure(what, endpoint, reason, `${reason.replace('_', ' ')} (${code || 'error'}: ${message})`, 'TALLY_COLLECTOR_FAILED', { errorCode: code || null });
 }

@@ -40,7 +40,8 @@ import {
   type QueryData,
   type TsdbStatus,
 } from './api-replies.ts';
-import packageJson from '../../package.json' with { type: 'json' };
+import { USER_AGENT } from '../../core/version.ts';
+import { transportErrorCode } from '../../core/transport-errors.ts';
 
 export type { PrometheusAuth } from './api-auth.ts';
 export { parseSampleValue, type ApiResult, type ApiSample, type BuildInfo, type MatrixSeries, type QueryData, type TsdbStatus, type VectorElement } from './api-replies.ts';
@@ -79,10 +80,7 @@ const RETRYABLE_STATUS = new Set([429, 502, 503, 504]);
 const ERROR_TEXT_CHARS = 512;
 
 function errnoOf(error: unknown): string {
-  const e = error as { code?: unknown; cause?: { code?: unknown } } | null;
-  if (typeof e?.cause?.code === 'string') return e.cause.code;
-  if (typeof e?.code === 'string') return e.code;
-  return 'UNKNOWN';
+  return transportErrorCode(error) || 'UNKNOWN';
 }
 
 /** `Retry-After` (delta-seconds or HTTP-date, RFC 9110 §10.2.3) in ms; undefined when absent or unreadable. */
@@ -109,7 +107,7 @@ export class PrometheusApi {
   readonly #origin: string;
   readonly #credentials: Credentials;
   readonly #options: Required<Omit<PrometheusApiOptions, 'auth' | 'authPointer' | 'url' | 'cacheControl'>> & { cacheControl: string | null };
-  readonly #userAgent = `tally/${packageJson.version}`;
+  readonly #userAgent = USER_AGENT;
   /** HTTP requests sent, retries included. */
   requests = 0;
   /** Of `requests`, how many were retries. */

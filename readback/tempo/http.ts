@@ -10,6 +10,7 @@ import { readFile } from 'node:fs/promises';
 import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
 import { Pool } from 'undici';
 import { CollectorError, ConfigError } from '../../core/errors.ts';
+import { classifyTransportError } from '../../core/transport-errors.ts';
 
 /** How to authenticate to Tempo (or the gateway in front of it). */
 export type TempoAuth =
@@ -48,7 +49,7 @@ export interface HttpReply {
 }
 
 /** Why a request got no HTTP answer, in `CollectorError.details.reason`. */
-export type TransportFailureReason = 'connection_refused' | 'connection_reset' | 'timeout' | 'dns_failed' | 'transport';
+export type { TransportFailureReason } from '../../core/transport-errors.ts';
 
 /** The transport a `TempoClient` sends through. */
 export interface HttpTransport {
@@ -240,21 +241,11 @@ function badReply(endpoint: string, expected: string, problem: string, cause?: u
   });
 }
 
-const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT']);
-const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED']);
-
 function transportError(error: unknown, endpoint: string, origin: string, redact: (text: string) => string): CollectorError {
-  const err = error as { name?: string; code?: unknown; message?: string; cause?: { code?: unknown } };
-  // DOMException (AbortSignal.timeout) carries a numeric legacy `code`; only string codes are errno/undici codes.
-  const code = typeof err.code === 'string' ? err.code : typeof err.cause?.code === 'string' ? err.cause.code : '';
-  let reason: TransportFailureReason = 'transport';
-  if (code === 'ECONNREFUSED') reason = 'connection_refused';
-  else if (TIMEOUT_CODES.has(code) || err.name === 'TimeoutError') reason = 'timeout';
-  else if (RESET_CODES.has(code)) reason = 'connection_reset';
-  else if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') reason = 'dns_failed';
-  const what = redact(String(err.message ?? error));
+  const { reason, code } = classifyTransportError(error);
+  const what = redact(String((error as { message?: string } | null)?.message ?? error));
   // The undici error is not attached as `cause`: it can hold request state, and this error may be logged whole.
-  return new CollectorError(`Tempo ${endpoint} at ${origin}: ${reason.replace('_', ' ')} (${code || err.name || 'error'}: ${what})`, {
-    details: { reason, endpoint, origin, errorCode: code || err.name || null },
+  return new CollectorError(`Tempo ${endpoint} at ${origin}: ${reason.replace('_', ' ')} (${code || 'error'}: ${what})`, {
+    details: { reason, endpoint, origin, errorCode: code || null },
   });
 }

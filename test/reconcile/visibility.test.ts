@@ -5,7 +5,7 @@ import { decodeHistogram } from '../../core/histogram.ts';
 import { summariseVisibility, VisibilityPoller, type VisibilitySource } from '../../reconcile/visibility.ts';
 import { PrometheusApi } from '../../readback/prometheus/api.ts';
 import { prometheusVisibilitySource } from '../../readback/prometheus/visibility-source.ts';
-import { RemoteWriteSender } from '../../wire/remote-write.ts';
+import { RemoteWriteSender } from '../../workers/remote-write-sender.ts';
 import { syntheticSpace, writeSpace } from '../../bench/prometheus.ts';
 import { startPrometheus, type PrometheusServer } from '../peers/prometheus.ts';
 

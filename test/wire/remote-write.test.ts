@@ -4,15 +4,8 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
 import { uncompressSync } from 'snappy';
-import {
-  classifyRejection,
-  encodeRemoteWriteBody,
-  encodeWriteRequest,
-  RemoteWriteSender,
-  STALE_NAN,
-  STALE_NAN_BITS,
-  type RemoteWriteSeries,
-} from '../../wire/remote-write.ts';
+import { classifyRejection, encodeRemoteWriteBody, encodeWriteRequest, STALE_NAN, STALE_NAN_BITS, type RemoteWriteSeries } from '../../wire/remote-write.ts';
+import { RemoteWriteSender } from '../../workers/remote-write-sender.ts';
 import { TallyError } from '../../core/errors.ts';
 import { startPrometheus, type PrometheusServer } from '../peers/prometheus.ts';
 

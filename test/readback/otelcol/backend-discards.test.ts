@@ -9,7 +9,8 @@
  */
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { RemoteWriteSender, type RemoteWriteOutcome, type RemoteWriteSeries } from '../../../wire/remote-write.ts';
+import { type RemoteWriteSeries } from '../../../wire/remote-write.ts';
+import { RemoteWriteSender, type RemoteWriteOutcome } from '../../../workers/remote-write-sender.ts';
 import {
   prometheusBackendStage,
   prometheusIngestDelta,

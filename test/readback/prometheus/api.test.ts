@@ -2,7 +2,7 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { PrometheusApi, parseSampleValue } from '../../../readback/prometheus/api.ts';
-import { RemoteWriteSender } from '../../../wire/remote-write.ts';
+import { RemoteWriteSender } from '../../../workers/remote-write-sender.ts';
 import { TallyError } from '../../../core/errors.ts';
 import { startPrometheus, type PrometheusServer } from '../../peers/prometheus.ts';
 

@@ -4,7 +4,7 @@ import { PrometheusApi } from '../../../readback/prometheus/api.ts';
 import { readBack } from '../../../readback/prometheus/read-samples.ts';
 import { missingPoints } from '../../../readback/prometheus/store.ts';
 import { layoutMetric, otlpLayoutMetric, tickMs, type ReadbackMetric, type ReadbackSpace } from '../../../readback/prometheus/space.ts';
-import { RemoteWriteSender } from '../../../wire/remote-write.ts';
+import { RemoteWriteSender } from '../../../workers/remote-write-sender.ts';
 import { seriesAttributes, seriesLayout } from '../../../core/series.ts';
 import { syntheticSpace, writeSpace } from '../../../bench/prometheus.ts';
 import { deleteSeries, startPrometheus, type PrometheusServer } from '../../peers/prometheus.ts';

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseScenario } from '../../../scenarios/load.ts';
-import { planRun } from '../../../scenarios/plan.ts';
-import { runMetricNaming, RUN_LABEL } from '../../../readback/prometheus/run-space.ts';
+import { parseScenario } from '../../scenarios/load.ts';
+import { planRun } from '../../scenarios/plan.ts';
+import { runMetricNaming, RUN_LABEL } from '../../scenarios/prometheus-naming.ts';
 
 const SCENARIO = `
 name: naming

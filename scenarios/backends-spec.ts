@@ -6,6 +6,7 @@
  */
 import type { InputProblem } from '../core/errors.ts';
 import { parseDurationMs } from '../core/units.ts';
+import type { TallyScenario } from './scenario-document.ts';
 import type { BackendsSpec, Scenario } from './types.ts';
 
 /** The `telemetry.protocol` value that selects remote write. */
@@ -23,7 +24,7 @@ const OTLP_ONLY = ['compression', 'tls', 'retry', 'queue'];
  * @param doc a schema-valid scenario document.
  * @returns errors and warnings, each with its JSON pointer.
  */
-export function backendsProblems(doc: Record<string, any>): { errors: InputProblem[]; warnings: InputProblem[] } {
+export function backendsProblems(doc: TallyScenario): { errors: InputProblem[]; warnings: InputProblem[] } {
   const errors: InputProblem[] = [];
   const warnings: InputProblem[] = [];
   const t = doc.telemetry;
@@ -31,14 +32,14 @@ export function backendsProblems(doc: Record<string, any>): { errors: InputProbl
   if (remoteWrite) {
     if (t.endpoint === undefined) errors.push({ pointer: '/telemetry/endpoint', message: 'remote write needs the receiver URL, e.g. http://127.0.0.1:9090/api/v1/write' });
     if (t.traces !== undefined) errors.push({ pointer: '/telemetry/traces', message: 'traces need an OTLP protocol; remote write carries metrics only' });
-    (t.metrics ?? []).forEach((m: any, i: number) => {
+    (t.metrics ?? []).forEach((m, i) => {
       if (!REMOTE_WRITE_INSTRUMENTS.has(m.instrument)) {
         errors.push({ pointer: `/telemetry/metrics/${i}/instrument`, message: `remote write sends counter, up-down-counter and gauge metrics; a ${m.instrument} is not supported` });
       }
       if (m.temporality === 'delta') errors.push({ pointer: `/telemetry/metrics/${i}/temporality`, message: 'remote write sends cumulative series; delta is not supported' });
       if (m.churn !== undefined) errors.push({ pointer: `/telemetry/metrics/${i}/churn`, message: 'series churn is not supported with remote write' });
     });
-    for (const key of OTLP_ONLY) if (t[key] !== undefined) warnings.push({ pointer: `/telemetry/${key}`, message: 'ignored by prometheus/remote-write (OTLP exporters only)' });
+    for (const key of OTLP_ONLY) if ((t as Readonly<Record<string, unknown>>)[key] !== undefined) warnings.push({ pointer: `/telemetry/${key}`, message: 'ignored by prometheus/remote-write (OTLP exporters only)' });
   } else if (t?.remoteWrite !== undefined) {
     warnings.push({ pointer: '/telemetry/remoteWrite', message: 'ignored: telemetry.protocol is not prometheus/remote-write' });
   }
@@ -70,7 +71,7 @@ export function backendsProblems(doc: Record<string, any>): { errors: InputProbl
  * `reconcile.maxWaitMs`, and the remote-write transport.
  * @param doc the schema-valid document the scenario was normalised from.
  */
-export function normaliseBackends(doc: Record<string, any>, scenario: Scenario): void {
+export function normaliseBackends(doc: TallyScenario, scenario: Scenario): void {
   scenario.reconcile.maxWaitMs = parseDurationMs(doc.reconcile?.maxWait ?? DEFAULT_MAX_WAIT, '/reconcile/maxWait');
   const t = doc.telemetry;
   if (t?.protocol === REMOTE_WRITE_PROTOCOL && scenario.telemetry) {

@@ -6,6 +6,7 @@ import { isIP } from 'node:net';
 import type { InputProblem } from '../core/errors.ts';
 import { parseDurationMs } from '../core/units.ts';
 import type { ExecutorSpec, Stage } from '../core/schedule.ts';
+import type { Load } from './scenario-document.ts';
 import type { LoadSpec } from './types.ts';
 
 /** Fields each executor uses; any other executor field is an error (it would be silently ignored). */
@@ -19,13 +20,13 @@ const EXECUTOR_FIELDS: Record<ExecutorSpec['executor'], readonly string[]> = {
 const ALL_EXECUTOR_FIELDS = ['rate', 'startRate', 'timeUnit', 'stages', 'burst', 'vus', 'startVUs', 'maxInFlight', 'lateStartThreshold'];
 
 /** The most arrivals per second any point of the schedule asks for. */
-function peakRatePerSecond(l: Record<string, any>, timeUnitMs: number): number {
+function peakRatePerSecond(l: Load, timeUnitMs: number): number {
   const perSecond = (n: number): number => (n * 1000) / timeUnitMs;
   switch (l.executor) {
     case 'constant-arrival-rate':
-      return perSecond(l.rate);
+      return perSecond(l.rate ?? 0);
     case 'ramping-arrival-rate':
-      return Math.max(perSecond(l.startRate ?? 0), ...l.stages.map((s: any) => perSecond(s.target)));
+      return Math.max(perSecond(l.startRate ?? 0), ...(l.stages ?? []).map((s) => perSecond(s.target)));
     default:
       return 0;
   }
@@ -37,12 +38,13 @@ function peakRatePerSecond(l: Record<string, any>, timeUnitMs: number): number {
  * @param durationMs the scenario's `/duration`.
  * @param embeddedTarget whether the embedded target will serve the load.
  */
-export function loadProblems(l: Record<string, any>, durationMs: number, embeddedTarget: boolean): { errors: InputProblem[]; warnings: InputProblem[] } {
+export function loadProblems(l: Load, durationMs: number, embeddedTarget: boolean): { errors: InputProblem[]; warnings: InputProblem[] } {
   const errors: InputProblem[] = [];
   const warnings: InputProblem[] = [];
-  const used = EXECUTOR_FIELDS[l.executor as ExecutorSpec['executor']];
+  const used = EXECUTOR_FIELDS[l.executor];
+  const fields = l as Readonly<Record<string, unknown>>;
   for (const field of ALL_EXECUTOR_FIELDS) {
-    if (l[field] !== undefined && !used.includes(field)) {
+    if (fields[field] !== undefined && !used.includes(field)) {
       errors.push({ pointer: `/load/${field}`, message: `is not used by executor "${l.executor}" (it uses ${used.map((f) => `\`${f}\``).join(', ')})` });
     }
   }
@@ -51,7 +53,7 @@ export function loadProblems(l: Record<string, any>, durationMs: number, embedde
   if (peak > 1_000_000) errors.push({ pointer: l.executor === 'constant-arrival-rate' ? '/load/rate' : '/load/stages', message: `asks for ${peak} iterations per second; at most 1,000,000` });
   if (Array.isArray(l.stages)) {
     let totalMs = 0;
-    l.stages.forEach((s: any, i: number) => {
+    l.stages.forEach((s, i) => {
       const ms = parseDurationMs(s.duration, `/load/stages/${i}/duration`);
       if (ms <= 0) errors.push({ pointer: `/load/stages/${i}/duration`, message: 'must be longer than 0' });
       totalMs += ms;
@@ -59,7 +61,7 @@ export function loadProblems(l: Record<string, any>, durationMs: number, embedde
     });
     if (totalMs > durationMs) errors.push({ pointer: '/load/stages', message: `last ${totalMs} ms in all, longer than /duration (${durationMs} ms)` });
   }
-  if (l.executor === 'burst') {
+  if (l.executor === 'burst' && l.burst !== undefined) {
     const windowMs = parseDurationMs(l.burst.window, '/load/burst/window');
     const everyMs = parseDurationMs(l.burst.every, '/load/burst/every');
     if (everyMs <= 0) errors.push({ pointer: '/load/burst/every', message: 'must be longer than 0' });
@@ -78,7 +80,7 @@ export function loadProblems(l: Record<string, any>, durationMs: number, embedde
   }
   if (protocol !== 'tcp-crr' && l.tcpCrr !== undefined) errors.push({ pointer: '/load/tcpCrr', message: 'is only used with protocol tcp-crr' });
   if (protocol === 'tcp-crr' && l.request !== undefined) errors.push({ pointer: '/load/request', message: 'is only used with protocol http1' });
-  (l.localAddresses ?? []).forEach((a: string, i: number) => {
+  (l.localAddresses ?? []).forEach((a, i) => {
     if (isIP(a) === 0) errors.push({ pointer: `/load/localAddresses/${i}`, message: `"${a}" is not an IPv4 or IPv6 address` });
   });
   if (l.connection?.reuse === 'keep-alive' && protocol === 'tcp-crr') {
@@ -90,35 +92,35 @@ export function loadProblems(l: Record<string, any>, durationMs: number, embedde
   return { errors, warnings };
 }
 
-function stagesOf(l: Record<string, any>, scale: number): Stage[] {
-  return l.stages.map((s: any, i: number) => ({ durationMs: parseDurationMs(s.duration, `/load/stages/${i}/duration`), target: s.target * scale }));
+function stagesOf(l: Load, scale: number): Stage[] {
+  return (l.stages ?? []).map((s, i) => ({ durationMs: parseDurationMs(s.duration, `/load/stages/${i}/duration`), target: s.target * scale }));
 }
 
 /** The executor with rates per second and times in ms. */
-function executorOf(l: Record<string, any>): ExecutorSpec {
+function executorOf(l: Load): ExecutorSpec {
   const timeUnitMs = parseDurationMs(l.timeUnit ?? '1s', '/load/timeUnit');
   const perSecond = 1000 / timeUnitMs;
-  switch (l.executor as ExecutorSpec['executor']) {
+  switch (l.executor) {
     case 'constant-arrival-rate':
-      return { executor: 'constant-arrival-rate', ratePerSecond: l.rate * perSecond };
+      return { executor: 'constant-arrival-rate', ratePerSecond: l.rate! * perSecond };
     case 'ramping-arrival-rate':
       return { executor: 'ramping-arrival-rate', startRatePerSecond: (l.startRate ?? 0) * perSecond, stages: stagesOf(l, perSecond) };
     case 'burst':
       return {
         executor: 'burst',
-        connections: l.burst.connections,
-        windowMs: parseDurationMs(l.burst.window, '/load/burst/window'),
-        everyMs: parseDurationMs(l.burst.every, '/load/burst/every'),
+        connections: l.burst!.connections,
+        windowMs: parseDurationMs(l.burst!.window, '/load/burst/window'),
+        everyMs: parseDurationMs(l.burst!.every, '/load/burst/every'),
       };
     case 'constant-vus':
-      return { executor: 'constant-vus', vus: l.vus };
+      return { executor: 'constant-vus', vus: l.vus! };
     case 'ramping-vus':
       return { executor: 'ramping-vus', startVUs: l.startVUs ?? 1, stages: stagesOf(l, 1) };
   }
 }
 
 /** Normalise a schema- and rule-valid `load` object. */
-export function normaliseLoad(l: Record<string, any>): LoadSpec {
+export function normaliseLoad(l: Load): LoadSpec {
   const d = (text: string | undefined, fallback: string, pointer: string): number => parseDurationMs(text ?? fallback, pointer);
   const load: LoadSpec = {
     executor: executorOf(l),

@@ -5,6 +5,7 @@
  * `parseScenario` is pure (text in, value out); `loadScenarioFile` is the thin edge that
  * reads the file.
  */
+import type { TallyScenario } from './scenario-document.ts';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { Ajv2020 } from 'ajv/dist/2020.js';
@@ -135,13 +136,13 @@ function parseText(text: string, sourceName: string): unknown {
 }
 
 /** The cross-field rules the schema cannot say. */
-export function crossFieldProblems(doc: Record<string, any>): { errors: InputProblem[]; warnings: InputProblem[] } {
+export function crossFieldProblems(doc: TallyScenario): { errors: InputProblem[]; warnings: InputProblem[] } {
   const errors: InputProblem[] = [];
   const warnings: InputProblem[] = [];
   const durationMs = parseDurationMs(doc.duration, '/duration');
   if (durationMs < 1000) errors.push({ pointer: '/duration', message: 'must be at least 1s' });
   if (durationMs > 7 * 24 * 3_600_000) errors.push({ pointer: '/duration', message: 'must be at most 168h' });
-  const metrics: any[] = doc.telemetry?.metrics ?? [];
+  const metrics = doc.telemetry?.metrics ?? [];
   const names = new Set<string>();
   metrics.forEach((m, i) => {
     if (names.has(m.name)) errors.push({ pointer: `/telemetry/metrics/${i}/name`, message: `duplicates the name "${m.name}" of an earlier metric` });
@@ -175,7 +176,7 @@ export function crossFieldProblems(doc: Record<string, any>): { errors: InputPro
 }
 
 /** Apply defaults and parse durations. Assumes a schema-valid document. */
-function normalise(doc: Record<string, any>): Scenario {
+function normalise(doc: TallyScenario): Scenario {
   const d = (text: string | undefined, fallback: string, pointer: string): number => parseDurationMs(text ?? fallback, pointer);
   const scenario: Scenario = {
     name: doc.name,
@@ -216,9 +217,9 @@ export function parseScenario(text: string, sourceName = 'scenario'): ParsedScen
   if (schemaErrors.length > 0) {
     throw new ConfigError(`${sourceName}: ${schemaErrors.length} problem(s) in the scenario`, schemaErrors);
   }
-  const { errors, warnings } = crossFieldProblems(doc as Record<string, any>);
+  const { errors, warnings } = crossFieldProblems(doc as TallyScenario);
   if (errors.length > 0) throw new ConfigError(`${sourceName}: ${errors.length} problem(s) in the scenario`, errors);
-  const scenario = normalise(doc as Record<string, any>);
+  const scenario = normalise(doc as TallyScenario);
   // The trace model's own rules (span ranges, kind weights) name their pointers too.
   if (scenario.telemetry?.traces) resolveTraceModel(scenario.telemetry.traces, { runId: 'validate', seed: scenario.seed, shardCount: 1, startUnixNano: 0n });
   return { scenario, warnings };

@@ -8,6 +8,7 @@
 import { ConfigError, type InputProblem } from '../core/errors.ts';
 import { metricModel, type InstrumentOptions } from '../core/instruments.ts';
 import { parseDurationMs } from '../core/units.ts';
+import type { Embedded, Faults, Metric, Telemetry, TallyScenario } from './scenario-document.ts';
 import type { EmbeddedSpec, FaultSpec, LatencyFault, MetricSpec, TelemetrySpec } from './types.ts';
 
 /** Number of series of a metric: the product of its attribute value counts. */
@@ -32,7 +33,7 @@ export function instrumentOptions(m: MetricSpec): InstrumentOptions {
 const d = (text: string | undefined, fallback: string, pointer: string): number => parseDurationMs(text ?? fallback, pointer);
 
 /** Normalise one metric entry: unit `1`, temporality cumulative unless a gauge. */
-export function normaliseMetric(m: Record<string, any>): MetricSpec {
+export function normaliseMetric(m: Metric): MetricSpec {
   const spec: MetricSpec = { name: m.name, instrument: m.instrument, unit: m.unit ?? '1', attributes: { ...m.attributes } };
   if (m.instrument !== 'gauge') spec.temporality = m.temporality ?? 'cumulative';
   if (m.buckets !== undefined) spec.buckets = [...m.buckets];
@@ -48,13 +49,13 @@ export function normaliseMetric(m: Record<string, any>): MetricSpec {
  * Each metric entry is checked by {@link metricModel}; its pointers are prefixed with
  * `/telemetry/metrics/<i>`.
  */
-export function telemetryProblems(doc: Record<string, any>): { errors: InputProblem[]; warnings: InputProblem[] } {
+export function telemetryProblems(doc: TallyScenario): { errors: InputProblem[]; warnings: InputProblem[] } {
   const errors: InputProblem[] = [];
   const warnings: InputProblem[] = [];
   const t = doc.telemetry;
   const receiver = doc.embedded?.receiver;
   if (t !== undefined) {
-    (t.metrics ?? []).forEach((raw: Record<string, any>, i: number) => {
+    (t.metrics ?? []).forEach((raw, i) => {
       const m = normaliseMetric(raw);
       try {
         metricModel(doc.seed ?? 1, i, seriesCountOf(m.attributes), instrumentOptions(m));
@@ -91,11 +92,12 @@ export function telemetryProblems(doc: Record<string, any>): { errors: InputProb
 }
 
 /** Normalise `telemetry` (schema-valid). */
-export function normaliseTelemetry(t: Record<string, any>): TelemetrySpec {
+export function normaliseTelemetry(t: Telemetry): TelemetrySpec {
   const r = t.retry ?? {};
   const q = t.queue ?? {};
   const spec: TelemetrySpec = {
-    protocol: t.protocol ?? 'http/protobuf',
+    // Remote write is a transport, not an OTLP encoding: scenarios/backends-spec.ts sets `remoteWrite`.
+    protocol: t.protocol === undefined || t.protocol === 'prometheus/remote-write' ? 'http/protobuf' : t.protocol,
     compression: t.compression ?? 'none',
     exportIntervalMs: d(t.exportInterval, '5s', '/telemetry/exportInterval'),
     timeoutMs: d(t.timeout, '10s', '/telemetry/timeout'),
@@ -135,7 +137,7 @@ export function normaliseTelemetry(t: Record<string, any>): TelemetrySpec {
   return spec;
 }
 
-function normaliseLatency(l: Record<string, any>): LatencyFault {
+function normaliseLatency(l: NonNullable<Faults['latency']>): LatencyFault {
   const p = '/embedded/receiver/faults/latency';
   if (l.distribution === 'fixed') return { distribution: 'fixed', ms: d(l.value, '0s', `${p}/value`) };
   if (l.distribution === 'uniform') return { distribution: 'uniform', minMs: d(l.min, '0s', `${p}/min`), maxMs: d(l.max, '0s', `${p}/max`) };
@@ -143,8 +145,8 @@ function normaliseLatency(l: Record<string, any>): LatencyFault {
 }
 
 /** Normalise `embedded.receiver` (schema-valid; undefined → no faults, no TLS). */
-export function normaliseReceiver(receiver: Record<string, any> | undefined): EmbeddedSpec['receiver'] {
-  const f = receiver?.faults ?? {};
+export function normaliseReceiver(receiver: Embedded['receiver']): EmbeddedSpec['receiver'] {
+  const f: Faults = receiver?.faults ?? {};
   const faults: FaultSpec = {
     rejectDataPointRatio: f.rejectDataPointRatio ?? 0,
     rejectSpanRatio: f.rejectSpanRatio ?? 0,

@@ -1,7 +1,9 @@
 /**
  * The validated, normalised scenario: every default applied and every duration parsed
  * to milliseconds. `scenario.schema.json` is the source of truth for what a scenario
- * file may say; `test/scenarios/types.test.ts` proves these types and the schema agree.
+ * file may say; the document as written has the types generated from it
+ * (scenario-document.ts, kept in step by test/scenarios/scenario-document.test.ts), and the
+ * normalisers map those to these, so the type checker ties both to the schema.
  */
 
 import type { ExecutorSpec } from '../core/schedule.ts';

@@ -20,7 +20,7 @@
  *   so an encoded batch keeps its layout from tick to tick. When the run generates traces,
  *   each names a generated trace due in the point's interval ({@link ExemplarTraceLink}).
  *
- * @see ../../shared/DESIGN.md "Determinism: everything is derived from the seed"
+ * @see README.md "How it measures" (Determinism: everything is derived from the seed)
  * @see https://opentelemetry.io/docs/specs/otel/metrics/data-model/
  */
 import { ConfigError, InternalError, type InputProblem } from './errors.ts';

@@ -4,7 +4,7 @@
  * reconciler call these, so the checker regenerates what it expects instead of storing
  * what was sent.
  *
- * @see ../../shared/DESIGN.md "Determinism: everything is derived from the seed"
+ * @see README.md "How it measures" (Determinism: everything is derived from the seed)
  */
 import { hash32 } from './rng.ts';
 

@@ -13,7 +13,7 @@
  *
  * Pure: no I/O, no clock, no unseeded randomness.
  *
- * @see /work/shared/DESIGN.md "Determinism: everything is derived from the seed" → Traces
+ * @see README.md "How it measures" (Determinism: everything is derived from the seed)
  */
 import { ConfigError, InternalError } from './errors.ts';
 import { HASH32_INIT, hash32, mix32 } from './rng.ts';

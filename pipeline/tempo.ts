@@ -6,7 +6,7 @@
  * has them, else a tag search on `tally.run.id`).
  *
  * Tested against the genuine Tempo 2.0.1 responses recorded in
- * ../shared/fixtures/tempo-2.0.1 only; not against a live Tempo.
+ * test/fixtures/tempo-2.0.1 only; not against a live Tempo.
  */
 import { createTempoClient, type TempoClient } from '../readback/tempo/client.ts';
 import { modelExpectation, type TraceExpectation } from '../readback/tempo/expected.ts';

@@ -32,7 +32,7 @@ export interface TraceSampleRequest {
  * Per-stratum RNG streams (`hash32(seed, stratum)`) keep one stratum's draw independent of the others.
  * @returns sorted, distinct sequence numbers; `min(sampleSize, lastSeq − firstSeq + 1)` of them.
  * @throws InternalError `TALLY_INTERNAL` when the request is not integral or out of range (a caller bug).
- * @see /work/shared/DESIGN.md "Traces at scale"
+ * @see README.md "How it measures" (Traces at scale)
  */
 export function sampleTraceSeqs(request: TraceSampleRequest): number[] {
   const { seed, firstSeq, lastSeq, sampleSize, strata } = request;

@@ -14,7 +14,7 @@
  * ms for lags up to 4.6 h. The backend read is injected ({@link VisibilitySource}), and so
  * are the clock and the sleep; {@link summariseVisibility} is pure.
  *
- * @see ../../shared/DESIGN.md "Reconciliation: classes and stages" (late, lost, time to visible)
+ * @see README.md "How it measures" (Reconciliation: classes and stages)
  */
 import { setTimeout as sleepFor } from 'node:timers/promises';
 import { systemClock, type Clock } from '../core/clock.ts';

@@ -17,7 +17,7 @@
  * counts those items as failed. A stage reporting more than its input is an
  * `inconsistency` finding and a loss of 0, never a negative loss.
  *
- * @see DESIGN.md "Reconciliation: classes and stages"
+ * @see README.md "How it measures" (Reconciliation: classes and stages)
  */
 import { InternalError } from '../core/errors.ts';
 

@@ -76,7 +76,7 @@ export function fixtureSpanIdHex(layout: FixtureRunLayout, seq: number, index: n
  * `tally.seq=<seq>` (int) and `http.route="/r/<seq mod 4>"`, status UNSET, resource
  * `service.name`, `tally.run.id`, `tally.shard` (int).
  * @param layout defaults to {@link FIXTURE_RUN}.
- * @see /work/shared/fixtures/tempo-2.0.1/README.md "What was sent"
+ * @see test/fixtures/tempo-2.0.1/README.md "What was sent"
  */
 export function fixtureRunExpectation(layout: FixtureRunLayout = FIXTURE_RUN): TraceExpectation {
   const resourceAttributes: Attributes = {

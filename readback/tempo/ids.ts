@@ -92,6 +92,6 @@ export function protoIdToHex(value: Uint8Array | undefined, byteLength: number):
  * receiver; these are its names on the read-back side.
  * - `traceIdFor(parts)`: 32 lowercase hex characters; throws InternalError `TALLY_INTERNAL` for out-of-range parts.
  * - `parseTraceId(hex)`: the parts of a 1..32-digit hex id (left-padded), or `null`.
- * @see /work/shared/DESIGN.md "Determinism: Traces"
+ * @see README.md "How it measures" (Determinism: Traces)
  */
 export { parseTraceIdHex as parseTraceId, traceIdHex as traceIdFor, type TraceIdParts } from '../../core/trace-model.ts';

@@ -1,7 +1,7 @@
 /**
  * Verify a sample of traces in Tempo by id, span by span, and estimate trace loss.
  *
- * Follows DESIGN "Traces at scale": verify a stratified random sample by id, report the
+ * Follows the README's "Traces at scale": verify a stratified random sample by id, report the
  * loss ratio with a Wilson interval, and cross-check it with a count from Tempo itself
  * (TraceQL metrics `count_over_time` where the server has it, else search).
  *
@@ -91,7 +91,7 @@ type Outcome = { state: 'found' | 'missing' | 'failed'; findings: TraceFinding[]
  * @param options the sample and settings.
  * @returns counts, findings (sorted by seq), the Wilson interval of the trace-loss ratio, and the cross-check.
  * @throws CollectorError `TALLY_COLLECTOR_FAILED` (reason `connection_refused`) when Tempo cannot be reached at all.
- * @see /work/shared/DESIGN.md "Traces at scale"
+ * @see README.md "How it measures" (Traces at scale)
  */
 export async function verifyTraceSample(
   client: TempoClient,

@@ -1,6 +1,6 @@
 /**
  * Tempo read-back, wired into the run, against the genuine Tempo 2.0.1 responses recorded
- * in ../shared/fixtures/tempo-2.0.1 and replayed over a real socket. Not a live Tempo:
+ * in test/fixtures/tempo-2.0.1 and replayed over a real socket. Not a live Tempo:
  * none runs here. Trace bodies for fixture seqs that were not recorded by id are derived
  * from the recorded ones (test/readback/tempo/derived-traces.ts proves the derivation);
  * ids the recording never saw get Tempo 2.0.1's recorded 404 body.
@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { runCommand } from '../../pipeline/run.ts';
+import { runScenario } from '../../pipeline/run.ts';
 import { verifySample } from '../../pipeline/tempo.ts';
 import { createTempoClient } from '../../readback/tempo/client.ts';
 import { FIXTURE_RUN, fixtureRunExpectation } from '../../readback/tempo/expected.ts';
@@ -59,7 +59,7 @@ telemetry:
 backends:
   tempo: { url: ${server.url}, sample: 12 }
 `);
-    const { results } = await runCommand({ scenarioPath: path, outDir: join(dir, 'out'), stdout: captureStdout(), handleSignals: false });
+    const { results } = await runScenario({ scenarioPath: path, outDir: join(dir, 'out'), stdout: captureStdout(), handleSignals: false });
     const t = results.tempo;
     assert.equal(t.url, server.url);
     assert.equal(t.tracesPlanned, 100);

@@ -13,6 +13,7 @@
  * server answers from the first listed phase that has one. A request nothing matches
  * gets `501` with `x-tally-replay: unrecorded` and is listed in `unmatched`.
  */
+import { fileURLToPath } from 'node:url';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -20,7 +21,7 @@ import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 
 /** The recorded fixture directory. */
-export const FIXTURES_DIR = '/work/shared/fixtures/tempo-2.0.1';
+export const FIXTURES_DIR = fileURLToPath(new URL('../../fixtures/tempo-2.0.1/', import.meta.url));
 
 /** Recording phases, as in the fixtures README timeline. */
 export type ReplayPhase = 'startup' | 'A' | 'B' | 'C';

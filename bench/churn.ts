@@ -1,18 +1,25 @@
 /**
  * `npm run bench -- churn [--duration S] [--settle S] [--connections N] [--threads N]
- * [--nginx-workers N]`: new connections per second at saturation, tally against wrk and
- * autocannon in one run, all against the same nginx (bench/nginx.ts: `keepalive_timeout 0`,
- * so every request is a new TCP connection for every peer).
+ * [--nginx-workers N] [--rounds N] [--drained-below N]`: new connections per second at
+ * saturation, tally against wrk and autocannon in one run, all against the same nginx
+ * (bench/nginx.ts: `keepalive_timeout 0`, so every request is a new TCP connection for
+ * every peer).
  *
- * Order: wrk, autocannon, tally. tally runs the closed model (`constant-vus`) with
- * `--connections` VUs, each a request in flight back to back, as wrk's and autocannon's
- * connections are: all three are saturated by construction. Between peers the bench waits until the TIME_WAIT
- * sockets of the previous peer have drained (at most `--settle` seconds, default 65: Linux
- * holds TIME_WAIT 60 s), because a crowded TIME_WAIT table makes connect()'s port search
- * slower and would penalise whoever runs later.
+ * Fair by construction:
+ * - Every measurement starts with TIME_WAIT drained: the bench waits (at most `--settle`
+ *   seconds; Linux holds TIME_WAIT 60 s) until fewer than `--drained-below` sockets are in
+ *   TIME_WAIT, because a crowded table makes connect()'s port search slower and would
+ *   penalise whoever runs later. A measurement that cannot start drained is refused: it
+ *   gives no figure, and says why.
+ * - The order alternates: even rounds run wrk, autocannon, tally; odd rounds the reverse.
+ *   Each peer's figure is the median over its rounds (at least 2).
+ * - Each peer's CPU is measured beside its rate: user + system seconds from /proc (the
+ *   peer is a child process; its reaped CPU shows in this process's `cutime` + `cstime`),
+ *   per connection nginx accepted.
  *
- * Prints one JSON object. Figures on a shared or busy machine are noisy; compare ratios
- * from the same run, and re-measure on a quiet machine.
+ * tally runs the closed model (`constant-vus`) with `--connections` VUs, each a request
+ * in flight back to back, as wrk's and autocannon's connections are: all three are
+ * saturated by construction. Prints one JSON object; compare ratios from the same run.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -22,22 +29,26 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../core/errors.ts';
 import { parseSockstat } from '../host/sockstat.ts';
-import { NGINX_PATH, startNginx, type BenchNginx } from './nginx.ts';
-import { requireTools, runAutocannon, runTally, runWrk, tallyLoad, type PeerResult } from './peers.ts';
+import { nginxPath, startNginx, type BenchNginx } from './nginx.ts';
+import { runAutocannon, runTally, runWrk, tallyLoad, wrkPath, type PeerResult } from './peers.ts';
 
 /** Flags of the churn bench. */
 export interface ChurnBenchOptions {
   durationS: number;
-  /** Most seconds to wait for TIME_WAIT to drain between peers. */
+  /** Most seconds to wait for TIME_WAIT to drain before each measurement. */
   settleS: number;
   /** Connections in flight for every peer. */
   connections: number;
   /** wrk threads, autocannon workers and tally workers. */
   threads: number;
   nginxWorkers: number;
+  /** Rounds; the order alternates between rounds. */
+  rounds: number;
+  /** A measurement starts only with fewer TIME_WAIT sockets than this. */
+  drainedBelow: number;
 }
 
-const USAGE = 'usage: npm run bench -- churn [--duration S] [--settle S] [--connections N] [--threads N] [--nginx-workers N]';
+const USAGE = 'usage: npm run bench -- churn [--duration S] [--settle S] [--connections N] [--threads N] [--nginx-workers N] [--rounds N] [--drained-below N]';
 
 /** Parse the bench flags. @throws ConfigError `TALLY_USAGE`. */
 export function parseChurnFlags(argv: string[]): ChurnBenchOptions {
@@ -47,10 +58,12 @@ export function parseChurnFlags(argv: string[]): ChurnBenchOptions {
       args: argv,
       options: {
         duration: { type: 'string', default: '10' },
-        settle: { type: 'string', default: '65' },
+        settle: { type: 'string', default: '75' },
         connections: { type: 'string', default: '64' },
         threads: { type: 'string', default: '2' },
         'nginx-workers': { type: 'string', default: '1' },
+        rounds: { type: 'string', default: '2' },
+        'drained-below': { type: 'string', default: '200' },
       },
     }));
   } catch (cause) {
@@ -67,47 +80,117 @@ export function parseChurnFlags(argv: string[]): ChurnBenchOptions {
     connections: int('connections', values.connections, 1, 10_000),
     threads: int('threads', values.threads, 1, 64),
     nginxWorkers: int('nginx-workers', values['nginx-workers'], 1, 64),
+    rounds: int('rounds', values.rounds, 2, 20),
+    drainedBelow: int('drained-below', values['drained-below'], 1, 1_000_000),
   };
+}
+
+/** The peers, in round 0's order. */
+export const PEERS = ['wrk', 'autocannon', 'tally'] as const;
+/** A peer's name. */
+export type PeerName = (typeof PEERS)[number];
+
+/** The order of round `round`: as listed on even rounds, reversed on odd ones. */
+export function roundOrder(round: number): PeerName[] {
+  return round % 2 === 0 ? [...PEERS] : [...PEERS].reverse();
+}
+
+/** The median of some numbers (the mean of the middle two for an even count); undefined for none. */
+export function median(values: readonly number[]): number | undefined {
+  if (values.length === 0) return undefined;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 function timeWait(): number {
   return parseSockstat(readFileSync('/proc/net/sockstat', 'utf8')).TCP?.tw ?? 0;
 }
 
-/** Wait until TIME_WAIT is back near `baseline` or `maxS` passed; returns the count left. */
-async function settle(baseline: number, maxS: number): Promise<number> {
-  const until = Date.now() + maxS * 1000;
-  await new Promise((r) => setTimeout(r, Math.min(2000, maxS * 1000)));
-  while (Date.now() < until && timeWait() > baseline + 1000) await new Promise((r) => setTimeout(r, 1000));
-  return timeWait();
+/** Clock ticks per second of /proc's CPU times (`getconf CLK_TCK`). */
+function clockTicksPerSecond(): number {
+  const n = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+  return Number.isFinite(n) && n > 0 ? n : 100;
 }
 
-interface Measured extends PeerResult {
-  /** Connections nginx accepted per second during the peer's run (server-side check). */
-  serverAcceptsPerSecond: number;
+/**
+ * CPU seconds (user + system) of this process's reaped children, from /proc/self/stat
+ * fields 16 and 17 (`cutime`, `cstime`).
+ * @see https://man7.org/linux/man-pages/man5/proc_pid_stat.5.html
+ */
+export function childCpuSeconds(statText: string, ticksPerSecond: number): number {
+  // The command name (field 2) may hold spaces; the fields after it start past its ')'.
+  const fields = statText.slice(statText.lastIndexOf(')') + 2).trim().split(/\s+/);
+  return (Number(fields[13]) + Number(fields[14])) / ticksPerSecond;
+}
+
+/** Wait until fewer than `below` sockets are in TIME_WAIT, or `maxS` passed. */
+async function drainTimeWait(below: number, maxS: number): Promise<{ drained: boolean; timeWait: number; waitedS: number }> {
+  const startMs = Date.now();
+  while (timeWait() >= below && Date.now() - startMs < maxS * 1000) await new Promise((r) => setTimeout(r, 1000));
+  const left = timeWait();
+  return { drained: left < below, timeWait: left, waitedS: Math.round((Date.now() - startMs) / 100) / 10 };
+}
+
+/** One peer's measurement in one round. */
+interface Measured {
+  round: number;
+  /** The peer's own count of completed requests per second, each on a new connection; undefined when refused. */
+  connPerSecond?: number;
+  /** Connections nginx accepted per second during the peer's run (the server-side check). */
+  serverAcceptsPerSecond?: number;
   /** Requests nginx answered per accepted connection (1 means a new connection per request). */
-  requestsPerConnection: number;
+  requestsPerConnection?: number;
+  /** The peer's CPU (user + system) per connection nginx accepted, in µs. */
+  cpuUsPerConnection?: number;
+  cpuSeconds?: number;
   timeWaitAtStart: number;
+  drainWaitS: number;
+  /** Why no figure was taken. */
+  refused?: string;
+  detail?: Record<string, unknown>;
 }
 
-/** Run one peer; nginx's counts are rated over `durationS`, the load time every peer is given (tally's start-up and wind-down make no connections). */
-async function measure(nginx: BenchNginx, durationS: number, peer: () => Promise<PeerResult>): Promise<Measured> {
-  const timeWaitAtStart = timeWait();
+/** Run one peer from a drained TIME_WAIT table; nginx's counts are rated over `durationS`, the load time every peer is given. */
+async function measure(nginx: BenchNginx, o: ChurnBenchOptions, round: number, ticks: number, peer: () => Promise<PeerResult>): Promise<Measured> {
+  const drain = await drainTimeWait(o.drainedBelow, o.settleS);
+  if (!drain.drained) {
+    return { round, timeWaitAtStart: drain.timeWait, drainWaitS: drain.waitedS, refused: `TIME_WAIT did not drain below ${o.drainedBelow} within ${o.settleS} s (${drain.timeWait} left): the figure would be unfair` };
+  }
+  const cpuBefore = childCpuSeconds(readFileSync('/proc/self/stat', 'utf8'), ticks);
   const before = await nginx.counters();
   const result = await peer();
-  const seconds = durationS;
   const after = await nginx.counters();
+  const cpuSeconds = childCpuSeconds(readFileSync('/proc/self/stat', 'utf8'), ticks) - cpuBefore;
   const accepts = after.accepts - before.accepts - 1; // less our own stub_status request
   const requests = after.requests - before.requests - 1;
   return {
-    ...result,
-    serverAcceptsPerSecond: Math.round(accepts / seconds),
+    round,
+    connPerSecond: result.connPerSecond,
+    serverAcceptsPerSecond: Math.round(accepts / o.durationS),
     requestsPerConnection: accepts > 0 ? Math.round((requests / accepts) * 1000) / 1000 : 0,
-    timeWaitAtStart,
+    cpuSeconds: Math.round(cpuSeconds * 100) / 100,
+    cpuUsPerConnection: accepts > 0 ? Math.round((cpuSeconds / accepts) * 1e7) / 10 : undefined,
+    timeWaitAtStart: drain.timeWait,
+    drainWaitS: drain.waitedS,
+    detail: result.detail,
   };
 }
 
-const ratio = (a: number, b: number): number => (b > 0 ? Math.round((a / b) * 1000) / 1000 : 0);
+const ratio = (a: number | undefined, b: number | undefined): number | null => (a !== undefined && b !== undefined && b > 0 ? Math.round((a / b) * 1000) / 1000 : null);
+
+/** A peer's rounds and their medians. */
+function summarise(rounds: Measured[]): Record<string, unknown> {
+  const valid = rounds.filter((r) => r.refused === undefined);
+  const pick = (f: (r: Measured) => number | undefined): number[] => valid.map(f).filter((v): v is number => v !== undefined);
+  return {
+    connPerSecond: median(pick((r) => r.connPerSecond)) ?? null,
+    serverAcceptsPerSecond: median(pick((r) => r.serverAcceptsPerSecond)) ?? null,
+    cpuUsPerConnection: median(pick((r) => r.cpuUsPerConnection)) ?? null,
+    validRounds: valid.length,
+    rounds,
+  };
+}
 
 /**
  * Run the churn bench and return the JSON object it prints.
@@ -115,31 +198,42 @@ const ratio = (a: number, b: number): number => (b > 0 ? Math.round((a / b) * 10
  */
 export async function churnBench(argv: string[]): Promise<Record<string, unknown>> {
   const o = parseChurnFlags(argv);
-  requireTools(NGINX_PATH);
+  await Promise.all([nginxPath(), wrkPath()]);
+  const ticks = clockTicksPerSecond();
   const dir = await mkdtemp(join(tmpdir(), 'tally-bench-churn-'));
   const nginx = await startNginx(o.nginxWorkers);
   try {
     const url = `http://127.0.0.1:${nginx.port}/`;
-    const baseline = timeWait();
-    const wrk = await measure(nginx, o.durationS, () => runWrk(url, o.threads, o.connections, o.durationS));
-    await settle(baseline, o.settleS);
-    const autocannon = await measure(nginx, o.durationS, () => runAutocannon(url, o.threads, o.connections, o.durationS));
-    await settle(baseline, o.settleS);
-    const tally = await measure(nginx, o.durationS, () => runTally(dir, tallyLoad(url, o.connections, o.threads), o.durationS));
-    const version = execFileSync(NGINX_PATH, ['-v'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim() || 'unknown';
+    const run: Record<PeerName, () => Promise<PeerResult>> = {
+      wrk: () => runWrk(url, o.threads, o.connections, o.durationS),
+      autocannon: () => runAutocannon(url, o.threads, o.connections, o.durationS),
+      tally: () => runTally(dir, tallyLoad(url, o.connections, o.threads), o.durationS),
+    };
+    const measured: Record<PeerName, Measured[]> = { wrk: [], autocannon: [], tally: [] };
+    const orders: PeerName[][] = [];
+    for (let round = 0; round < o.rounds; round++) {
+      orders.push(roundOrder(round));
+      for (const peer of roundOrder(round)) measured[peer].push(await measure(nginx, o, round, ticks, run[peer]));
+    }
+    const peers = Object.fromEntries(PEERS.map((p) => [p, summarise(measured[p])])) as Record<PeerName, { connPerSecond: number | null; cpuUsPerConnection: number | null }>;
+    const version = execFileSync(await nginxPath(), ['-v'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim() || 'unknown';
+    const refused = PEERS.flatMap((p) => measured[p].filter((m) => m.refused !== undefined).map((m) => `${p} round ${m.round}: ${m.refused}`));
     return {
-      tally: { ...tally, executor: 'constant-vus', vus: o.connections },
-      wrk,
-      autocannon,
-      ratioToWrk: ratio(tally.connPerSecond, wrk.connPerSecond),
-      ratioToAutocannon: ratio(tally.connPerSecond, autocannon.connPerSecond),
+      peers: { ...peers, tally: { ...peers.tally, executor: 'constant-vus', vus: o.connections } },
+      ratioToWrk: ratio(peers.tally.connPerSecond ?? undefined, peers.wrk.connPerSecond ?? undefined),
+      ratioToAutocannon: ratio(peers.tally.connPerSecond ?? undefined, peers.autocannon.connPerSecond ?? undefined),
+      cpuPerConnectionRatioToWrk: ratio(peers.tally.cpuUsPerConnection ?? undefined, peers.wrk.cpuUsPerConnection ?? undefined),
+      order: orders,
+      refused,
       durationS: o.durationS,
       connections: o.connections,
       threads: o.threads,
       cpuCount: availableParallelism(),
-      nginx: { path: NGINX_PATH, workerProcesses: o.nginxWorkers, keepaliveTimeout: 0, body: 'ok\n' },
+      nginx: { version, workerProcesses: o.nginxWorkers, keepaliveTimeout: 0, body: 'ok\n' },
       notes: [
-        'connPerSecond is each peer\'s own count (wrk Requests/sec, autocannon requests.average, tally summary.load.connectionsPerSecond); serverAcceptsPerSecond is nginx\'s stub_status accepts during the peer\'s run divided by the load duration, and requestsPerConnection ≈ 1 shows every request had its own connection.',
+        'connPerSecond is each peer\'s own count (wrk Requests/sec, autocannon requests.average, tally summary.load.connectionsPerSecond), the median over its rounds; serverAcceptsPerSecond is nginx\'s stub_status accepts during the peer\'s run divided by the load duration, and requestsPerConnection ≈ 1 shows every request had its own connection.',
+        'cpuUsPerConnection is the peer process\'s user + system CPU (its threads included, nginx excluded) per connection nginx accepted.',
+        `every measurement started with fewer than ${o.drainedBelow} TIME_WAIT sockets, or was refused; the order alternates between rounds.`,
         `tally runs constant-vus with ${o.connections} VUs (closed model, like wrk -c${o.connections} and autocannon -c${o.connections}), a new connection per request.`,
         'nginx, the peers and the bench share the machine\'s cores; figures are noisy on a busy machine: re-measure on a quiet one.',
       ],

@@ -1,5 +1,5 @@
 /**
- * A throwaway nginx (Debian's /usr/sbin/nginx) for self-benchmarks: a temp config on a
+ * A throwaway nginx (Debian's `nginx`, found on PATH) for self-benchmarks: a temp config on a
  * free 127.0.0.1 port, pid, logs and temp paths in a temp dir, always stopped by `stop()`.
  *
  * The config: `worker_processes` as asked (default 1, so nginx takes one core and the
@@ -14,15 +14,22 @@
  * @see https://nginx.org/en/docs/http/ngx_http_stub_status_module.html
  */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CollectorError } from '../core/errors.ts';
+import { findExecutable } from '../test/peers/process.ts';
 
-/** Where Debian installs nginx. */
-export const NGINX_PATH = '/usr/sbin/nginx';
+/**
+ * nginx on PATH (Debian's package puts it in an sbin directory, on root's PATH).
+ * @throws CollectorError `TALLY_COLLECTOR_FAILED` when it is not installed.
+ */
+export async function nginxPath(): Promise<string> {
+  const path = await findExecutable('nginx');
+  if (path === undefined) throw new CollectorError('nginx not found on PATH: apt-get install nginx');
+  return path;
+}
 
 /** nginx's server-side counters (stub_status). */
 export interface NginxCounters {
@@ -95,12 +102,12 @@ export function parseStubStatus(text: string): NginxCounters {
  * @throws CollectorError `TALLY_COLLECTOR_FAILED` when nginx is missing or does not come up in 5 s.
  */
 export async function startNginx(workerProcesses = 1): Promise<BenchNginx> {
-  if (!existsSync(NGINX_PATH)) throw new CollectorError(`${NGINX_PATH} not found: apt-get install nginx`);
+  const nginx = await nginxPath();
   const dir = await mkdtemp(join(tmpdir(), 'tally-bench-nginx-'));
   const port = await freePort();
   const statusPort = await freePort();
   await writeFile(join(dir, 'nginx.conf'), config(dir, port, statusPort, workerProcesses));
-  const child = spawn(NGINX_PATH, ['-p', dir, '-c', join(dir, 'nginx.conf'), '-e', join(dir, 'error.log')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(nginx, ['-p', dir, '-c', join(dir, 'nginx.conf'), '-e', join(dir, 'error.log')], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
   const exited = new Promise<void>((r) => child.once('exit', () => r()));

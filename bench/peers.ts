@@ -9,9 +9,8 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CollectorError } from '../core/errors.ts';
+import { findExecutable } from '../test/peers/process.ts';
 
-/** Where Debian installs wrk. */
-export const WRK_PATH = '/usr/bin/wrk';
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 
 /** What one peer reported about itself. */
@@ -51,15 +50,19 @@ export function parseWrk(text: string): { requestsPerSecond: number; requests: n
   };
 }
 
-/** Fail with a clear message when nginx or wrk is missing. @throws CollectorError `TALLY_COLLECTOR_FAILED`. */
-export function requireTools(nginxPath: string): void {
-  const missing = [nginxPath, WRK_PATH].filter((p) => !existsSync(p));
-  if (missing.length > 0) throw new CollectorError(`missing ${missing.join(' and ')}: apt-get install nginx wrk`, { details: { missing } });
+/**
+ * wrk on PATH.
+ * @throws CollectorError `TALLY_COLLECTOR_FAILED` when it is not installed.
+ */
+export async function wrkPath(): Promise<string> {
+  const path = await findExecutable('wrk');
+  if (path === undefined) throw new CollectorError('wrk not found on PATH: apt-get install wrk');
+  return path;
 }
 
 /** `wrk -t<threads> -c<connections> -d<N>s -H 'Connection: close'`. */
 export async function runWrk(url: string, threads: number, connections: number, durationS: number): Promise<PeerResult> {
-  const out = await run(WRK_PATH, [`-t${threads}`, `-c${connections}`, `-d${durationS}s`, '-H', 'Connection: close', url], (durationS + 30) * 1000);
+  const out = await run(await wrkPath(), [`-t${threads}`, `-c${connections}`, `-d${durationS}s`, '-H', 'Connection: close', url], (durationS + 30) * 1000);
   const w = parseWrk(out);
   return { connPerSecond: w.requestsPerSecond, detail: { requests: w.requests, socketErrors: w.socketErrors, non2xx: w.non2xx } };
 }

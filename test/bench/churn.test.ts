@@ -6,10 +6,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { connect } from 'node:net';
-import { parseChurnFlags } from '../../bench/churn.ts';
-import { NGINX_PATH, parseStubStatus, startNginx } from '../../bench/nginx.ts';
+import { childCpuSeconds, median, parseChurnFlags, roundOrder } from '../../bench/churn.ts';
+import { parseStubStatus, startNginx } from '../../bench/nginx.ts';
 import { parseWrk, tallyLoad, tallyScenario } from '../../bench/peers.ts';
 import { BENCHES, runBench } from '../../bench/run.ts';
 import { parseScenario } from '../../scenarios/load.ts';
@@ -45,8 +44,9 @@ test('the generated tally scenario validates against the scenario schema', () =>
 });
 
 test('flags: defaults, and bad values are TALLY_USAGE', () => {
-  assert.deepEqual(parseChurnFlags([]), { durationS: 10, settleS: 65, connections: 64, threads: 2, nginxWorkers: 1 });
+  assert.deepEqual(parseChurnFlags([]), { durationS: 10, settleS: 75, connections: 64, threads: 2, nginxWorkers: 1, rounds: 2, drainedBelow: 200 });
   assert.equal(parseChurnFlags(['--duration', '3']).durationS, 3);
+  assert.throws(() => parseChurnFlags(['--rounds', '1']), (e: { code: string }) => e.code === 'TALLY_USAGE');
   assert.throws(() => parseChurnFlags(['--duration', '0']), (e: { code: string }) => e.code === 'TALLY_USAGE');
   assert.throws(() => parseChurnFlags(['--bogus']), (e: { code: string }) => e.code === 'TALLY_USAGE');
 });
@@ -59,7 +59,22 @@ test('the registry lists churn and refuses unknown names', async () => {
   assert.match(text, /churn/);
 });
 
-test('bench nginx: answers 200, closes after each response, counts accepts, stops', { skip: !existsSync(NGINX_PATH) && `${NGINX_PATH} not installed` }, async () => {
+test('fairness: the order alternates between rounds, figures are medians', () => {
+  assert.deepEqual(roundOrder(0), ['wrk', 'autocannon', 'tally']);
+  assert.deepEqual(roundOrder(1), ['tally', 'autocannon', 'wrk']);
+  assert.deepEqual(roundOrder(2), roundOrder(0));
+  assert.equal(median([3, 1, 2]), 2);
+  assert.equal(median([4, 1, 3, 2]), 2.5);
+  assert.equal(median([]), undefined);
+});
+
+test('children\'s CPU comes from /proc/self/stat cutime + cstime, past a command name with spaces', () => {
+  // pid (comm) state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime cutime cstime …
+  const stat = '4242 (node my (bench)) S 1 4242 4242 0 -1 4194560 100 0 0 0 50 20 310 90 20 0 11 0 1000 0 0\n';
+  assert.equal(childCpuSeconds(stat, 100), 4);
+});
+
+test('bench nginx: answers 200, closes after each response, counts accepts, stops', async () => {
   const nginx = await startNginx(1);
   try {
     const before = await nginx.counters();

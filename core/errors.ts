@@ -20,7 +20,13 @@ export type TallyErrorCode =
   | 'TALLY_OTLP_DECODE'
   | 'TALLY_RECONCILE_FAILED'
   | 'TALLY_RESULTS_INVALID'
-  | 'TALLY_INTERNAL';
+  | 'TALLY_IO_FAILED'
+  | 'TALLY_INTERNAL'
+  // Settlement codes: what tally calls an export that never got an answer, carried in an
+  // export outcome's `errorCode` (never thrown): refused by the full sending queue, or still
+  // queued, retrying or in flight when the run stopped.
+  | 'TALLY_QUEUE_FULL'
+  | 'TALLY_UNSETTLED';
 
 /** One problem inside bad input: where (`pointer`, RFC 6901 JSON pointer) and what was expected. */
 export interface InputProblem {
@@ -112,6 +118,17 @@ export class ReconcileError extends TallyError {
   }
 }
 
+/**
+ * An operating-system call failed outside any adapter: a file tally writes (ENOSPC, EACCES,
+ * EROFS), a socket or a process it runs. A runtime failure (exit 1), not a bug.
+ * `details` carries `errno` and, when known, `syscall`, `path`, `address` and `port`.
+ */
+export class IoError extends TallyError {
+  constructor(message: string, options: { details?: unknown; cause?: unknown } = {}) {
+    super('TALLY_IO_FAILED', message, options);
+  }
+}
+
 /** A broken invariant inside tally: a bug. The CLI prints a "this is a bug" banner. */
 export class InternalError extends TallyError {
   constructor(message: string, options: { details?: unknown; cause?: unknown } = {}) {
@@ -119,12 +136,46 @@ export class InternalError extends TallyError {
   }
 }
 
+/** The errno-style code of an error (`ECONNREFUSED`, `ENOSPC`), or undefined. */
+export function errnoCodeOf(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null | undefined)?.code;
+  return typeof code === 'string' && /^E[A-Z0-9]+$/.test(code) ? code : undefined;
+}
+
+/** What an errno error says about itself, structured-clone safe: `{ errno, syscall?, path?, address?, port? }`. */
+export function errnoDetails(error: unknown): Record<string, string | number> {
+  const e = error as Record<string, unknown>;
+  const details: Record<string, string | number> = { errno: errnoCodeOf(error) ?? 'UNKNOWN' };
+  for (const key of ['syscall', 'path', 'address', 'port'] as const) {
+    const v = e[key];
+    if (typeof v === 'string' || typeof v === 'number') details[key] = v;
+  }
+  return details;
+}
+
 /**
- * Rebuild an error that crossed a thread boundary as `{ code, message, details }`.
- * Unknown shapes become an {@link InternalError}.
+ * Any thrown value as a TallyError, on the side where it was thrown: a TallyError as it is,
+ * an errno error (`ECONNREFUSED`, `ENOSPC`, …) as an {@link IoError} with its errno details
+ * and the original as `cause`, anything else as an {@link InternalError} (a bug).
+ * @param context prefixed to the message, e.g. `shard 2`.
+ */
+export function asTallyError(error: unknown, context?: string): TallyError {
+  if (error instanceof TallyError) return error;
+  const prefix = context === undefined ? '' : `${context}: `;
+  const message = error instanceof Error ? error.message : String(error);
+  if (errnoCodeOf(error) !== undefined) return new IoError(`${prefix}${message}`, { details: errnoDetails(error), cause: error });
+  return new InternalError(`${prefix}${error instanceof Error ? message : `non-error thrown: ${message}`}`, { cause: error });
+}
+
+/**
+ * Rebuild an error that crossed a thread boundary as `{ code, message, details }`, or take
+ * a local one: a serialized TallyError gets its class back; an errno error (which
+ * `postMessage` keeps as a plain Error) becomes an {@link IoError} with its errno details
+ * and cause; unknown shapes become an {@link InternalError}.
  */
 export function reviveError(value: unknown): TallyError {
   if (value instanceof TallyError) return value;
+  if (value instanceof Error) return asTallyError(value);
   if (typeof value === 'object' && value !== null && 'code' in value && 'message' in value) {
     const { code, message, details } = value as SerializedTallyError;
     switch (code) {
@@ -138,6 +189,8 @@ export function reviveError(value: unknown): TallyError {
         return new PlanError(message, { details });
       case 'TALLY_WORKER_FAILED':
         return new WorkerError(message, { details });
+      case 'TALLY_IO_FAILED':
+        return new IoError(message, { details, cause: causeFromDetails(details) });
       case 'TALLY_COLLECTOR_FAILED':
       case 'TALLY_COLLECTOR_BAD_REPLY':
       case 'TALLY_OTLP_DECODE':
@@ -149,8 +202,14 @@ export function reviveError(value: unknown): TallyError {
         return new InternalError(String(message), { details });
     }
   }
-  if (value instanceof Error) return new InternalError(value.message, { cause: value });
   return new InternalError(`non-error thrown: ${String(value)}`);
+}
+
+/** An errno error rebuilt from {@link errnoDetails}: an Error whose `code` is the errno. */
+function causeFromDetails(details: unknown): Error | undefined {
+  const errno = (details as { errno?: unknown } | undefined)?.errno;
+  if (typeof errno !== 'string') return undefined;
+  return Object.assign(new Error(errno), { code: errno, ...(details as object) });
 }
 
 /**

@@ -12,6 +12,7 @@
  *
  * Pure: fed with export outcomes, no I/O.
  */
+import type { TallyErrorCode } from '../core/errors.ts';
 import { nibbleArray, readNibble, writeNibble } from '../core/nibbles.ts';
 import { InternalError } from '../core/errors.ts';
 import { traceSpanCount, type TraceExportOutcome, type TraceModel } from '../core/trace-model.ts';
@@ -32,7 +33,7 @@ export type SpanState = 0 | 1 | 2 | 3 | 4 | 5;
  */
 export function spanFinalStateOf(o: TraceExportSettlement): ExportFinalState {
   if (o.finalState !== undefined) return o.finalState;
-  if (o.errorCode === 'TALLY_QUEUE_FULL') return 'dropped';
+  if (o.errorCode === ('TALLY_QUEUE_FULL' satisfies TallyErrorCode)) return 'dropped';
   return o.status >= 200 && o.status < 300 && o.errorCode === undefined ? 'acknowledged' : 'failed';
 }
 

@@ -7,6 +7,7 @@
  *
  * @see ./otlp-exporter.ts
  */
+import type { TallyErrorCode } from '../core/errors.ts';
 import type { ExportFinalState } from '../core/messages.ts';
 import { OtlpExporter, type ExporterConfig, type ExportSettlement, type ExportTransport } from './otlp-exporter.ts';
 import type { ExporterInterval } from './otlp-exporter-metrics.ts';
@@ -44,8 +45,8 @@ export function traceSendOutcome(s: ExportSettlement<number>): ExporterTraceSend
   const message = s.finalState === 'acknowledged' ? s.last?.message : (s.reason ?? s.last?.message);
   if (message) o.message = message;
   if (s.last?.grpcCode !== undefined) o.grpcCode = s.last.grpcCode;
-  if (s.finalState === 'dropped') o.errorCode = 'TALLY_QUEUE_FULL';
-  else if (s.finalState === 'unsettled') o.errorCode = 'TALLY_UNSETTLED';
+  if (s.finalState === 'dropped') o.errorCode = 'TALLY_QUEUE_FULL' satisfies TallyErrorCode;
+  else if (s.finalState === 'unsettled') o.errorCode = 'TALLY_UNSETTLED' satisfies TallyErrorCode;
   else if (s.last?.errorCode !== undefined && s.finalState !== 'acknowledged') o.errorCode = s.last.errorCode;
   else if (s.finalState === 'failed' && s.last?.grpcCode !== undefined) o.errorCode = `GRPC_${s.last.grpcCode}`;
   if (s.last?.retryAfterMs !== undefined) o.retryAfterMs = s.last.retryAfterMs;

@@ -21,6 +21,7 @@
  * @see https://opentelemetry.io/docs/specs/otlp/#otlphttp
  * @see https://opentelemetry.io/docs/specs/otel/trace/sdk/#batching-processor
  */
+import type { TallyErrorCode } from '../core/errors.ts';
 import { performance } from 'node:perf_hooks';
 import { JsonTraceSerializer } from '@opentelemetry/otlp-transformer';
 import type { ExporterInterval, ShardTraceTask, TraceExportSettlement } from '../core/messages.ts';
@@ -205,7 +206,7 @@ export class TraceShard {
     if (this.#inFlight < this.#maxInFlight || (this.#exporterSender !== undefined && !this.#blockWhenFull)) this.#send({ body, outcome });
     else if (this.#blockWhenFull || this.#queue.length < this.#maxQueued) this.#queue.push({ body, outcome });
     else {
-      outcome.errorCode = 'TALLY_QUEUE_FULL';
+      outcome.errorCode = 'TALLY_QUEUE_FULL' satisfies TallyErrorCode;
       outcome.finalState = 'dropped';
       outcome.message = `dropped: ${this.#maxInFlight} requests in flight and ${this.#maxQueued} batches queued`;
       this.#outcomes.push(outcome);

@@ -8,7 +8,7 @@
 import { createServer, type AddressInfo } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createLoadClient } from './load-client.ts';
-import { TallyError, InternalError } from '../core/errors.ts';
+import { asTallyError } from '../core/errors.ts';
 import { initHistograms } from '../core/histogram.ts';
 import type { IntervalMessage, ShardTask, StopMessage, WorkerMessage } from '../core/messages.ts';
 import { epochNowMs, LoadShard } from './load-shard.ts';
@@ -136,7 +136,7 @@ export default async function runShard(task: ShardTask | WarmupTask): Promise<nu
     return interval;
   } catch (err) {
     clearTimeout(reportTimer);
-    const e = err instanceof TallyError ? err : new InternalError(`shard ${task.shard} failed: ${(err as Error).message}`, { cause: err });
+    const e = asTallyError(err, `shard ${task.shard} failed`);
     post({ type: 'failed', shard: task.shard, error: e.toJSON() });
     throw e;
   } finally {

@@ -4,13 +4,14 @@
  * (0 ok, 1 runtime failure, 2 bad input; an internal error prints a "this is a bug" banner).
  */
 import { parseArgs } from 'node:util';
-import { ConfigError, InternalError, TallyError, exitCodeFor } from '../core/errors.ts';
+import { asTallyError, ConfigError, InternalError, TallyError, exitCodeFor } from '../core/errors.ts';
 import { loadScenarioFile } from '../scenarios/load.ts';
 import { availableParallelism } from 'node:os';
 import { labCommand } from './commands/lab.ts';
-import { planCommand, renderPlan } from '../pipeline/plan.ts';
-import { reconcileCommand } from '../pipeline/reconcile.ts';
-import { runCommand } from '../pipeline/run.ts';
+import { planScenario } from '../pipeline/plan.ts';
+import { renderPlan } from '../reports/plan-report.ts';
+import { reconcileRun } from '../pipeline/reconcile.ts';
+import { runScenario } from '../pipeline/run.ts';
 import { targetCommand } from '../embedded/target-process.ts';
 
 const USAGE = `usage:
@@ -49,17 +50,17 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'plan': {
-      const report = await planCommand(scenarioPath, availableParallelism());
+      const report = await planScenario(scenarioPath, availableParallelism());
       process.stdout.write(parsed.values.json ? `${JSON.stringify(report, null, 2)}\n` : renderPlan(report));
       return 0;
     }
     case 'reconcile': {
       // The positional is the run directory; --scenario supplies a document with redacted headers.
-      await reconcileCommand({ runDir: scenarioPath, scenarioPath: parsed.values.scenario });
+      await reconcileRun({ runDir: scenarioPath, scenarioPath: parsed.values.scenario });
       return 0;
     }
     case 'run': {
-      const { results } = await runCommand({ scenarioPath, outDir: parsed.values.out });
+      const { results } = await runScenario({ scenarioPath, outDir: parsed.values.out });
       // Stopped by a signal: what was measured is written; exit as the shell convention says (128 + signal).
       if (results.incompleteReason === 'SIGTERM') return 143;
       if (results.incompleteReason === 'SIGINT') return 130;
@@ -70,7 +71,9 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-function report(err: unknown): number {
+function report(thrown: unknown): number {
+  // An errno error that escaped (a file or socket of tally's own) is a runtime failure, not a bug.
+  const err = thrown instanceof Error && !(thrown instanceof TallyError) ? asTallyError(thrown) : thrown;
   if (err instanceof ConfigError) {
     process.stderr.write(`error: ${err.message}\n`);
     for (const p of err.problems) process.stderr.write(`  ${p.pointer === '' ? '(document)' : p.pointer}: ${p.message}\n`);

@@ -4,7 +4,8 @@
  * "this lab is up". The build/parse functions are pure; readState/writeState are the
  * thin fs edge.
  */
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../host/files.ts';
 import { dirname, join } from 'node:path';
 import { CollectorError, ConfigError, InternalError } from '../core/errors.ts';
 import type { LabTopology } from './topology.ts';
@@ -160,11 +161,9 @@ export async function ensureStateDir(statePath: string): Promise<void> {
  *   written (EACCES, ENOSPC, …).
  */
 export async function writeState(state: LabState): Promise<void> {
-  const temp = `${state.statePath}.tmp-${process.pid}`;
   try {
     await mkdir(dirname(state.statePath), { recursive: true });
-    await writeFile(temp, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o644 });
-    await rename(temp, state.statePath);
+    await writeFileAtomic(state.statePath, `${JSON.stringify(state, null, 2)}\n`, 0o644);
   } catch (cause) {
     throw new CollectorError(`cannot write lab state ${state.statePath}: ${(cause as Error).message}`, { details: { file: state.statePath }, cause });
   }

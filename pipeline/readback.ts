@@ -16,13 +16,12 @@ import type { ExportOutcome, ShardTask } from '../core/messages.ts';
 import { ConfigError } from '../core/errors.ts';
 import type { MetricsLedger } from '../ledger/ledger.ts';
 import type { ObservationStore } from '../reconcile/observations.ts';
-import { reconcile, type Reconciliation } from '../reconcile/points.ts';
+import type { Reconciliation } from '../reconcile/points.ts';
 import { PrometheusApi } from '../readback/prometheus/api.ts';
 import { Credentials } from '../readback/prometheus/api-auth.ts';
 import { prometheusInstantQuery } from '../readback/prometheus/instant-query.ts';
-import { readSamplesInto } from '../readback/prometheus/read-samples.ts';
+import { readAndReconcile } from '../readback/prometheus/read-and-reconcile.ts';
 import type { ReadbackSpace } from '../readback/prometheus/space.ts';
-import { ReadbackStore, summariseReadback } from '../readback/prometheus/store.ts';
 import { prometheusVisibilitySource } from '../readback/prometheus/visibility-source.ts';
 import { RUN_LABEL, runMetricNaming } from '../scenarios/prometheus-naming.ts';
 import { remoteWriteShardTasks } from '../scenarios/plan.ts';
@@ -47,23 +46,6 @@ export interface ReadbackFinish {
 export interface PrepareReadbackOptions {
   outDir: string;
   scenarioPath: string;
-}
-
-/** A ReadbackSink feeding two stores (the ledger's ObservationStore and the read-back's per-series view). */
-export function teeSink(a: ObservationStore, b: ReadbackStore) {
-  return {
-    add(m: number, s: number, k: number, expected: number, actual: number): void {
-      a.add(m, s, k, expected, actual);
-      b.add(m, s, k, expected, actual);
-    },
-    addUnexpected(p: Parameters<ObservationStore['addUnexpected']>[0]): void {
-      a.addUnexpected(p);
-      b.addUnexpected(p);
-    },
-    seriesSeen(m: number, s: number): void {
-      b.seriesSeen(m, s);
-    },
-  };
 }
 
 /** One run's read-back. */
@@ -167,11 +149,8 @@ export class RunReadback {
     if (p !== undefined && this.#api !== undefined && this.#space !== undefined && this.#visibility !== undefined && ledger && store) {
       const visibility = await this.#visibility.finish(ledger, input.stopped);
       const startedMs = Date.now();
-      const requestsBefore = this.#api.requests;
-      const view = new ReadbackStore(this.#space.metrics.map((m) => m.seriesCount), this.#space.ticks);
-      await readSamplesInto(this.#api, this.#space, teeSink(store, view), { concurrency: 2 });
-      const report = summariseReadback(this.#space, view, { queries: this.#api.requests - requestsBefore });
-      reconciliation = reconcile(ledger, store);
+      const read = await readAndReconcile(this.#api, this.#space, ledger, store);
+      reconciliation = read.reconciliation;
       backends.readback = {
         backend: 'prometheus',
         url: p.url,
@@ -181,7 +160,7 @@ export class RunReadback {
         metricNames: this.#space.metrics.map((m) => m.name),
         seconds: (Date.now() - startedMs) / 1000,
         queriesTotal: this.#api.requests,
-        report,
+        report: read.report,
         visibility,
       };
     }

@@ -9,7 +9,8 @@
  * are references, kept as they are. `tally reconcile --scenario FILE` supplies the
  * document again when a redacted header is needed.
  */
-import { readFile, writeFile, rename } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../host/files.ts';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError, ReconcileError } from '../core/errors.ts';
@@ -57,11 +58,6 @@ export function redactScenarioDocument(doc: Record<string, any>): Record<string,
   return copy;
 }
 
-async function writeAtomic(path: string, data: string | Uint8Array): Promise<void> {
-  await writeFile(`${path}.tmp`, data);
-  await rename(`${path}.tmp`, path);
-}
-
 /**
  * Write plan.json.
  * @throws ConfigError `TALLY_CONFIG_UNREADABLE` when the scenario file cannot be read again.
@@ -85,12 +81,12 @@ export async function savePlan(outDir: string, scenarioPath: string, plan: Plan)
     const t = plan.telemetry;
     saved.telemetry = { ticks: t.ticks, exportIntervalMs: t.exportIntervalMs, pointsPlanned: t.pointsPlanned, metrics: t.metrics.map((m) => ({ name: m.name, seriesCount: m.layout.seriesCount })) };
   }
-  await writeAtomic(join(outDir, PLAN_FILE), `${JSON.stringify(saved, null, 2)}\n`);
+  await writeFileAtomic(join(outDir, PLAN_FILE), `${JSON.stringify(saved, null, 2)}\n`);
 }
 
 /** Write ledger.bin. */
 export async function saveLedger(outDir: string, ledger: MetricsLedger): Promise<void> {
-  await writeAtomic(join(outDir, LEDGER_FILE), encodeLedger(ledger));
+  await writeFileAtomic(join(outDir, LEDGER_FILE), encodeLedger(ledger));
 }
 
 /** A saved run, re-derived. */

@@ -6,7 +6,9 @@ import { createRequire } from 'node:module';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { ReconcileError } from '../core/errors.ts';
 import type { MissingByStage, Reconciliation } from '../reconcile/points.ts';
-import type { ReadbackReport } from '../readback/prometheus/store.ts';
+import { POINT_ACKNOWLEDGED, POINT_DROPPED, POINT_FAILED, POINT_PARTIAL, POINT_UNSENT, type MetricsLedger } from '../ledger/ledger.ts';
+import type { ReadbackSpace } from '../readback/prometheus/space.ts';
+import type { ReadbackReport, ReadbackStore } from '../readback/prometheus/store.ts';
 import type { TraceSampleVerification } from '../readback/tempo/verify.ts';
 
 const require = createRequire(import.meta.url);
@@ -113,4 +115,53 @@ export function validateReconcileReport(report: ReconcileReport): void {
     const problems = (validator.errors ?? []).map((e) => ({ pointer: e.instancePath, message: e.message ?? e.keyword }));
     throw new ReconcileError(`reconcile report fails its schema: ${problems.map((p) => `${p.pointer} ${p.message}`).join('; ')}`, { code: 'TALLY_RESULTS_INVALID', details: { problems } });
   }
+}
+
+const STATE_NAMES: Record<number, MissingSeriesEntry['ticks'][number]['ledgerState']> = {
+  [POINT_FAILED]: 'failed',
+  [POINT_ACKNOWLEDGED]: 'acknowledged',
+  [POINT_PARTIAL]: 'partial',
+  [POINT_DROPPED]: 'dropped',
+};
+
+/**
+ * Every sent point the read-back did not see, grouped by series, with the ledger's state
+ * of each tick; at most `limit` series listed.
+ */
+export function missingBySeries(space: ReadbackSpace, ledger: MetricsLedger, seen: ReadbackStore, limit: number): { series: MissingSeriesEntry[]; seriesWithMissing: number } {
+  const series: MissingSeriesEntry[] = [];
+  let seriesWithMissing = 0;
+  for (let m = 0; m < space.metrics.length; m++) {
+    const metric = space.metrics[m];
+    for (let s = 0; s < metric.seriesCount; s++) {
+      let entry: MissingSeriesEntry | undefined;
+      for (let k = 1; k <= space.ticks; k++) {
+        const state = ledger.state(m, s, k);
+        if (state === POINT_UNSENT || seen.count(m, s, k) > 0) continue;
+        if (entry === undefined) {
+          seriesWithMissing++;
+          entry = { metric: metric.name, metricIndex: m, series: s, labels: metric.seriesLabels(s), ticks: [] };
+          if (series.length < limit) series.push(entry);
+        }
+        entry.ticks.push({ tick: k, ledgerState: STATE_NAMES[state] ?? 'unsettled' });
+      }
+    }
+  }
+  return { series, seriesWithMissing };
+}
+
+/** The terminal summary of a reconcile report. */
+export function renderReconcileSummary(r: ReconcileReport): string {
+  const s = r.missingByStage;
+  const lines = [
+    `tally reconcile ${r.runId} against ${r.backend.name} ${r.backend.version}`,
+    `  points sent / read / missing   ${r.pointsSent} / ${r.pointsRead} / ${r.pointsMissing} (loss ${(r.lossRatio * 100).toFixed(4)}%)`,
+    `  series with missing points     ${r.missing.seriesWithMissing} (of which wholly missing ${r.seriesMissing})`,
+    `  missing by stage               rejected ${s.rejected}, failed export ${s.failedExport}, dropped ${s.droppedByQueue}, unsettled ${s.unsettled}, lost after ack ${s.lostAfterAck}`,
+    `  value mismatches / unexpected  ${r.valueMismatches} / ${r.unexpectedPoints}`,
+  ];
+  for (const e of r.missing.series.slice(0, 10)) lines.push(`    ${e.metric}{${Object.entries(e.labels).map(([k, v]) => `${k}="${v}"`).join(',')}} ticks ${e.ticks.map((t) => t.tick).join(',')}`);
+  if (r.missing.series.length > 10) lines.push(`    … ${r.missing.seriesWithMissing - 10} more series (see the report)`);
+  if (r.tempo) lines.push(`  tempo: ${r.tempo.missing} of ${r.tempo.checked} sampled traces missing`);
+  return `${lines.join('\n')}\n`;
 }

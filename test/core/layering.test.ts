@@ -26,7 +26,7 @@ export const IMPORTS: Readonly<Record<string, readonly string[]>> = {
   reconcile: ['core', 'ledger'],
   workers: ['core', 'wire', 'host'],
   embedded: ['core', 'wire', 'scenarios', 'reconcile'],
-  readback: ['core', 'wire', 'scenarios', 'reconcile'],
+  readback: ['core', 'wire', 'scenarios', 'ledger', 'reconcile'],
   reports: ['core', 'scenarios', 'host', 'ledger', 'reconcile', 'readback'],
   pipeline: ['core', 'wire', 'scenarios', 'host', 'ledger', 'reconcile', 'embedded', 'readback', 'reports'],
   lab: ['core', 'host', 'embedded'],

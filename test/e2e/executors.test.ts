@@ -10,7 +10,7 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { runCommand } from '../../pipeline/run.ts';
+import { runScenario } from '../../pipeline/run.ts';
 
 const CLI = new URL('../../bin/tally.ts', import.meta.url).pathname;
 
@@ -19,7 +19,7 @@ async function run(text: string): Promise<{ results: any; lines: any[]; output: 
   const path = join(dir, 'scenario.yaml');
   await writeFile(path, text);
   let output = '';
-  const { results, outDir } = await runCommand({ scenarioPath: path, outDir: join(dir, 'out'), stdout: { write: (s: string) => (output += s), isTTY: false }, handleSignals: false });
+  const { results, outDir } = await runScenario({ scenarioPath: path, outDir: join(dir, 'out'), stdout: { write: (s: string) => (output += s), isTTY: false }, handleSignals: false });
   const lines = (await readFile(join(outDir, 'intervals.ndjson'), 'utf8')).trim().split('\n').map((s) => JSON.parse(s));
   return { results, lines, output };
 }

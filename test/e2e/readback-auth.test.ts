@@ -10,7 +10,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { runCommand } from '../../pipeline/run.ts';
+import { runScenario } from '../../pipeline/run.ts';
 import { TallyError } from '../../core/errors.ts';
 import { startPrometheus, type PrometheusServer } from '../peers/prometheus.ts';
 import { captureStdout, remoteWriteScenario, scenarioFile } from './readback-helpers.ts';
@@ -92,7 +92,7 @@ describe('read-back with credentials through an authenticating proxy', () => {
     }));
     const stdout = captureStdout();
     const outDir = join(dir, 'out');
-    const { results } = await runCommand({ scenarioPath: path, outDir, stdout, handleSignals: false });
+    const { results } = await runScenario({ scenarioPath: path, outDir, stdout, handleSignals: false });
     assert.equal(results.complete, true);
     assert.equal(results.summary.metrics.pointsSent, 1200);
     assert.equal(results.summary.metrics.pointsMissing, 0);
@@ -126,7 +126,7 @@ describe('read-back with credentials through an authenticating proxy', () => {
       extraPrometheus: `    auth: { bearerTokenFile: ${tokenFile} }`,
     }));
     const writesBefore = proxy.seen.filter((r) => r.path === '/api/v1/write').length;
-    await assert.rejects(runCommand({ scenarioPath: path, outDir: join(dir, 'out'), stdout: captureStdout(), handleSignals: false }), (error: unknown) => {
+    await assert.rejects(runScenario({ scenarioPath: path, outDir: join(dir, 'out'), stdout: captureStdout(), handleSignals: false }), (error: unknown) => {
       assert.ok(error instanceof TallyError);
       assert.equal(error.code, 'TALLY_COLLECTOR_FAILED');
       assert.equal(JSON.stringify({ m: error.message, d: error.details }).includes(wrong), false);

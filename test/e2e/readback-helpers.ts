@@ -1,6 +1,6 @@
 /**
  * Helpers for the read-back end-to-end tests: a scenario file in a temporary directory,
- * and a quiet stdout for runCommand.
+ * and a quiet stdout for runScenario.
  */
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { runCommand } from '../../pipeline/run.ts';
+import { runScenario } from '../../pipeline/run.ts';
 import { deleteSeries, startPrometheus, type PrometheusServer } from '../peers/prometheus.ts';
 import { captureStdout, remoteWriteScenario, scenarioFile } from './readback-helpers.ts';
 
@@ -47,7 +47,7 @@ describe('tally reconcile on a real Prometheus 2.42', () => {
       name: 'rb-reconcile', seed: 11, remoteWriteUrl: prom.remoteWriteUrl, prometheusUrl: prom.url, attributes: '{ route: 10, pod: 20 }', ticks, intervalMs,
     }));
     const outDir = join(dir, 'out');
-    const { results } = await runCommand({ scenarioPath: path, outDir, stdout: captureStdout(), handleSignals: false });
+    const { results } = await runScenario({ scenarioPath: path, outDir, stdout: captureStdout(), handleSignals: false });
     assert.equal(results.summary.metrics.pointsMissing, 0);
     const runId = results.run.id;
     const plan = JSON.parse(await readFile(join(outDir, 'plan.json'), 'utf8')) as { startEpochMs: number };

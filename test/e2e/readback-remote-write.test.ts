@@ -9,7 +9,7 @@ import { access, readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { runCommand } from '../../pipeline/run.ts';
+import { runScenario } from '../../pipeline/run.ts';
 import { counterIncrement } from '../../core/series.ts';
 import { decodeHistogram, initHistograms } from '../../core/histogram.ts';
 import { requestFault } from '../../workers/remote-write-shard.ts';
@@ -32,7 +32,7 @@ describe('tally run with remote write and backends.prometheus, on a real Prometh
       extraPrometheus: '    datapathMetrics: true',
     }));
     const stdout = captureStdout();
-    const { results, outDir } = await runCommand({ scenarioPath: path, outDir: join(dir, 'out'), stdout, handleSignals: false });
+    const { results, outDir } = await runScenario({ scenarioPath: path, outDir: join(dir, 'out'), stdout, handleSignals: false });
     assert.equal(results.complete, true);
     const m = results.summary.metrics;
     assert.equal(m.protocol, 'prometheus/remote-write');
@@ -99,7 +99,7 @@ describe('tally run with remote write and backends.prometheus, on a real Prometh
       name: 'rb-faults', seed, remoteWriteUrl: prom.remoteWriteUrl, prometheusUrl: prom.url, attributes: '{ route: 10, pod: 100 }', ticks, intervalMs: 500,
       extraTelemetry: '  maxBatchDataPoints: 100\n  remoteWrite: { faults: { outOfOrderRequestRatio: 0.15, duplicateRequestRatio: 0.15 } }',
     }).replace('  maxBatchDataPoints: 2000\n', ''));
-    const { results } = await runCommand({ scenarioPath: path, outDir: join(dir, 'out'), stdout: captureStdout(), handleSignals: false });
+    const { results } = await runScenario({ scenarioPath: path, outDir: join(dir, 'out'), stdout: captureStdout(), handleSignals: false });
     const m = results.summary.metrics;
     const rejections = results.remoteWrite.rejections;
 
@@ -175,7 +175,7 @@ describe('tally run with remote write and backends.prometheus, on a real Prometh
       const { dir, path } = await scenarioFile(remoteWriteScenario({
         name: 'rb-collector', seed: 8, remoteWriteUrl: prom.remoteWriteUrl, prometheusUrl: prom.url, attributes: '{ route: 100 }', ticks: 4, intervalMs: 500,
       }).replace('backends:\n', `backends:\n  collector: { metricsUrl: ${metricsUrl}, receivers: [otlp], exporters: [prometheusremotewrite] }\n`));
-      const { results, outDir } = await runCommand({ scenarioPath: path, outDir: join(dir, 'out'), stdout: captureStdout(), handleSignals: false });
+      const { results, outDir } = await runScenario({ scenarioPath: path, outDir: join(dir, 'out'), stdout: captureStdout(), handleSignals: false });
       assert.equal(reading, 2, 'read before the first export and after read-back');
       const [w] = results.waterfalls;
       assert.deepEqual(w.stages.map((s: { stage: string; count: number }) => [s.stage, s.count]), [

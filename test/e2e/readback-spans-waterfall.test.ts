@@ -13,7 +13,7 @@ import type { AddressInfo } from 'node:net';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCommand } from '../../pipeline/run.ts';
+import { runScenario } from '../../pipeline/run.ts';
 
 
 test('a traces run with collector self-metrics gets a spans waterfall from the span ledger, with the collector stages and their losses', async () => {
@@ -53,7 +53,7 @@ backends:
 `);
     // The stand-in needs the run's span count for its second reading: 2 s × 50 traces × 4 spans.
     sentSpans = 400;
-    const { results } = await runCommand({ scenarioPath: path, outDir: join(dir, 'out'), stdout: { write: () => true, isTTY: false }, handleSignals: false });
+    const { results } = await runScenario({ scenarioPath: path, outDir: join(dir, 'out'), stdout: { write: () => true, isTTY: false }, handleSignals: false });
     assert.equal(reading, 2, 'read before the first export and after the run');
     const w = results.waterfalls.find((x: { signal: string }) => x.signal === 'spans');
     assert.ok(w, JSON.stringify(results.waterfalls));

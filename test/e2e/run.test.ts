@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCommand } from '../../pipeline/run.ts';
+import { runScenario } from '../../pipeline/run.ts';
 
 const NODE = process.execPath;
 const CLI = new URL('../../bin/tally.ts', import.meta.url).pathname;
@@ -32,7 +32,7 @@ telemetry:
   metrics:
     - { name: tally.requests, instrument: counter, attributes: { route: 20, status: 5, pod: 10 } }
 `);
-  const { results, outDir } = await runCommand({ scenarioPath: path, outDir: join(dir, 'out'), stdout: sink, handleSignals: false });
+  const { results, outDir } = await runScenario({ scenarioPath: path, outDir: join(dir, 'out'), stdout: sink, handleSignals: false });
   const l = results.summary.load;
   assert.equal(results.complete, true);
   assert.equal(l.targetRatePerSecond, 1000);
@@ -69,7 +69,7 @@ telemetry:
     - { name: tally.requests, instrument: counter, attributes: { route: 20, status: 5, pod: 10 } }
 embedded: { receiver: { faults: { rejectDataPointRatio: 0.03 } } }
 `);
-  const { results } = await runCommand({ scenarioPath: path, outDir: join(dir, 'out'), stdout: sink, handleSignals: false });
+  const { results } = await runScenario({ scenarioPath: path, outDir: join(dir, 'out'), stdout: sink, handleSignals: false });
   const m = results.summary.metrics;
   assert.equal(m.pointsSent, 3000);
   assert.ok(m.pointsRejected > 45 && m.pointsRejected < 150, `rejected ${m.pointsRejected}`); // ~90 expected
@@ -80,7 +80,7 @@ embedded: { receiver: { faults: { rejectDataPointRatio: 0.03 } } }
   assert.equal(m.lossRatio, m.pointsRejected / m.pointsSent);
   assert.ok(m.requestsPartial > 0);
   // Deterministic: the same seed rejects the same number of points.
-  const again = await runCommand({ scenarioPath: path, outDir: join(dir, 'out2'), stdout: sink, handleSignals: false });
+  const again = await runScenario({ scenarioPath: path, outDir: join(dir, 'out2'), stdout: sink, handleSignals: false });
   assert.equal(again.results.summary.metrics.pointsRejected, m.pointsRejected);
 });
 
@@ -97,7 +97,7 @@ telemetry:
     - { name: tally.requests, instrument: counter, unit: "{request}", attributes: { route: 20, status: 5, pod: 10 } }
     - { name: tally.bytes, instrument: counter, unit: By, attributes: { pod: 7 } }
 `);
-  const { results } = await runCommand({ scenarioPath: path, outDir: join(dir, 'out'), stdout: sink, handleSignals: false });
+  const { results } = await runScenario({ scenarioPath: path, outDir: join(dir, 'out'), stdout: sink, handleSignals: false });
   const m = results.summary.metrics;
   assert.equal(m.protocol, 'http/json');
   assert.equal(m.pointsSent, (1000 + 7) * 2);
@@ -120,7 +120,7 @@ telemetry:
     - { name: m, instrument: counter, attributes: { a: 10, b: 100 } }
 embedded: { receiver: { faults: { failRequestRatio: 0.2 } } }
 `);
-  const { results } = await runCommand({ scenarioPath: path, outDir: join(dir, 'out'), stdout: sink, handleSignals: false });
+  const { results } = await runScenario({ scenarioPath: path, outDir: join(dir, 'out'), stdout: sink, handleSignals: false });
   const m = results.summary.metrics;
   assert.ok(m.requestsFailed > 0 && m.requestsFailed < m.requests);
   assert.equal(m.statuses['503'], m.requestsFailed);

@@ -1,0 +1,94 @@
+/**
+ * Everything a run has measured so far, in one place, and results.json built from it at
+ * any moment: while the run goes (checkpoints, `complete: false`), after a stop or a
+ * failure (kept, with the reason), and at the end.
+ */
+import { availableParallelism } from 'node:os';
+import type { Clock } from '../core/clock.ts';
+import { reviveError, type InputProblem, type TallyError } from '../core/errors.ts';
+import { TALLY_VERSION } from '../core/version.ts';
+import type { DatapathDelta } from '../host/datapath-delta.ts';
+import type { RunAggregator } from '../reports/aggregate.ts';
+import { buildResults, validateResults, type Results } from '../reports/results.ts';
+import type { BackendsResults } from '../reports/results-backends.ts';
+import type { Plan } from '../scenarios/plan.ts';
+import type { Scenario } from '../scenarios/types.ts';
+import type { Preflight } from './preflight.ts';
+import type { StopControl } from './stop.ts';
+import type { RunTelemetry } from './telemetry.ts';
+
+/** The parts a run's results are built from. */
+export interface RunParts {
+  scenario: Scenario;
+  plan: Plan;
+  warnings: InputProblem[];
+  clock: Clock;
+  aggregator: RunAggregator;
+  telemetry: RunTelemetry;
+  preflight: Preflight;
+  stop: StopControl;
+}
+
+/** One run's record. */
+export class RunRecord {
+  readonly parts: RunParts;
+  readonly #cpuStart = process.cpuUsage();
+  /** The first runtime failure; the run goes on to keep what was measured, then throws it. */
+  failure: TallyError | undefined;
+  /** The whole run's datapath delta, once the load has ended. */
+  datapathDelta: DatapathDelta | undefined;
+  /** What the embedded stand-in served. */
+  served: (() => object) | undefined;
+  backends: BackendsResults | undefined;
+
+  constructor(parts: RunParts) {
+    this.parts = parts;
+  }
+
+  /** Keep the first failure (revived, so it has its code). */
+  fail(error: unknown): void {
+    this.failure ??= reviveError(error);
+  }
+
+  /** Whether the run ended as planned. */
+  get complete(): boolean {
+    return this.parts.stop.reason === undefined && this.failure === undefined;
+  }
+
+  /**
+   * results.json as of now, validated.
+   * @throws ReconcileError `TALLY_RESULTS_INVALID` when it breaks the results schema (a bug).
+   */
+  snapshot(complete: boolean): Results {
+    const { scenario, plan, clock, aggregator, telemetry, preflight, stop, warnings } = this.parts;
+    const nowMs = clock.nowMs();
+    const elapsedMs = Math.max(0, nowMs - plan.startEpochMs);
+    const cpu = process.cpuUsage(this.#cpuStart);
+    const ended = complete || stop.reason !== undefined || this.failure !== undefined;
+    const results = buildResults({
+      scenario,
+      plan,
+      complete,
+      incompleteReason: complete ? undefined : (stop.reason ?? this.failure?.code ?? 'running'),
+      elapsedMs,
+      endedAtMs: ended ? nowMs : undefined,
+      load: aggregator.hasLoad ? aggregator.loadTotals() : undefined,
+      telemetry: telemetry.resultsInput(aggregator),
+      cpuRatio: elapsedMs > 0 ? (cpu.user + cpu.system) / 1000 / elapsedMs / availableParallelism() : 0,
+      eventLoopDelayP99MaxUs: aggregator.eventLoopDelayP99MaxUs,
+      workerEventLoopDelayP99MaxUs: [...aggregator.workerEventLoopDelayP99MaxUs],
+      workerCpuRatios: elapsedMs > 0 ? Array.from({ length: plan.workers }, (_, i) => (aggregator.workerCpuUs[i] ?? 0) / 1000 / elapsedMs) : [],
+      synSchedule: preflight.synSchedule,
+      portBudget: preflight.portBudget,
+      datapath: this.datapathDelta && preflight.datapath ? { source: preflight.datapath.sampler.source, delta: this.datapathDelta } : undefined,
+      receiver: telemetry.receiver?.stats(),
+      target: this.served?.(),
+      backends: this.backends,
+      warnings,
+      nodeVersion: process.version,
+      tallyVersion: TALLY_VERSION,
+    });
+    validateResults(results);
+    return results;
+  }
+}

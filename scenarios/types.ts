@@ -7,6 +7,7 @@
  */
 
 import type { ExecutorSpec } from '../core/schedule.ts';
+import type { ExporterTls, OtlpProtocol, QueuePolicy, RetryPolicy } from '../core/exporter-config.ts';
 import type { TraceSpec } from '../core/trace-model.ts';
 import type { ExemplarOptions, Instrument, Temporality } from '../core/instruments.ts';
 import type { ChurnOptions } from '../core/instruments-churn.ts';
@@ -59,18 +60,18 @@ export type ReuseMode = 'never' | 'per-iteration' | 'keep-alive' | { requestsPer
 export interface TelemetrySpec {
   /** OTLP base URL (HTTP: `/v1/metrics`, `/v1/traces` appended; gRPC: host:port); undefined → embedded receiver. */
   endpoint?: string;
-  protocol: 'grpc' | 'http/protobuf' | 'http/json';
+  protocol: OtlpProtocol;
   compression: 'none' | 'gzip';
   /** TLS client settings (used when the endpoint, or the embedded receiver, is https). */
-  tls?: TlsClientSpec;
+  tls?: ExporterTls;
   exportIntervalMs: number;
   /** Timeout of one export attempt. */
   timeoutMs: number;
   /** Most data points (or spans) in one request: `batch.maxDataPoints`, else the `maxBatchDataPoints` alias. */
   maxBatchDataPoints: number;
   headers: Record<string, string>;
-  retry: RetrySpec;
-  queue: QueueSpec;
+  retry: RetryPolicy;
+  queue: QueuePolicy;
   /** Extra OTLP resource attributes (`service.name` defaults to `tally`). */
   resource: Record<string, string | number | boolean>;
   /** Empty when the scenario sends only traces. */
@@ -81,33 +82,6 @@ export interface TelemetrySpec {
    * remote write to `endpoint` (the receiver URL) and `protocol` is then unused.
    */
   remoteWrite?: RemoteWriteSpec;
-}
-
-/** TLS client settings: PEM file paths. */
-export interface TlsClientSpec {
-  caFile?: string;
-  certFile?: string;
-  keyFile?: string;
-  insecureSkipVerify: boolean;
-  serverName?: string;
-}
-
-/** Retries, as the collector's `retry_on_failure` (durations in ms). */
-export interface RetrySpec {
-  enabled: boolean;
-  initialIntervalMs: number;
-  maxIntervalMs: number;
-  multiplier: number;
-  randomizationFactor: number;
-  /** 0 = no limit. */
-  maxElapsedTimeMs: number;
-}
-
-/** The exporter's sending queue, as the collector's `sending_queue` (sized in requests). */
-export interface QueueSpec {
-  queueSize: number;
-  numConsumers: number;
-  whenFull: 'drop' | 'block';
 }
 
 /** Synthetic traces: the model's spec plus how spans are batched. */

@@ -96,3 +96,15 @@ test('the scan sees entry-point references made with new URL()', () => {
   const found = reaches('pipeline');
   assert.ok(found.some((r) => r.target === 'workers' && r.specifier.endsWith('shard.ts')), 'the piscina worker entry is found');
 });
+
+test("the README's architecture table names every folder, with the imports this test enforces", () => {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('## Architecture'), readme.indexOf('\n## ', readme.indexOf('## Architecture') + 1));
+  const rows = new Map<string, string>();
+  for (const m of section.matchAll(/^\| `([a-z]+)\/` \|.*\| ([^|]+) \|$/gm)) rows.set(m[1], m[2].trim());
+  for (const layer of LAYERS) {
+    assert.ok(rows.has(layer), `README lists ${layer}/`);
+    const listed = rows.get(layer)!;
+    for (const upstream of IMPORTS[layer]) if (upstream !== 'package.json' && !listed.startsWith('everything above')) assert.ok(listed.split(/,\s*/).includes(upstream), `README: ${layer}/ imports from ${upstream}`);
+  }
+});

@@ -15,11 +15,10 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CollectorError } from '../core/errors.ts';
-import { findExecutable } from '../test/peers/process.ts';
+import { findExecutable, freeLoopbackPort } from '../test/peers/process.ts';
 
 /**
  * nginx on PATH (Debian's package puts it in an sbin directory, on root's PATH).
@@ -47,15 +46,6 @@ export interface BenchNginx {
   counters(): Promise<NginxCounters>;
   /** Stop nginx (SIGQUIT, then SIGKILL after 3 s) and remove the temp dir. */
   stop(): Promise<void>;
-}
-
-/** A free TCP port on 127.0.0.1 (bound then released; racy in principle, fine on a bench box). */
-export async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address() as AddressInfo;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
 }
 
 function config(dir: string, port: number, statusPort: number, workerProcesses: number): string {
@@ -104,8 +94,8 @@ export function parseStubStatus(text: string): NginxCounters {
 export async function startNginx(workerProcesses = 1): Promise<BenchNginx> {
   const nginx = await nginxPath();
   const dir = await mkdtemp(join(tmpdir(), 'tally-bench-nginx-'));
-  const port = await freePort();
-  const statusPort = await freePort();
+  const port = await freeLoopbackPort();
+  const statusPort = await freeLoopbackPort();
   await writeFile(join(dir, 'nginx.conf'), config(dir, port, statusPort, workerProcesses));
   const child = spawn(nginx, ['-p', dir, '-c', join(dir, 'nginx.conf'), '-e', join(dir, 'error.log')], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';

@@ -55,7 +55,8 @@ export async function findExecutable(name: string, candidates: readonly (string 
 export async function waitForExit(child: ChildProcess, timeoutMs: number): Promise<boolean> {
   if (child.exitCode !== null || child.signalCode !== null) return true;
   const exited = new Promise<true>((resolve) => child.once('exit', () => resolve(true)));
-  return Promise.race([exited, delay(timeoutMs, false as const)]);
+  // Unreferenced: a pending deadline must not keep node alive after the child has exited.
+  return Promise.race([exited, delay(timeoutMs, false as const, { ref: false })]);
 }
 
 /** A started peer process. */

@@ -15,6 +15,7 @@
  *
  * @see README.md "How it measures" (Determinism: everything is derived from the seed)
  */
+import { RUN_ID_ATTRIBUTE, SERVICE_NAME, SHARD_ATTRIBUTE } from './telemetry-identity.ts';
 import { ConfigError, InternalError } from './errors.ts';
 import { HASH32_INIT, hash32, mix32 } from './rng.ts';
 import { seriesAttributes, seriesLayout, type SeriesLayout } from './series.ts';
@@ -346,7 +347,7 @@ export function spanOffsetsNs(model: TraceModel, spanCount: number, index: numbe
 
 /** Resource attributes every span of a shard carries. `tally.shard` is an int (bigint here). */
 export function traceResourceAttributes(model: TraceModel, shard: number): { 'service.name': string; 'tally.run.id': string; 'tally.shard': bigint } {
-  return { 'service.name': 'tally', 'tally.run.id': model.runId, 'tally.shard': BigInt(shard) };
+  return { 'service.name': SERVICE_NAME, [RUN_ID_ATTRIBUTE]: model.runId, [SHARD_ATTRIBUTE]: BigInt(shard) };
 }
 
 // ---------------------------------------------------------------------------------------

@@ -21,6 +21,10 @@ import { PrometheusApi } from '../readback/prometheus/api.ts';
 import { Credentials } from '../readback/prometheus/api-auth.ts';
 import { prometheusInstantQuery } from '../readback/prometheus/instant-query.ts';
 import { readAndReconcile } from '../readback/prometheus/read-and-reconcile.ts';
+import type { ReadbackStore } from '../readback/prometheus/store.ts';
+import { deltaFate, type DeltaFate } from '../reconcile/delta-fate.ts';
+import { countTargetInfoSamples } from '../readback/prometheus/read-samples.ts';
+import { promqlString } from '../readback/prometheus/space.ts';
 import type { ReadbackSpace } from '../readback/prometheus/space.ts';
 import { prometheusVisibilitySource } from '../readback/prometheus/visibility-source.ts';
 import { RUN_LABEL, runMetricNaming } from '../scenarios/prometheus-naming.ts';
@@ -68,7 +72,7 @@ export class RunReadback {
     this.#plan = plan;
     this.#outDir = outDir;
     const p = scenario.backends?.prometheus;
-    const naming = plan.telemetry && (p !== undefined || scenario.telemetry?.remoteWrite !== undefined) ? runMetricNaming(plan, p?.translationStrategy) : [];
+    const naming = plan.telemetry && (p !== undefined || scenario.telemetry?.remoteWrite !== undefined) ? runMetricNaming(plan, { translationStrategy: p?.translationStrategy, convertHistogramsToNhcb: p?.convertHistogramsToNhcb, resource: scenario.telemetry?.resource }) : [];
     this.#remoteWriteUrl = scenario.telemetry?.remoteWrite !== undefined ? scenario.telemetry.endpoint : undefined;
     this.#naming = naming;
     let credentials: Credentials | undefined;
@@ -76,7 +80,7 @@ export class RunReadback {
       this.#api = new PrometheusApi({ url: p.url, auth: p.auth, timeoutMs: 120_000 });
       credentials = new Credentials(p.auth);
       if (plan.telemetry && naming.length > 0) {
-        this.#space = runReadbackSpace(plan, naming, p.maxSamplesPerQuery);
+        this.#space = runReadbackSpace(plan, naming, p.maxSamplesPerQuery, { deltaIngestion: p.deltaIngestion });
         const settleMs = scenario.reconcile.settleMs;
         const maxWaitMs = Math.max(settleMs, scenario.reconcile.maxWaitMs ?? 30_000);
         this.#visibility = new RunVisibilityTracker(
@@ -144,6 +148,7 @@ export class RunReadback {
     const { ledger, store } = input;
     if (ledger) await saveLedger(this.#outDir, ledger);
     let reconciliation = input.reconciliation;
+    let histogramPartSamples: number | undefined;
     const p = this.#scenario.backends?.prometheus;
     if (this.#remoteWriteUrl !== undefined) backends.remoteWrite = { url: this.#remoteWriteUrl, requests: this.#remoteWriteRequests, rejections: { ...this.#rejections }, statuses: { ...(ledger?.totals.statuses ?? {}) } };
     if (p !== undefined && this.#api !== undefined && this.#space !== undefined && this.#visibility !== undefined && ledger && store) {
@@ -151,6 +156,7 @@ export class RunReadback {
       const startedMs = Date.now();
       const read = await readAndReconcile(this.#api, this.#space, ledger, store);
       reconciliation = read.reconciliation;
+      histogramPartSamples = read.extraPartSamples;
       backends.readback = {
         backend: 'prometheus',
         url: p.url,
@@ -158,6 +164,8 @@ export class RunReadback {
         transport: this.#remoteWriteUrl !== undefined ? 'prometheus/remote-write' : 'otlp',
         runLabel: { name: RUN_LABEL, value: this.#plan.runId },
         metricNames: this.#space.metrics.map((m) => m.name),
+        pathLabels: read.pathLabels,
+        ...this.#deltaFate(ledger, read.view),
         seconds: (Date.now() - startedMs) / 1000,
         queriesTotal: this.#api.requests,
         report: read.report,
@@ -167,7 +175,7 @@ export class RunReadback {
     const queryable = reconciliation === undefined ? undefined : reconciliation.pointsSent - reconciliation.pointsMissing;
     const spans = input.spans;
     if ((ledger || spans) && (this.#scenario.backends?.collector !== undefined || p !== undefined || this.#scenario.backends?.tempo !== undefined)) {
-      const reading = await this.#probe.after(ledger?.totals, queryable, spans);
+      const reading = await this.#probe.after(ledger?.totals, queryable, spans, { targetInfoSamples: await this.#targetInfoSamples(), histogramPartSamples });
       if (reading.waterfalls.length > 0) backends.waterfalls = reading.waterfalls;
       if (reading.prometheusIngest) backends.prometheusIngest = reading.prometheusIngest;
     }
@@ -181,6 +189,25 @@ export class RunReadback {
     }
     if (this.#probe.problems.length > 0) backends.problems = [...this.#probe.problems];
     return { ...(reconciliation ? { reconciliation } : {}), backends };
+  }
+
+  /** The fate of the run's delta points, when it has delta metrics. */
+  #deltaFate(ledger: MetricsLedger, view: ReadbackStore): { deltaFate?: DeltaFate } {
+    const models = this.#plan.telemetry?.metrics.map((m) => m.model) ?? [];
+    const fate = deltaFate(models, ledger, view, this.#scenario.backends?.prometheus?.deltaIngestion ?? 'converted');
+    return fate === undefined ? {} : { deltaFate: fate };
+  }
+
+  /** The run's target_info samples in Prometheus (not data points), or undefined when there is no Prometheus to ask. */
+  async #targetInfoSamples(): Promise<number | undefined> {
+    if (this.#api === undefined) return undefined;
+    const startMs = this.#plan.startEpochMs - (this.#plan.telemetry?.exportIntervalMs ?? 1000);
+    try {
+      return await countTargetInfoSamples(this.#api, `${RUN_LABEL}=${promqlString(this.#plan.runId)}`, startMs, Date.now());
+    } catch {
+      // Uncounted, the stored stage keeps them and the waterfall says so (an inconsistency), which is honest.
+      return undefined;
+    }
   }
 
   /** Stop polling and close connections. */

@@ -51,7 +51,7 @@ export async function reconcileRun(options: ReconcileOptions): Promise<{ path: s
   const api = new PrometheusApi({ url: p.url, auth: p.auth, timeoutMs: 300_000 });
   try {
     const version = (await api.buildInfo()).data.version;
-    const space = runReadbackSpace(plan, runMetricNaming(plan, p.translationStrategy), p.maxSamplesPerQuery);
+    const space = runReadbackSpace(plan, runMetricNaming(plan, { translationStrategy: p.translationStrategy, convertHistogramsToNhcb: p.convertHistogramsToNhcb, resource: scenario.telemetry?.resource }), p.maxSamplesPerQuery, { deltaIngestion: p.deltaIngestion });
     const { view, report: readback, reconciliation } = await readAndReconcile(api, space, ledger, new ObservationStore(ledger.seriesCounts, ledger.ticks));
     const missing = missingBySeries(space, ledger, view, MISSING_SERIES_LISTED);
     const tempoSpec = scenario.backends?.tempo;

@@ -104,7 +104,7 @@ export class WaterfallProbe {
    * @param ledger the run's ledger totals.
    * @param queryable distinct points read back (sent − missing), when read-back ran.
    */
-  async after(ledger: LedgerTotals | undefined, queryable: number | undefined, spans?: SpanTotals): Promise<WaterfallReading> {
+  async after(ledger: LedgerTotals | undefined, queryable: number | undefined, spans?: SpanTotals, nonData: { targetInfoSamples?: number; histogramPartSamples?: number } = {}): Promise<WaterfallReading> {
     const [collectorAfter, prometheusAfter, tempoAfter] = await Promise.all([
       this.#collectorBefore === undefined ? undefined : this.#scrapeCollector(),
       this.#prometheusBefore === undefined ? undefined : this.#scrapePrometheus(),
@@ -127,7 +127,12 @@ export class WaterfallProbe {
     }
     if (ledger === undefined) return reading;
     const collector = collectorDelta ? collectorStageTotals(collectorDelta, 'metric_points', scope) : undefined;
-    const ingest = this.#prometheusBefore && prometheusAfter ? prometheusIngestDelta(this.#prometheusBefore, prometheusAfter) : undefined;
+    const counted = this.#prometheusBefore && prometheusAfter ? prometheusIngestDelta(this.#prometheusBefore, prometheusAfter) : undefined;
+    const ingest = counted && {
+      ...counted,
+      ...(nonData.targetInfoSamples === undefined ? {} : { targetInfoSamples: nonData.targetInfoSamples }),
+      ...(nonData.histogramPartSamples === undefined ? {} : { histogramPartSamples: nonData.histogramPartSamples }),
+    };
     const waterfall = buildWaterfall({
       signal: 'metric_points',
       ledger: {

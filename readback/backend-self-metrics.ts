@@ -90,6 +90,17 @@ export interface PrometheusIngestDelta {
   samplesIn: number;
   /** Scrape-only rejections, never moved by remote write. */
   scrape: { duplicateTimestamp: number; outOfOrder: number; outOfBounds: number };
+  /**
+   * Of `samplesAppended`, the run's samples that are no data point: the `target_info`
+   * series an OTLP receiver or the collector's prometheusremotewrite exporter writes for
+   * each resource it sees. Set by the caller from a read-back query; 0 when not counted.
+   */
+  targetInfoSamples?: number;
+  /**
+   * Of `samplesAppended`, the samples beyond the first of each classic histogram point read
+   * back (`_sum` and the `_bucket`s beside `_count`): the stored stage counts points.
+   */
+  histogramPartSamples?: number;
   flags: CounterFlag[];
 }
 
@@ -129,7 +140,8 @@ export function prometheusIngestDelta(before: BackendCounterSnapshot, after: Bac
  * same-request duplicate dropped silently shows only as `unattributed`.
  */
 export function prometheusBackendStage(delta: PrometheusIngestDelta): BackendStageInput {
-  return { name: 'prometheus', stored: delta.samplesAppended + delta.outOfOrderAppended, discarded: {}, refused: { ...delta.discarded } };
+  const stored = delta.samplesAppended + delta.outOfOrderAppended - (delta.targetInfoSamples ?? 0) - (delta.histogramPartSamples ?? 0);
+  return { name: 'prometheus', stored, discarded: {}, refused: { ...delta.discarded } };
 }
 
 /** Tempo's span intake over the window. */

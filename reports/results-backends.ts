@@ -3,6 +3,7 @@
  * `waterfalls`, `datapathMetrics`, `tempo`, `readbackProblems`) and the findings they
  * raise. Pure: values in, values out. See results.schema.json for each field.
  */
+import type { DeltaFate } from '../reconcile/delta-fate.ts';
 import type { Waterfall } from '../reconcile/waterfall.ts';
 import type { VisibilitySummary } from '../reconcile/visibility.ts';
 import type { ReadbackReport } from '../readback/prometheus/store.ts';
@@ -23,6 +24,10 @@ export interface PrometheusReadbackResults {
   transport: 'prometheus/remote-write' | 'otlp';
   runLabel: { name: string; value: string };
   metricNames: string[];
+  /** Labels the storing path added beside the run label and the attributes (resource attributes, scope), as seen. */
+  pathLabels: string[];
+  /** What happened to every delta-temporality point (reconcile/delta-fate.ts); absent without delta metrics. */
+  deltaFate?: DeltaFate;
   /** Wall time of the final read-back, s. */
   seconds: number;
   /** API requests over the whole run (visibility polls included), retries included. */
@@ -58,6 +63,13 @@ export function backendsSection(b: BackendsResults): { fields: Record<string, un
     add('late_points', v.late, `visible in ${b.readback.backend} after settle (${v.settleMs} ms), within maxWait`);
     add('not_visible_points', v.lost, `acknowledged, not visible in ${b.readback.backend} within maxWait (${v.maxWaitMs} ms)`);
     add('visibility_poll_errors', v.pollErrors, 'visibility polls that failed (lag resolution lost, not data)');
+    const d = b.readback.deltaFate;
+    if (d) {
+      add('delta_points_not_acknowledged', d.notAcknowledged, 'delta points the first hop refused or never answered (see missingByStage: a backend without delta support refuses them)');
+      add('delta_points_dropped_after_ack', d.droppedAfterAck, `delta points acknowledged and never stored in ${b.readback.backend}: dropped downstream without an error (a path that cannot carry delta temporality)`);
+      add('delta_cumulative_offset', d.storedWithOffset, `stored running sums short by an earlier lost delta point, in ${d.seriesWithOffset} series: a lasting offset, not a gap`);
+      add('delta_points_wrong', d.storedWrong, 'delta points stored with a value no lost point explains');
+    }
   }
   if (b.remoteWrite) {
     fields.remoteWrite = b.remoteWrite;

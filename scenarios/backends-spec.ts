@@ -91,6 +91,8 @@ export function normaliseBackends(doc: TallyScenario, scenario: Scenario): void 
       pollIntervalMs: parseDurationMs(p.pollInterval ?? '1s', '/backends/prometheus/pollInterval'),
       datapathMetrics: p.datapathMetrics ?? false,
       translationStrategy: p.translationStrategy ?? 'UnderscoreEscapingWithSuffixes',
+      convertHistogramsToNhcb: p.convertHistogramsToNhcb ?? false,
+      deltaIngestion: p.deltaIngestion ?? 'converted',
     };
     if (p.auth !== undefined) backends.prometheus.auth = structuredClone(p.auth);
   }

@@ -7,6 +7,7 @@ import { hash32 } from '../core/rng.ts';
 import { seriesLayout, type SeriesLayout } from '../core/series.ts';
 import type { ShardLoadTask, ShardRemoteWriteTask, ShardTask, ShardTelemetryTask } from '../core/messages.ts';
 import type { MetricNaming } from './prometheus-naming.ts';
+import { isSingleSampleInstrument, type SingleSampleInstrument } from '../core/sample-value.ts';
 import type { Scenario, TelemetrySpec } from './types.ts';
 import { linkExemplarTraces, metricModel, type Instrument, type MetricModel, type Temporality } from '../core/instruments.ts';
 import type { ExporterConfig } from '../core/exporter-config.ts';
@@ -293,8 +294,10 @@ export function remoteWriteShardTasks(scenario: Scenario, plan: Plan, naming: re
   const t = scenario.telemetry;
   if (t === undefined || plan.telemetry === undefined) return [];
   const faults = t.remoteWrite?.faults ?? { outOfOrderRequestRatio: 0, duplicateRequestRatio: 0 };
+  // The scenario rules allow only these with remote write (scenarios/backends-spec.ts).
+  const sendable = naming.filter((n): n is MetricNaming & { instrument: SingleSampleInstrument } => isSingleSampleInstrument(n.instrument));
   return Array.from({ length: plan.workers }, (_, shard) => {
-    const metrics = naming
+    const metrics = sendable
       .map((n) => ({
         metricIndex: n.metricIndex,
         name: n.name,

@@ -686,6 +686,14 @@ export interface PrometheusBackend {
    */
   translationStrategy?: 'UnderscoreEscapingWithSuffixes' | 'UnderscoreEscapingWithoutSuffixes' | 'NoUTF8EscapingWithSuffixes' | 'NoTranslation';
   /**
+   * How the backend holds delta-temporality points: `converted` to cumulative on the way (the collector's deltatocumulative processor, or Prometheus's `otlp-deltatocumulative` feature), so read-back expects each series' running sum; or `native` (Prometheus's `otlp-native-delta-ingestion`), stored as sent, so read-back expects each point's own delta. Where nothing converts them, delta points are refused or dropped, and results say which.
+   */
+  deltaIngestion?: 'converted' | 'native';
+  /**
+   * Whether the backend stores OTLP explicit-bucket histograms as native histograms with custom buckets (Prometheus's `otlp.convert_histograms_to_nhcb`) rather than as classic `_bucket`/`_sum`/`_count` series. Read-back expects the form this says.
+   */
+  convertHistogramsToNhcb?: boolean;
+  /**
    * Base URL of the HTTP API (`/api/v1/…` is appended), without credentials: e.g. `http://127.0.0.1:9090`, `https://mimir.example/prometheus`.
    */
   url: string;

@@ -190,6 +190,10 @@ export interface PrometheusBackendSpec {
   datapathMetrics: boolean;
   /** Prometheus's `otlp.translation_strategy` (how OTLP names become Prometheus names). */
   translationStrategy: 'UnderscoreEscapingWithSuffixes' | 'UnderscoreEscapingWithoutSuffixes' | 'NoUTF8EscapingWithSuffixes' | 'NoTranslation';
+  /** Explicit-bucket histograms stored as native histograms with custom buckets (Prometheus `otlp.convert_histograms_to_nhcb`). */
+  convertHistogramsToNhcb: boolean;
+  /** Delta points converted to cumulative on the way, or stored as sent (Prometheus `otlp-native-delta-ingestion`). */
+  deltaIngestion: 'converted' | 'native';
 }
 
 /** `backends.collector`. */

@@ -12,7 +12,7 @@
  * @see https://github.com/open-telemetry/opentelemetry-js/tree/main/experimental/packages/otlp-transformer
  * @see https://opentelemetry.io/docs/specs/otlp/#json-protobuf-encoding
  */
-import { TALLY_VERSION } from '../core/version.ts';
+import { RUN_ID_ATTRIBUTE, SCOPE, SERVICE_NAME, SHARD_ATTRIBUTE } from '../core/telemetry-identity.ts';
 import { ValueType } from '@opentelemetry/api';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { AggregationTemporality, DataPointType, type MetricData, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
@@ -65,11 +65,11 @@ const NS_PER_S = 1_000_000_000n;
 
 /** Resource attributes of a batch, in the order both encoders write them. */
 export function resourceAttributes(identity: BatchIdentity): Record<string, string | number | boolean> {
-  return { 'service.name': 'tally', ...identity.resource, 'tally.run.id': identity.runId, 'tally.shard': identity.shard };
+  return { 'service.name': SERVICE_NAME, ...identity.resource, [RUN_ID_ATTRIBUTE]: identity.runId, [SHARD_ATTRIBUTE]: identity.shard };
 }
 
 /** Instrumentation scope of every batch. */
-export const SCOPE = { name: 'tally', version: TALLY_VERSION } as const;
+export { SCOPE };
 
 /** Attributes of a point: the slot's `<key>-<digit>` values, plus the generation when churned. */
 export function pointAttributes(layout: SeriesLayout, model: MetricModel, slot: number, generation: number): Record<string, string> {

@@ -18,7 +18,7 @@
  * @see opentelemetry/proto/trace/v1/trace.proto (Span, ScopeSpans, ResourceSpans)
  * @see https://protobuf.dev/programming-guides/encoding/
  */
-import { TALLY_VERSION } from '../core/version.ts';
+import { SCOPE } from '../core/telemetry-identity.ts';
 import { seriesAttributes } from '../core/series.ts';
 import {
   runIdWords, spanAttributeIndex, spanKindNumber, spanName, spanOffsetsNs, spanParentIndex, spanStatusCode,
@@ -82,7 +82,7 @@ export class FastSpanBatches {
     this.#runLow = run.low;
     const resource = new ProtoWriter(256).attributes(1, { ...traceResourceAttributes(model, shard), 'tally.shard': shard }).tag(2, WIRE_VARINT).varint(0);
     this.#resourceField = lengthField(1, resource.bytes());
-    const scope = new ProtoWriter(32).tag(1, WIRE_LEN).string('tally').tag(2, WIRE_LEN).string(TALLY_VERSION);
+    const scope = new ProtoWriter(32).tag(1, WIRE_LEN).string(SCOPE.name).tag(2, WIRE_LEN).string(SCOPE.version);
     this.#scopeField = lengthField(1, scope.bytes());
     for (let index = 0; index < model.spansMax; index++) this.#names.push(Buffer.from(new ProtoWriter(32).tag(5, WIRE_LEN).string(spanName(index)).bytes()));
     this.#attributeCache = model.layout.seriesCount <= ATTRIBUTE_CACHE_LIMIT ? new Array(model.layout.seriesCount) : [];

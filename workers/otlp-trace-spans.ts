@@ -7,7 +7,7 @@
  *
  * @see https://open-telemetry.github.io/opentelemetry-js/interfaces/_opentelemetry_sdk-trace-base.ReadableSpan.html
  */
-import { TALLY_VERSION } from '../core/version.ts';
+import { SCOPE } from '../core/telemetry-identity.ts';
 import type { HrTime, SpanContext, SpanKind } from '@opentelemetry/api';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import type { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
@@ -97,7 +97,7 @@ export class SpanBatchBuilder {
     this.#shard = shard;
     this.#maxBatchSpans = maxBatchSpans;
     const resource = resourceFromAttributes({ ...traceResourceAttributes(model, shard), 'tally.shard': shard });
-    const scope = { name: 'tally', version: TALLY_VERSION };
+    const scope = { ...SCOPE };
     for (let i = 0; i < maxBatchSpans; i++) this.#pool.push(new SpanRecord(resource, scope));
     this.#attributeCache = model.layout.seriesCount <= ATTRIBUTE_CACHE_LIMIT ? new Array(model.layout.seriesCount) : [];
   }

@@ -22,6 +22,10 @@ export function teeSink(a: ObservationStore, b: ReadbackStore): ReadbackSink {
       a.add(m, s, k, expected, actual);
       b.add(m, s, k, expected, actual);
     },
+    record(m: number, s: number, k: number, mismatch: Parameters<ObservationStore['record']>[3]): void {
+      a.record(m, s, k, mismatch);
+      b.record(m, s, k, mismatch);
+    },
     addUnexpected(p: Parameters<ObservationStore['addUnexpected']>[0]): void {
       a.addUnexpected(p);
       b.addUnexpected(p);
@@ -38,6 +42,14 @@ export interface ReadAndReconcile {
   view: ReadbackStore;
   report: ReadbackReport;
   reconciliation: Reconciliation;
+  /** Labels the storing path added beside the expected ones (e.g. `tally_shard`, `otel_scope_name`), sorted. */
+  pathLabels: string[];
+  /**
+   * Samples Prometheus holds for the points read back beyond one per point: a classic
+   * histogram point is `_count`, `_sum` and one `_bucket` per bound and `+Inf`. Prometheus's
+   * ingest counters count samples, so the waterfall takes these away to count points.
+   */
+  extraPartSamples: number;
 }
 
 /**
@@ -47,7 +59,12 @@ export interface ReadAndReconcile {
 export async function readAndReconcile(api: PrometheusApi, space: ReadbackSpace, ledger: MetricsLedger, store: ObservationStore): Promise<ReadAndReconcile> {
   const view = new ReadbackStore(space.metrics.map((m) => m.seriesCount), space.ticks);
   const requestsBefore = api.requests;
-  await readSamplesInto(api, space, teeSink(store, view), { concurrency: READBACK_CONCURRENCY });
+  const read = await readSamplesInto(api, space, teeSink(store, view), { concurrency: READBACK_CONCURRENCY });
   const report = summariseReadback(space, view, { queries: api.requests - requestsBefore });
-  return { view, report, reconciliation: reconcile(ledger, store) };
+  const pathLabels = [...new Set(read.pathLabels.flatMap((s) => [...s]))].sort();
+  let extraPartSamples = 0;
+  space.metrics.forEach((metric, m) => {
+    if (metric.histogram?.kind === 'classic') extraPartSamples += view.presentPoints(m) * (metric.histogram.bounds.length + 2);
+  });
+  return { view, report, reconciliation: reconcile(ledger, store), pathLabels, extraPartSamples };
 }

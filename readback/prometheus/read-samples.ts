@@ -19,6 +19,8 @@
  */
 import { InternalError } from '../../core/errors.ts';
 import { parseSampleValue, type PrometheusApi } from './api.ts';
+import type { MatrixSeries } from './api-replies.ts';
+import { compareClassic, compareNative, parseNativeHistogram, type ClassicHistogramReadback, type ClassicHistogramSeen, type NativeHistogramReadback } from './histograms.ts';
 import { promqlString, tickMs, type ReadbackSpace } from './space.ts';
 import { ReadbackStore, summariseReadback, type ReadbackReport, type ReadbackSink } from './store.ts';
 
@@ -40,6 +42,8 @@ export interface ReadSamplesResult {
   /** Per metric: Prometheus series returned by the chunk selectors (placed or not). */
   seriesReturned: number[];
   samplesReturned: number;
+  /** Per metric: the optional (path) labels the returned series carried, e.g. `tally_shard` (see space.ts). */
+  pathLabels: Set<string>[];
 }
 
 /** The range-vector query for one chunk, and its evaluation time. */
@@ -64,27 +68,16 @@ export async function readSamplesInto(api: PrometheusApi, space: ReadbackSpace, 
   space.metrics.forEach((metric, m) => {
     for (const selector of metric.selectors) jobs.push({ m, selector });
   });
-  const result: ReadSamplesResult = { queries: 0, seriesReturned: space.metrics.map(() => 0), samplesReturned: 0 };
+  const result: ReadSamplesResult = { queries: 0, seriesReturned: space.metrics.map(() => 0), samplesReturned: 0, pathLabels: space.metrics.map(() => new Set<string>()) };
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < jobs.length) {
       const { m, selector } = jobs[next++];
-      const metric = space.metrics[m];
-      const { expr, timeMs } = chunkQuery(space, metric.name, selector, fromTick, toTick);
-      result.queries++;
-      const reply = await api.query(expr, timeMs, { signal: options.signal });
-      if (reply.data.resultType !== 'matrix') throw new InternalError(`range-vector query returned ${reply.data.resultType}`);
-      for (const series of reply.data.result) {
-        result.seriesReturned[m]++;
-        const index = metric.seriesIndexOf(series.metric);
-        if (index < 0) {
-          sink.addUnexpected({ metric: metric.name, reason: 'foreign_attributes', detail: JSON.stringify(series.metric).slice(0, 300) });
-          continue;
-        }
-        sink.seriesSeen?.(m, index);
-        placeSamples(space, sink, m, index, series.values);
-        result.samplesReturned += series.values.length;
-      }
+      const chunk: Chunk = { api, space, sink, m, selector, fromTick, toTick, result, signal: options.signal };
+      const histogram = space.metrics[m].histogram;
+      if (histogram?.kind === 'classic') await readClassicChunk(chunk, histogram);
+      else if (histogram?.kind === 'native') await readNativeChunk(chunk, histogram);
+      else await readSampleChunk(chunk);
     }
   };
   const concurrency = Math.max(1, Math.min(options.concurrency ?? 2, jobs.length));
@@ -92,19 +85,121 @@ export async function readSamplesInto(api: PrometheusApi, space: ReadbackSpace, 
   return result;
 }
 
-function placeSamples(space: ReadbackSpace, sink: ReadbackSink, m: number, index: number, values: readonly [number, string][]): void {
-  const metric = space.metrics[m];
-  for (let j = 0; j < values.length; j++) {
-    const tsMs = Math.round(values[j][0] * 1000);
-    const offsetMs = tsMs - space.startMs;
-    const tick = offsetMs / space.intervalMs;
-    if (!Number.isInteger(tick)) {
-      sink.addUnexpected({ metric: metric.name, reason: 'off_tick', detail: `series ${index} sample at ${tsMs} ms is not on a tick` });
-    } else if (tick < 1 || tick > space.ticks) {
-      sink.addUnexpected({ metric: metric.name, reason: 'tick_out_of_range', detail: `series ${index} sample at tick ${tick}` });
-    } else {
-      sink.add(m, index, tick, metric.expectedValue(index, tick), parseSampleValue(values[j][1]));
+/** One chunk query's context. */
+interface Chunk {
+  api: PrometheusApi;
+  space: ReadbackSpace;
+  sink: ReadbackSink;
+  m: number;
+  selector: string;
+  fromTick: number;
+  toTick: number;
+  result: ReadSamplesResult;
+  signal?: AbortSignal;
+}
+
+/** Run one range-vector query of the chunk (for `name`, the metric's or one of its parts) and return its series. */
+async function queryChunk(c: Chunk, name: string): Promise<MatrixSeries[]> {
+  const { expr, timeMs } = chunkQuery(c.space, name, c.selector, c.fromTick, c.toTick);
+  c.result.queries++;
+  const reply = await c.api.query(expr, timeMs, { signal: c.signal });
+  if (reply.data.resultType !== 'matrix') throw new InternalError(`range-vector query returned ${reply.data.resultType}`);
+  return reply.data.result;
+}
+
+/** The series index of a returned series, counting it; -1 (and an unexpected point) when it is not of the run. */
+function placeSeries(c: Chunk, labels: Readonly<Record<string, string>>, count: boolean): number {
+  const metric = c.space.metrics[c.m];
+  const index = metric.seriesIndexOf(labels);
+  if (!count) return index;
+  c.result.seriesReturned[c.m]++;
+  if (index < 0) {
+    c.sink.addUnexpected({ metric: metric.name, reason: 'foreign_attributes', detail: JSON.stringify(labels).slice(0, 300) });
+    return index;
+  }
+  c.sink.seriesSeen?.(c.m, index);
+  for (const label of metric.optionalLabelsOf(labels)) c.result.pathLabels[c.m].add(label);
+  return index;
+}
+
+/** The tick of a sample timestamp (s), or undefined after reporting it unexpected (off tick, out of range). */
+function tickOf(c: Chunk, seconds: number, index: number): number | undefined {
+  const tsMs = Math.round(seconds * 1000);
+  const tick = (tsMs - c.space.startMs) / c.space.intervalMs;
+  const name = c.space.metrics[c.m].name;
+  if (!Number.isInteger(tick)) {
+    c.sink.addUnexpected({ metric: name, reason: 'off_tick', detail: `series ${index} sample at ${tsMs} ms is not on a tick` });
+    return undefined;
+  }
+  if (tick < 1 || tick > c.space.ticks) {
+    c.sink.addUnexpected({ metric: name, reason: 'tick_out_of_range', detail: `series ${index} sample at tick ${tick}` });
+    return undefined;
+  }
+  return tick;
+}
+
+/** A counter, up-down counter or gauge: one float sample per point. */
+async function readSampleChunk(c: Chunk): Promise<void> {
+  const metric = c.space.metrics[c.m];
+  for (const series of await queryChunk(c, metric.name)) {
+    const index = placeSeries(c, series.metric, true);
+    if (index < 0) continue;
+    c.result.samplesReturned += series.values.length;
+    for (const [seconds, text] of series.values) {
+      const tick = tickOf(c, seconds, index);
+      if (tick !== undefined) c.sink.add(c.m, index, tick, metric.expectedValue(index, tick), parseSampleValue(text));
     }
+  }
+}
+
+/** A classic histogram: `_count`, `_sum` and `_bucket{le}` read per chunk, each point checked whole. */
+async function readClassicChunk(c: Chunk, h: ClassicHistogramReadback): Promise<void> {
+  const metric = c.space.metrics[c.m];
+  const seen = new Map<number, ClassicHistogramSeen>();
+  const at = (index: number, tick: number): ClassicHistogramSeen => {
+    const key = index * (c.space.ticks + 1) + tick;
+    let point = seen.get(key);
+    if (point === undefined) seen.set(key, (point = { buckets: new Map() }));
+    return point;
+  };
+  for (const part of ['_count', '_sum', '_bucket'] as const) {
+    for (const series of await queryChunk(c, `${metric.name}${part}`)) {
+      const { le, ...labels } = series.metric;
+      const index = placeSeries(c, part === '_bucket' ? labels : series.metric, part === '_count');
+      if (index < 0) continue;
+      c.result.samplesReturned += series.values.length;
+      const bound = le === undefined ? NaN : le === '+Inf' ? Infinity : Number(le);
+      for (const [seconds, text] of series.values) {
+        const tick = tickOf(c, seconds, index);
+        if (tick === undefined) continue;
+        const point = at(index, tick);
+        const value = parseSampleValue(text);
+        if (part === '_count') point.count = value;
+        else if (part === '_sum') point.sum = value;
+        else point.buckets.set(bound, value);
+      }
+    }
+  }
+  for (const [key, point] of seen) {
+    const index = Math.floor(key / (c.space.ticks + 1));
+    const tick = key % (c.space.ticks + 1);
+    c.sink.record(c.m, index, tick, compareClassic(h.expected(index, tick), h.bounds, point));
+  }
+}
+
+/** A native histogram: one histogram sample per point, checked whole. */
+async function readNativeChunk(c: Chunk, h: NativeHistogramReadback): Promise<void> {
+  const metric = c.space.metrics[c.m];
+  for (const series of await queryChunk(c, metric.name)) {
+    const index = placeSeries(c, series.metric, true);
+    if (index < 0) continue;
+    if (series.values.length > 0) c.sink.addUnexpected({ metric: metric.name, reason: 'wrong_instrument', detail: `series ${index} holds ${series.values.length} float samples where native histograms are expected` });
+    const histograms = series.histograms ?? [];
+    c.result.samplesReturned += histograms.length;
+    histograms.forEach(([seconds, value], j) => {
+      const tick = tickOf(c, seconds, index);
+      if (tick !== undefined) c.sink.record(c.m, index, tick, compareNative(h.expected(index, tick), parseNativeHistogram(value, `/data/result/histograms/${j}/1`)));
+    });
   }
 }
 
@@ -124,6 +219,22 @@ export async function countRunSeries(api: PrometheusApi, space: ReadbackSpace, s
     out.push(value === undefined ? 0 : Number(value));
   }
   return out;
+}
+
+/**
+ * Count the samples of the run's `target_info` series (Prometheus's OTLP receiver and the
+ * collector's prometheusremotewrite exporter write one per resource per request or batch)
+ * between `fromMs` and `atMs`: samples Prometheus appended that are no data point.
+ * @param runMatchers label matchers naming the run, e.g. `tally_run_id="…"`.
+ * @throws CollectorError from {@link PrometheusApi.query}.
+ * @see https://prometheus.io/docs/guides/opentelemetry/#including-resource-attributes-at-query-time
+ */
+export async function countTargetInfoSamples(api: PrometheusApi, runMatchers: string, fromMs: number, atMs: number, signal?: AbortSignal): Promise<number> {
+  const rangeMs = Math.max(1, Math.ceil(atMs - fromMs));
+  const reply = await api.query(`sum(count_over_time(target_info{${runMatchers}}[${rangeMs}ms]))`, atMs, { signal });
+  if (reply.data.resultType !== 'vector') throw new InternalError(`sum() returned ${reply.data.resultType}`);
+  const value = reply.data.result[0]?.value?.[1];
+  return value === undefined ? 0 : Number(value);
 }
 
 /** Options for {@link readBack}. */

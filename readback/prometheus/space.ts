@@ -8,6 +8,7 @@
  */
 import { seriesAttributes, seriesIndexOf, type SeriesLayout } from '../../core/series.ts';
 import { InternalError } from '../../core/errors.ts';
+import type { HistogramReadback } from './histograms.ts';
 import { expectedSeries, prometheusLabelName, type OtlpMetricShape, type OtlpResourceShape, type TranslateOptions, type UnsupportedMetric } from '../../wire/prometheus-translate.ts';
 
 /** One metric of the read-back space. */
@@ -25,14 +26,26 @@ export interface ReadbackMetric {
    * series, each small enough that one query's reply stays bounded.
    */
   selectors: readonly string[];
-  /** Series index of a returned label set (`__name__` ignored), or -1 when it is not of this run. */
+  /**
+   * Series index of a returned label set (`__name__` ignored), or -1 when it is not of this
+   * run. Labels a storing path adds (see {@link LayoutMetricOptions.optionalLabels}) are
+   * accepted when they have the value the series must have.
+   */
   seriesIndexOf(labels: Readonly<Record<string, string>>): number;
+  /** The optional (path) labels a returned label set carries, by name. */
+  optionalLabelsOf(labels: Readonly<Record<string, string>>): string[];
   /** The labels (without `__name__`) of series `index`, for reports. */
   seriesLabels(index: number): Record<string, string>;
   /** The value the point (series, tick) must have. */
   expectedValue(series: number, tick: number): number;
   /** Whether the point was sent (default: every point); unsent points are not expected to be visible. */
   expected?(series: number, tick: number): boolean;
+  /**
+   * Set for a histogram metric: `name` is then the family (classic: `<name>_count`,
+   * `_sum`, `_bucket{le}` are read; native: `<name>` holds native samples), and every part
+   * of a point is checked (`expectedValue` gives its count).
+   */
+  histogram?: HistogramReadback;
 }
 
 /** The whole space: metrics × series × ticks. */
@@ -74,6 +87,16 @@ export interface LayoutMetricOptions {
   maxSeriesPerSelector: number;
   expectedValue(series: number, tick: number): number;
   expected?(series: number, tick: number): boolean;
+  /**
+   * Labels a storing path may add besides the common and attribute labels, each with the
+   * value series `index` must then carry: e.g. the collector's prometheusremotewrite
+   * exporter with `resource_to_telemetry_conversion` turns every resource attribute into a
+   * label (`tally_shard`, `service_name`) and adds the scope (`otel_scope_name`,
+   * `otel_scope_version`). A label not listed here, or with another value, makes the series
+   * foreign.
+   */
+  optionalLabels?: Readonly<Record<string, (series: number) => string>>;
+  histogram?: HistogramReadback;
 }
 
 /**
@@ -96,6 +119,8 @@ export function layoutMetric(options: LayoutMetricOptions): ReadbackMetric {
   const commonKeys = Object.keys(commonLabels).sort();
   const runMatchers = commonKeys.map((k) => `${k}=${promqlString(commonLabels[k])}`).join(',');
   const labelCount = commonKeys.length + labelOf.length;
+  const optional = options.optionalLabels ?? {};
+  const optionalCount = Object.keys(optional).filter((k) => !used.has(k)).length;
 
   const selectors = chunkSelectors(layout, labelOf, options.maxSeriesPerSelector, runMatchers);
   return {
@@ -108,13 +133,23 @@ export function layoutMetric(options: LayoutMetricOptions): ReadbackMetric {
       for (const key in labels) {
         if (key === '__name__') continue;
         count++;
-        if (count > labelCount) return -1;
+        if (count > labelCount + optionalCount) return -1;
       }
-      if (count !== labelCount) return -1;
+      if (count < labelCount) return -1;
       for (const k of commonKeys) if (labels[k] !== commonLabels[k]) return -1;
       const attributes: Record<string, string> = {};
       for (let j = 0; j < labelOf.length; j++) attributes[layout.keys[j]] = labels[labelOf[j]];
-      return seriesIndexOf(layout, attributes);
+      const index = seriesIndexOf(layout, attributes);
+      if (index < 0 || count === labelCount) return index;
+      for (const key in labels) {
+        if (key === '__name__' || used.has(key)) continue;
+        const value = optional[key];
+        if (value === undefined || labels[key] !== value(index)) return -1;
+      }
+      return index;
+    },
+    optionalLabelsOf(labels) {
+      return Object.keys(labels).filter((key) => key !== '__name__' && !used.has(key) && optional[key] !== undefined);
     },
     seriesLabels(index) {
       const attributes = seriesAttributes(layout, index);
@@ -124,6 +159,7 @@ export function layoutMetric(options: LayoutMetricOptions): ReadbackMetric {
     },
     expectedValue: options.expectedValue,
     expected: options.expected,
+    ...(options.histogram === undefined ? {} : { histogram: options.histogram }),
   };
 }
 

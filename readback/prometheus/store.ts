@@ -7,13 +7,18 @@
  *
  * {@link summariseReadback} and {@link missingPoints} are pure.
  */
-import { SAMPLE_LIMIT, type UnexpectedPoint, type ValueMismatch } from '../../reconcile/observations.ts';
+import { SAMPLE_LIMIT, type PointMismatch, type UnexpectedPoint, type ValueMismatch } from '../../reconcile/observations.ts';
 import type { ReadbackSpace } from './space.ts';
 
 /** What read-back writes into; `ObservationStore` from `reconcile/observations.ts` satisfies it. */
 export interface ReadbackSink {
   /** One sample placed at (metric, series, tick), with the value it should have and the one it has. */
   add(metricIndex: number, series: number, tick: number, expected: number, actual: number): void;
+  /**
+   * One point placed at (metric, series, tick) whose parts were checked already (a
+   * histogram): `mismatch` is its first differing part, undefined when it matched.
+   */
+  record(metricIndex: number, series: number, tick: number, mismatch: PointMismatch | undefined): void;
   /** A sample or series that does not belong in the space. */
   addUnexpected(point: UnexpectedPoint): void;
   /** Optional: one returned Prometheus series mapped to (metric, series). */
@@ -30,6 +35,8 @@ export class ReadbackStore implements ReadbackSink {
   readonly seriesCounts: number[];
   readonly ticks: number;
   readonly #counts: Uint8Array[];
+  /** 1 where a point was read with a value other than the model's. */
+  readonly #wrong: Uint8Array[];
   readonly #seriesHits: Uint8Array[];
   samplesPlaced = 0;
   valueMismatchCount = 0;
@@ -43,7 +50,20 @@ export class ReadbackStore implements ReadbackSink {
     this.seriesCounts = [...seriesCounts];
     this.ticks = ticks;
     this.#counts = seriesCounts.map((n) => new Uint8Array(n * ticks));
+    this.#wrong = seriesCounts.map((n) => new Uint8Array(n * ticks));
     this.#seriesHits = seriesCounts.map((n) => new Uint8Array(n));
+  }
+
+  /** Points of metric `metricIndex` read at least once. */
+  presentPoints(metricIndex: number): number {
+    let n = 0;
+    for (const c of this.#counts[metricIndex]) if (c > 0) n++;
+    return n;
+  }
+
+  /** Whether the point was read with a value other than the model's. */
+  mismatched(metricIndex: number, series: number, tick: number): boolean {
+    return this.#wrong[metricIndex][series * this.ticks + (tick - 1)] === 1;
   }
 
   /** Times the point was read. */
@@ -57,8 +77,21 @@ export class ReadbackStore implements ReadbackSink {
     if (counts[i] < 255) counts[i]++;
     this.samplesPlaced++;
     if (!sameValue(expected, actual)) {
+      this.#wrong[metricIndex][i] = 1;
       this.valueMismatchCount++;
       if (this.valueMismatches.length < SAMPLE_LIMIT) this.valueMismatches.push({ metricIndex, series, tick, expected, actual });
+    }
+  }
+
+  record(metricIndex: number, series: number, tick: number, mismatch: PointMismatch | undefined): void {
+    const counts = this.#counts[metricIndex];
+    const i = series * this.ticks + (tick - 1);
+    if (counts[i] < 255) counts[i]++;
+    this.samplesPlaced++;
+    if (mismatch !== undefined) {
+      this.#wrong[metricIndex][i] = 1;
+      this.valueMismatchCount++;
+      if (this.valueMismatches.length < SAMPLE_LIMIT) this.valueMismatches.push({ metricIndex, series, tick, ...mismatch });
     }
   }
 

@@ -21,6 +21,7 @@ export function prometheusVisibilitySource(api: PrometheusApi, space: ReadbackSp
     async read(window: { fromTick: number; toTick: number }, visible: (m: number, s: number, k: number) => void, signal?: AbortSignal): Promise<void> {
       const sink = {
         add: (m: number, s: number, k: number) => visible(m, s, k),
+        record: (m: number, s: number, k: number) => visible(m, s, k),
         addUnexpected: (_point: UnexpectedPoint) => {},
       };
       const result = await readSamplesInto(api, space, sink, { ...window, concurrency: options.concurrency, signal });

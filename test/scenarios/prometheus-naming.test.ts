@@ -22,7 +22,7 @@ test('backends.prometheus.translationStrategy selects the Prometheus names remot
   const { scenario } = parseScenario(SCENARIO);
   assert.equal(scenario.backends?.prometheus?.translationStrategy, 'UnderscoreEscapingWithoutSuffixes');
   const plan = planRun(scenario, 1_700_000_000_000, 1);
-  const without = runMetricNaming(plan, scenario.backends?.prometheus?.translationStrategy);
+  const without = runMetricNaming(plan, { translationStrategy: scenario.backends?.prometheus?.translationStrategy });
   const withSuffixes = runMetricNaming(plan);
   // The spec's suffixes: `_total` for a monotonic sum, the unit for a gauge in bytes.
   assert.deepEqual(withSuffixes.map((n) => n.name), ['http_server_requests_total', 'queue_depth_bytes']);
@@ -31,6 +31,6 @@ test('backends.prometheus.translationStrategy selects the Prometheus names remot
     assert.equal(n.commonLabels[RUN_LABEL], plan.runId);
     assert.ok(n.labelNames.every((l) => /^[a-zA-Z_][a-zA-Z0-9_]*$/.test(l)), n.labelNames.join());
   }
-  const utf8 = runMetricNaming(plan, 'NoUTF8EscapingWithSuffixes');
+  const utf8 = runMetricNaming(plan, { translationStrategy: 'NoUTF8EscapingWithSuffixes' });
   assert.deepEqual(utf8.map((n) => n.name), ['http.server.requests_total', 'queue.depth_bytes']);
 });

@@ -35,8 +35,21 @@ export function backendSections(r: Results): Section[] {
         ['deadlines settle / maxWait, poll interval', `${v.settleMs} ms / ${v.maxWaitMs} ms, ${v.pollIntervalMs} ms`],
         ['time to visible p50 / p99 / max', `${us(v.lagUs.p50)} / ${us(v.lagUs.p99)} / ${us(v.lagUs.max)}`],
         ['read-back queries (final) / seconds', `${int(rep.queries)} / ${rb.seconds.toFixed(2)}`],
+        ...(rb.pathLabels && rb.pathLabels.length > 0 ? [['labels the path added', (rb.pathLabels as string[]).join(', ')] as [string, string]] : []),
       ],
     });
+    const f = rb.deltaFate;
+    if (f) {
+      out.push({
+        section: `Delta points (${f.ingestion === 'native' ? 'stored as sent' : 'converted to cumulative'})`,
+        rows: [
+          ['sent / not acknowledged', `${int(f.sent)} / ${int(f.notAcknowledged)}`],
+          ['stored exactly / with a lasting offset / wrong', `${int(f.storedExact)} / ${int(f.storedWithOffset)} (in ${int(f.seriesWithOffset)} series) / ${int(f.storedWrong)}`],
+          ['acknowledged, never stored', int(f.droppedAfterAck)],
+          ['per metric', (f.byMetric as { metricIndex: number; verdict: string }[]).map((x) => `#${x.metricIndex} ${x.verdict}`).join(', ')],
+        ],
+      });
+    }
   }
   const rw = r.remoteWrite;
   if (rw) {

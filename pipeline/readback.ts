@@ -14,7 +14,7 @@
  */
 import type { ExportOutcome, ShardTask } from '../core/messages.ts';
 import { ConfigError } from '../core/errors.ts';
-import type { MetricsLedger } from '../ledger/ledger.ts';
+import { POINT_ACKNOWLEDGED, type MetricsLedger } from '../ledger/ledger.ts';
 import type { ObservationStore } from '../reconcile/observations.ts';
 import type { Reconciliation } from '../reconcile/points.ts';
 import { PrometheusApi } from '../readback/prometheus/api.ts';
@@ -23,6 +23,9 @@ import { prometheusInstantQuery } from '../readback/prometheus/instant-query.ts'
 import { readAndReconcile } from '../readback/prometheus/read-and-reconcile.ts';
 import type { ReadbackStore } from '../readback/prometheus/store.ts';
 import { deltaFate, type DeltaFate } from '../reconcile/delta-fate.ts';
+import { readExemplars } from '../readback/prometheus/exemplars.ts';
+import { parseTraceIdHex, runIdHexOf } from '../core/trace-model.ts';
+import type { ExemplarResults } from '../reports/results-backends.ts';
 import { countTargetInfoSamples } from '../readback/prometheus/read-samples.ts';
 import { promqlString } from '../readback/prometheus/space.ts';
 import type { ReadbackSpace } from '../readback/prometheus/space.ts';
@@ -166,6 +169,7 @@ export class RunReadback {
         metricNames: this.#space.metrics.map((m) => m.name),
         pathLabels: read.pathLabels,
         ...this.#deltaFate(ledger, read.view),
+        ...(await this.#exemplars(ledger, input.loadEndMs)),
         seconds: (Date.now() - startedMs) / 1000,
         queriesTotal: this.#api.requests,
         report: read.report,
@@ -189,6 +193,22 @@ export class RunReadback {
     }
     if (this.#probe.problems.length > 0) backends.problems = [...this.#probe.problems];
     return { ...(reconciliation ? { reconciliation } : {}), backends };
+  }
+
+  /** The run's exemplars read back and checked, when any metric carries them (needs Prometheus's exemplar storage). */
+  async #exemplars(ledger: MetricsLedger, loadEndMs: number): Promise<{ exemplars?: ExemplarResults }> {
+    const space = this.#space;
+    const metrics = (this.#plan.telemetry?.metrics ?? []).map((m, spaceIndex) => ({ spaceIndex, model: m.model })).filter((m) => m.model.exemplarRatio > 0);
+    if (this.#api === undefined || space === undefined || metrics.length === 0) return {};
+    const runIdHex = runIdHexOf(this.#plan.runId);
+    const read = await readExemplars(
+      this.#api, space, metrics, `${RUN_LABEL}=${promqlString(this.#plan.runId)}`, runIdHex,
+      (hex) => { const p = parseTraceIdHex(hex); return p !== null && p.runIdHex === runIdHex ? p.seq : null; },
+      (m, s, k) => ledger.state(m, s, k) === POINT_ACKNOWLEDGED,
+      { startMs: this.#plan.startEpochMs - (this.#plan.telemetry?.exportIntervalMs ?? 0), endMs: Math.max(loadEndMs, Date.now()) },
+    );
+    const { traceSequences, ...counts } = read;
+    return { exemplars: { ...counts, tracesNamed: traceSequences.length } };
   }
 
   /** The fate of the run's delta points, when it has delta metrics. */

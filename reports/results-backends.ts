@@ -28,6 +28,8 @@ export interface PrometheusReadbackResults {
   pathLabels: string[];
   /** What happened to every delta-temporality point (reconcile/delta-fate.ts); absent without delta metrics. */
   deltaFate?: DeltaFate;
+  /** Exemplars read back and checked against the model; absent when no metric carries them. */
+  exemplars?: ExemplarResults;
   /** Wall time of the final read-back, s. */
   seconds: number;
   /** API requests over the whole run (visibility polls included), retries included. */
@@ -45,6 +47,17 @@ export interface BackendsResults {
   datapathMetrics?: DatapathMetrics;
   tempo?: TraceSampleVerification & { url: string; version: string | null; generation: string; tracesPlanned: number };
   problems?: { source: string; code: string; message: string }[];
+}
+
+/** The exemplar read-back, as results.json carries it (readback/prometheus/exemplars.ts). */
+export interface ExemplarResults {
+  expected: number;
+  read: number;
+  matching: number;
+  wrong: number;
+  /** Distinct generated traces the matching exemplars name. */
+  tracesNamed: number;
+  samples: { metric: string; series: number; tick: number; expected: string; actual: string }[];
 }
 
 /**
@@ -69,6 +82,11 @@ export function backendsSection(b: BackendsResults): { fields: Record<string, un
       add('delta_points_dropped_after_ack', d.droppedAfterAck, `delta points acknowledged and never stored in ${b.readback.backend}: dropped downstream without an error (a path that cannot carry delta temporality)`);
       add('delta_cumulative_offset', d.storedWithOffset, `stored running sums short by an earlier lost delta point, in ${d.seriesWithOffset} series: a lasting offset, not a gap`);
       add('delta_points_wrong', d.storedWrong, 'delta points stored with a value no lost point explains');
+    }
+    const ex = b.readback.exemplars;
+    if (ex) {
+      add('exemplars_not_read_back', Math.max(0, ex.expected - ex.matching - ex.wrong), `acknowledged points whose exemplar ${b.readback.backend} did not return (without exemplar storage it keeps none)`);
+      add('exemplars_wrong', ex.wrong, 'exemplars naming another trace, span or value than the model gives their point');
     }
   }
   if (b.remoteWrite) {

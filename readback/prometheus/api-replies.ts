@@ -195,6 +195,43 @@ export function parseSeriesData(data: unknown): Record<string, string>[] {
   return data as Record<string, string>[];
 }
 
+/** One exemplar of a series: its labels (`trace_id`, `span_id`), value and time (s). */
+export interface ApiExemplar {
+  labels: Record<string, string>;
+  value: number;
+  timestampS: number;
+}
+
+/** The exemplars of one series. */
+export interface ExemplarSeries {
+  seriesLabels: Record<string, string>;
+  exemplars: ApiExemplar[];
+}
+
+/**
+ * Check a `/api/v1/query_exemplars` `data` member: `[{ seriesLabels, exemplars: [{ labels,
+ * value (string), timestamp (s) }] }]`.
+ * @throws CollectorError `TALLY_COLLECTOR_BAD_REPLY` naming the pointer of a malformed part.
+ */
+export function parseExemplarData(data: unknown): ExemplarSeries[] {
+  if (!Array.isArray(data)) bad('/data', 'an array of exemplar series', data);
+  return data.map((s: unknown, i: number) => {
+    const p = `/data/${i}`;
+    if (!isObject(s)) bad(p, 'an object', s);
+    labelSet(s.seriesLabels, `${p}/seriesLabels`);
+    if (!Array.isArray(s.exemplars)) bad(`${p}/exemplars`, 'an array', s.exemplars);
+    const exemplars = s.exemplars.map((e: unknown, j: number) => {
+      const q = `${p}/exemplars/${j}`;
+      if (!isObject(e)) bad(q, 'an object', e);
+      labelSet(e.labels, `${q}/labels`);
+      if (typeof e.value !== 'string') bad(`${q}/value`, 'a number as a string', e.value);
+      if (typeof e.timestamp !== 'number') bad(`${q}/timestamp`, 'a number (s)', e.timestamp);
+      return { labels: e.labels as Record<string, string>, value: parseSampleValue(e.value), timestampS: e.timestamp };
+    });
+    return { seriesLabels: s.seriesLabels as Record<string, string>, exemplars };
+  });
+}
+
 function nameValueList(v: unknown, pointer: string): { name: string; value: number }[] {
   if (v === undefined || v === null) return [];
   if (!Array.isArray(v)) bad(pointer, 'an array of {name, value}', v);

@@ -32,11 +32,13 @@ import { Credentials, type PrometheusAuth } from './api-auth.ts';
 import {
   parseBuildInfo,
   parseEnvelope,
+  parseExemplarData,
   parseQueryData,
   parseSeriesData,
   parseTsdbStatus,
   type ApiResult,
   type BuildInfo,
+  type ExemplarSeries,
   type QueryData,
   type TsdbStatus,
 } from './api-replies.ts';
@@ -184,6 +186,18 @@ export class PrometheusApi {
     const form = new URLSearchParams({ query: expr, start: apiSeconds(startMs), end: apiSeconds(endMs), step: `${stepMs / 1000}` });
     const result = await this.#call('/api/v1/query_range', form, options.signal);
     return { ...result, data: parseQueryData(result.data) };
+  }
+
+  /**
+   * Exemplars of the series a selector matches, stored in [startMs, endMs] (Prometheus
+   * keeps them with `--enable-feature=exemplar-storage`, in a bounded circular buffer).
+   * @throws as {@link PrometheusApi.query}.
+   * @see https://prometheus.io/docs/prometheus/latest/querying/api/#querying-exemplars
+   */
+  async queryExemplars(expr: string, startMs: number, endMs: number, options: CallOptions = {}): Promise<ApiResult<ExemplarSeries[]>> {
+    const form = new URLSearchParams({ query: expr, start: apiSeconds(startMs), end: apiSeconds(endMs) });
+    const result = await this.#call('/api/v1/query_exemplars', form, options.signal);
+    return { ...result, data: parseExemplarData(result.data) };
   }
 
   /**

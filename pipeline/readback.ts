@@ -9,8 +9,8 @@
  * - During the run: each settled request marks its tick's send time; visibility polls.
  * - After the load: poll until every acknowledged point is visible or `reconcile.maxWait`
  *   passes; read every (series, tick) back into the ObservationStore and reconcile it with
- *   the ledger; second readings and the waterfall; cluster datapath metrics; Tempo; save
- *   ledger.bin.
+ *   the ledger; second readings and the waterfall; cluster datapath metrics; the trace
+ *   backends (Tempo, Jaeger); save ledger.bin.
  */
 import type { ExportOutcome, ShardTask } from '../core/messages.ts';
 import { ConfigError } from '../core/errors.ts';
@@ -33,7 +33,7 @@ import type { BackendsResults } from '../reports/results-backends.ts';
 import { savePlan, saveLedger } from './run-files.ts';
 import { RunVisibilityTracker } from './visibility.ts';
 import { WaterfallProbe, type SpanTotals } from './waterfall.ts';
-import { verifyRunTraces } from './tempo.ts';
+import { hasTraceBackend, verifyTraceBackends } from './trace-backends.ts';
 
 /** What {@link RunReadback.finish} returns. */
 export interface ReadbackFinish {
@@ -135,9 +135,9 @@ export class RunReadback {
 
   /**
    * After the load: visibility until the deadlines, read-back and reconciliation, the
-   * waterfall, datapath metrics, Tempo; ledger.bin.
+   * waterfall, datapath metrics, the trace backends; ledger.bin.
    * @param input.reconciliation the embedded receiver's reconciliation, when there was one.
-   * @throws CollectorError when Prometheus or Tempo cannot be read at all.
+   * @throws CollectorError when Prometheus or a trace backend cannot be read at all.
    */
   async finish(input: { ledger?: MetricsLedger; store?: ObservationStore; stopped: boolean; loadEndMs: number; reconciliation?: Reconciliation; spans?: SpanTotals }): Promise<ReadbackFinish> {
     const backends: BackendsResults = {};
@@ -175,9 +175,10 @@ export class RunReadback {
       const endMs = Math.max(input.loadEndMs, this.#plan.startEpochMs + 1000);
       backends.datapathMetrics = await readDatapathMetrics(prometheusInstantQuery(this.#api), this.#plan.startEpochMs / 1000, endMs / 1000);
     }
-    const tempo = this.#scenario.backends?.tempo;
-    if (tempo !== undefined && this.#plan.traces) {
-      backends.tempo = await verifyRunTraces(tempo.url, this.#plan.traces.model, this.#plan.traces.traceCount, tempo.sampleSize, { startMs: this.#plan.startEpochMs, endMs: input.loadEndMs });
+    if (hasTraceBackend(this.#scenario, this.#plan)) {
+      const { tempo, jaeger } = await verifyTraceBackends(this.#scenario, this.#plan, { startMs: this.#plan.startEpochMs, endMs: input.loadEndMs });
+      if (tempo) backends.tempo = tempo;
+      if (jaeger) backends.jaeger = jaeger;
     }
     if (this.#probe.problems.length > 0) backends.problems = [...this.#probe.problems];
     return { ...(reconciliation ? { reconciliation } : {}), backends };

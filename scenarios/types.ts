@@ -175,6 +175,7 @@ export interface BackendsSpec {
   prometheus?: PrometheusBackendSpec;
   collector?: CollectorBackendSpec;
   tempo?: TempoBackendSpec;
+  jaeger?: JaegerBackendSpec;
 }
 
 /** `backends.prometheus`. */
@@ -201,6 +202,12 @@ export interface CollectorBackendSpec {
 
 /** `backends.tempo`. */
 export interface TempoBackendSpec {
+  url: string;
+  sampleSize: number;
+}
+
+/** `backends.jaeger`: the query service's HTTP base and the sample size. */
+export interface JaegerBackendSpec {
   url: string;
   sampleSize: number;
 }

@@ -1,48 +1,22 @@
 /**
- * Verify a sample of traces in Tempo by id, span by span, and estimate trace loss.
+ * Verify a sample of traces in a trace backend (Tempo, Jaeger) by id, span by span, and
+ * estimate trace loss.
  *
  * Follows the README's "Traces at scale": verify a stratified random sample by id, report the
- * loss ratio with a Wilson interval, and cross-check it with a count from Tempo itself
- * (TraceQL metrics `count_over_time` where the server has it, else search).
+ * loss ratio with a Wilson interval, and cross-check it with the backend's own count of the
+ * run's traces, polled until it agrees or settles (cross-check.ts).
  *
- * Everything Tempo does wrong is a finding. Only an unreachable Tempo (connection refused)
- * aborts the run, because then no trace can be checked and the failure is tally's setup.
+ * Everything the backend does wrong is a finding. Only an unreachable backend (connection
+ * refused) aborts the run, because then no trace can be checked and the failure is tally's setup.
  */
 import { CollectorError } from '../../core/errors.ts';
 import { wilsonInterval, type WilsonInterval } from '../../reconcile/traces-sample.ts';
-import { compareTrace, type TraceFinding, type TraceFindingKind } from './trace-compare.ts';
-import type { TraceByIdOptions, TempoClient } from './client.ts';
-import type { TraceExpectation } from './expected.ts';
-import type { TempoFailure } from './types.ts';
+import { compareTrace, type TraceFinding, type TraceFindingKind } from '../tempo/trace-compare.ts';
+import type { TraceExpectation } from '../tempo/expected.ts';
+import type { TraceBackend } from './backend.ts';
+import { noCrossCheck, pollCrossCheck, type CrossCheckOptions, type CrossCheckResult } from './cross-check.ts';
 
-/** How to cross-check the sample's loss estimate with Tempo's own count. */
-export interface CrossCheckOptions {
-  /** Traces the run sent into the searched window (the population the sample came from). */
-  expectedTraces: number;
-  /** Keep only hits that belong to the run (e.g. by trace id prefix). Default: all hits count. */
-  isRunTrace?: (traceIdHex: string) => boolean;
-  /** TraceQL spanset matching exactly one span per run trace (e.g. the root), for `count_over_time`. */
-  count?: { traceql: string; startUnixS: number; endUnixS: number; stepMs: number };
-  /** A search matching the run's traces; one of `tags` or `traceql`. `limit` should exceed `expectedTraces`. */
-  search?: { tags?: Record<string, string>; traceql?: string; startUnixS: number; endUnixS: number; limit: number };
-}
-
-/** What the cross-check found. */
-export interface CrossCheckResult {
-  method: 'count_over_time' | 'search' | 'none';
-  expectedTraces: number;
-  /** Traces Tempo counted, or `null` when no count was obtained. */
-  observedTraces: number | null;
-  /** max(0, 1 − observed/expected), or `null`. */
-  lossRatio: number | null;
-  /** True when the search hit its limit: `observedTraces` is then a lower bound (so `lossRatio` an upper bound). */
-  lowerBound: boolean;
-  /** Whether `lossRatio` is compatible with the sample's interval; `null` when not compared. */
-  consistentWithSample: boolean | null;
-  endpoint: string | null;
-  /** Why there is no count (`unsupported`, `bad_request`, …), when there is none. */
-  failure: Pick<TempoFailure, 'reason' | 'status' | 'bodyText'> | null;
-}
+export type { CrossCheckOptions, CrossCheckResult } from './cross-check.ts';
 
 /** Options for {@link verifyTraceSample}. */
 export interface VerifyTraceSampleOptions {
@@ -54,7 +28,7 @@ export interface VerifyTraceSampleOptions {
   concurrency?: number;
   /** Most findings kept; counts stay complete. Default 1000. */
   maxFindings?: number;
-  traceById?: TraceByIdOptions;
+  /** Cross-check with the backend's count (when the backend has one). */
   crossCheck?: CrossCheckOptions;
 }
 
@@ -86,15 +60,15 @@ type Outcome = { state: 'found' | 'missing' | 'failed'; findings: TraceFinding[]
 
 /**
  * Read each sampled trace by id and compare it span by span with the expectation.
- * @param client a Tempo client (ideally after `detect()`, so v2 and metrics are used where present).
+ * @param backend the trace backend (readback/tempo/backend.ts, readback/jaeger/backend.ts).
  * @param expected seq → the trace that was sent.
  * @param options the sample and settings.
  * @returns counts, findings (sorted by seq), the Wilson interval of the trace-loss ratio, and the cross-check.
- * @throws CollectorError `TALLY_COLLECTOR_FAILED` (reason `connection_refused`) when Tempo cannot be reached at all.
+ * @throws CollectorError `TALLY_COLLECTOR_FAILED` (reason `connection_refused`) when the backend cannot be reached at all.
  * @see README.md "How it measures" (Traces at scale)
  */
 export async function verifyTraceSample(
-  client: TempoClient,
+  backend: TraceBackend,
   expected: TraceExpectation,
   options: VerifyTraceSampleOptions,
 ): Promise<TraceSampleVerification> {
@@ -105,21 +79,21 @@ export async function verifyTraceSample(
     while (next < seqs.length) {
       const index = next;
       next += 1;
-      outcomes[index] = await checkOne(client, expected, seqs[index], options.traceById);
+      outcomes[index] = await checkOne(backend, expected, seqs[index]);
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency ?? 8, seqs.length)) }, worker));
   const summary = summarise(outcomes, options.maxFindings ?? 1000);
   const traceLoss = { ...wilsonInterval(summary.missing, summary.checked, options.confidence ?? 0.95), lost: summary.missing, checked: summary.checked };
-  const crossCheck = options.crossCheck === undefined ? noCrossCheck(0) : await runCrossCheck(client, options.crossCheck, traceLoss);
+  const crossCheck = options.crossCheck === undefined ? noCrossCheck(0) : await pollCrossCheck(backend, options.crossCheck, traceLoss);
   return { sampled: seqs.length, ...summary, traceLoss, crossCheck };
 }
 
-async function checkOne(client: TempoClient, expected: TraceExpectation, seq: number, opts: TraceByIdOptions | undefined): Promise<Outcome> {
+async function checkOne(backend: TraceBackend, expected: TraceExpectation, seq: number): Promise<Outcome> {
   const want = expected(seq);
   const base = { seq, traceId: want.traceId };
   try {
-    const result = await client.traceById(want.traceId, opts);
+    const result = await backend.traceById(want.traceId);
     if (!result.ok) {
       if (result.reason === 'not_found') return { state: 'missing', findings: [{ ...base, kind: 'missing_trace' }] };
       return { state: 'failed', findings: [{ ...base, kind: 'query_failed', reason: result.reason, observed: `${result.status ?? '-'} ${result.bodyText}` }] };
@@ -158,46 +132,4 @@ function summarise(outcomes: Outcome[], maxFindings: number): Omit<TraceSampleVe
   }
   const total = Object.values(counts).reduce((a, b) => a + b, 0);
   return { checked: found + missing, found, missing, incomplete, altered, failed, counts, wrongContentByField, findings, findingsTruncated: total > findings.length };
-}
-
-function noCrossCheck(expectedTraces: number, failure: CrossCheckResult['failure'] = null, endpoint: string | null = null): CrossCheckResult {
-  return { method: 'none', expectedTraces, observedTraces: null, lossRatio: null, lowerBound: false, consistentWithSample: null, endpoint, failure };
-}
-
-async function runCrossCheck(client: TempoClient, options: CrossCheckOptions, interval: WilsonInterval): Promise<CrossCheckResult> {
-  let lastFailure: CrossCheckResult['failure'] = null;
-  let lastEndpoint: string | null = null;
-  // countOverTime answers `unsupported` without a request when metrics were probed absent; that reason is kept.
-  if (options.count !== undefined) {
-    const { traceql, startUnixS, endUnixS, stepMs } = options.count;
-    const result = await client.countOverTime(traceql, startUnixS, endUnixS, stepMs);
-    if (result.ok) return judged('count_over_time', options.expectedTraces, Math.round(result.value.total), false, result.endpoint, interval);
-    lastFailure = { reason: result.reason, status: result.status, bodyText: result.bodyText };
-    lastEndpoint = result.endpoint;
-  }
-  const search = options.search;
-  if (search !== undefined) {
-    const window = { startUnixS: search.startUnixS, endUnixS: search.endUnixS, limit: search.limit };
-    const result = search.traceql !== undefined
-      ? await client.searchTraceQL(search.traceql, window)
-      : await client.search({ tags: search.tags ?? {}, ...window });
-    if (result.ok) {
-      const keep = options.isRunTrace ?? (() => true);
-      const ids = new Set(result.value.traces.map((hit) => hit.traceId).filter(keep));
-      return judged('search', options.expectedTraces, ids.size, result.value.limitReached, result.endpoint, interval);
-    }
-    lastFailure = { reason: result.reason, status: result.status, bodyText: result.bodyText };
-    lastEndpoint = result.endpoint;
-  }
-  return noCrossCheck(options.expectedTraces, lastFailure, lastEndpoint);
-}
-
-function judged(
-  method: 'count_over_time' | 'search', expectedTraces: number, observed: number, lowerBound: boolean, endpoint: string, interval: WilsonInterval,
-): CrossCheckResult {
-  const lossRatio = expectedTraces === 0 ? 0 : Math.max(0, 1 - observed / expectedTraces);
-  // A truncated search only bounds the loss from above; it contradicts the sample only when that bound is below the interval.
-  const consistentWithSample = interval.ratio === null ? null
-    : lowerBound ? lossRatio >= interval.lower : lossRatio >= interval.lower && lossRatio <= interval.upper;
-  return { method, expectedTraces, observedTraces: observed, lossRatio, lowerBound, consistentWithSample, endpoint, failure: null };
 }

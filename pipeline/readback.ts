@@ -93,6 +93,7 @@ export class RunReadback {
       collector: scenario.backends?.collector,
       prometheus: p === undefined || api === undefined || credentials === undefined ? undefined : { url: p.url, headers: () => credentials.headers(), redact: (t) => api.redact(t) },
       ...(scenario.backends?.tempo !== undefined && plan.traces ? { tempo: { url: scenario.backends.tempo.url } } : {}),
+      ...(scenario.backends?.jaeger?.metricsUrl !== undefined && plan.traces ? { jaeger: { metricsUrl: scenario.backends.jaeger.metricsUrl } } : {}),
     });
   }
 
@@ -117,9 +118,10 @@ export class RunReadback {
     });
   }
 
-  /** Start polling visibility while the run goes. */
+  /** Start polling visibility, and reading the waterfall's counters, while the run goes. */
   startPolling(): void {
     this.#visibility?.start();
+    this.#probe.startPolling();
   }
 
   /** A settled request (also recorded in the ledger). */
@@ -166,7 +168,8 @@ export class RunReadback {
     }
     const queryable = reconciliation === undefined ? undefined : reconciliation.pointsSent - reconciliation.pointsMissing;
     const spans = input.spans;
-    if ((ledger || spans) && (this.#scenario.backends?.collector !== undefined || p !== undefined || this.#scenario.backends?.tempo !== undefined)) {
+    const b = this.#scenario.backends;
+    if ((ledger || spans) && (b?.collector !== undefined || p !== undefined || b?.tempo !== undefined || b?.jaeger?.metricsUrl !== undefined)) {
       const reading = await this.#probe.after(ledger?.totals, queryable, spans);
       if (reading.waterfalls.length > 0) backends.waterfalls = reading.waterfalls;
       if (reading.prometheusIngest) backends.prometheusIngest = reading.prometheusIngest;
@@ -186,6 +189,7 @@ export class RunReadback {
 
   /** Stop polling and close connections. */
   async close(): Promise<void> {
+    this.#probe.close();
     await this.#visibility?.close();
     await this.#api?.close();
   }

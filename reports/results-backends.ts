@@ -70,7 +70,12 @@ export function backendsSection(b: BackendsResults): { fields: Record<string, un
   if (b.prometheusIngest) fields.prometheusIngest = b.prometheusIngest;
   if (b.waterfalls) {
     fields.waterfalls = b.waterfalls;
-    for (const w of b.waterfalls) add(`waterfall_unattributed_${w.signal}`, w.unattributedTotal, 'lost where no stage admits to it');
+    for (const w of b.waterfalls) {
+      add(`waterfall_unattributed_${w.signal}`, w.unattributedTotal, 'lost where no stage admits to it');
+      for (const c of w.counters ?? []) {
+        add(`waterfall_counter_resets_${w.signal}`, c.resets, `${c.source}'s counters went down ${c.resets} times (restarts): counted across the resets as increase() does, from readings every ${c.intervalMs} ms (${c.readings} read, ${c.failedReadings} failed); what was counted between the last reading before a restart and the restart is lost`);
+      }
+    }
   }
   if (b.datapathMetrics) fields.datapathMetrics = b.datapathMetrics;
   for (const name of ['tempo', 'jaeger'] as const) {

@@ -101,6 +101,6 @@ export function normaliseBackends(doc: TallyScenario, scenario: Scenario): void 
     if (b.collector.exporters !== undefined) backends.collector.exporters = [...b.collector.exporters];
   }
   if (b.tempo !== undefined) backends.tempo = { url: b.tempo.url, sampleSize: b.tempo.sample ?? 100 };
-  if (b.jaeger !== undefined) backends.jaeger = { url: b.jaeger.url, sampleSize: b.jaeger.sample ?? 100 };
+  if (b.jaeger !== undefined) backends.jaeger = { url: b.jaeger.url, sampleSize: b.jaeger.sample ?? 100, ...(b.jaeger.metricsUrl !== undefined ? { metricsUrl: b.jaeger.metricsUrl } : {}) };
   scenario.backends = backends;
 }

@@ -782,6 +782,10 @@ export interface JaegerBackend {
    */
   url: string;
   /**
+   * Jaeger's own metrics endpoint (Jaeger v2 serves the OpenTelemetry Collector's self-metrics, e.g. `http://127.0.0.1:8888/metrics`): its receivers' accepted spans and its storage exporter's sent spans become the spans waterfall's backend stage, read every second during the run.
+   */
+  metricsUrl?: string;
+  /**
    * Traces verified by id (all of them when the run sent fewer).
    */
   sample?: number;

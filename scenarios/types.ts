@@ -206,8 +206,10 @@ export interface TempoBackendSpec {
   sampleSize: number;
 }
 
-/** `backends.jaeger`: the query service's HTTP base and the sample size. */
+/** `backends.jaeger`: the query service's HTTP base, the sample size, and Jaeger's own metrics endpoint. */
 export interface JaegerBackendSpec {
   url: string;
   sampleSize: number;
+  /** Jaeger's `/metrics` (the spans waterfall's backend stage), when given. */
+  metricsUrl?: string;
 }

@@ -84,7 +84,8 @@ export class CounterChain<S, D> {
     await this.#read();
     if (this.#deltas.length === 0) return undefined;
     const delta = this.#source.sum(this.#deltas);
-    const resets = this.#source.flags(delta).filter((f) => f.kind === 'reset').length;
+    // A series that went down, or vanished (a restarted process exposes a counter again only at its first increment).
+    const resets = this.#source.flags(delta).filter((f) => f.kind === 'reset' || f.kind === 'vanished').length;
     return { delta, readings: { source: this.#source.name, readings: this.#readings, failedReadings: this.#failed, resets, intervalMs: this.#intervalMs } };
   }
 

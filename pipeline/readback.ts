@@ -12,6 +12,7 @@
  *   the ledger; second readings and the waterfall; cluster datapath metrics; the trace
  *   backends (Tempo, Jaeger); save ledger.bin.
  */
+import { setTimeout as delay } from 'node:timers/promises';
 import type { ExportOutcome, ShardTask } from '../core/messages.ts';
 import { ConfigError } from '../core/errors.ts';
 import type { MetricsLedger } from '../ledger/ledger.ts';
@@ -144,6 +145,10 @@ export class RunReadback {
   async finish(input: { ledger?: MetricsLedger; store?: ObservationStore; stopped: boolean; loadEndMs: number; reconciliation?: Reconciliation; spans?: SpanTotals }): Promise<ReadbackFinish> {
     const backends: BackendsResults = {};
     const { ledger, store } = input;
+    // Spans have no visibility polling: the pipeline gets `reconcile.settle` after the last export before
+    // the last counter reading and before its traces are read by id.
+    const settleLeftMs = input.loadEndMs + this.#scenario.reconcile.settleMs - Date.now();
+    if (input.spans !== undefined && input.spans.spansSent > 0 && settleLeftMs > 0 && !input.stopped) await delay(settleLeftMs);
     if (ledger) await saveLedger(this.#outDir, ledger);
     let reconciliation = input.reconciliation;
     const p = this.#scenario.backends?.prometheus;

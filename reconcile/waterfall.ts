@@ -152,7 +152,7 @@ export interface WaterfallCounterReadings {
   readings: number;
   /** Readings that failed (the source was down or unreadable), skipped in the chain. */
   failedReadings: number;
-  /** Counter series that went down between two readings (restarts): counted from zero after, as `increase()` does. */
+  /** Counter series that went down or vanished between two readings (restarts): counted from zero after, as `increase()` does. */
   resets: number;
   /** Interval between readings during the run, ms. */
   intervalMs: number;

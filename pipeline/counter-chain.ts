@@ -30,6 +30,14 @@ export interface CounterSource<S, D> {
   sum(deltas: readonly D[]): D;
   /** The reset and vanish flags of a delta. */
   flags(delta: D): readonly CounterFlag[];
+  /**
+   * Whether the source's process restarted between two readings (its start time changed).
+   * Then every counter of the second reading counted from zero since the restart, whatever
+   * the first said: the delta is taken from {@link empty}.
+   */
+  restarted?(before: S, after: S): boolean;
+  /** A reading with no counters (what a process has at its start). */
+  empty?(): S;
 }
 
 /** One source's readings over the run, chained. */
@@ -41,6 +49,7 @@ export class CounterChain<S, D> {
   #last: S | undefined;
   #readings = 0;
   #failed = 0;
+  #restarts = 0;
   #timer: NodeJS.Timeout | undefined;
   #pending: Promise<void> = Promise.resolve();
 
@@ -86,7 +95,7 @@ export class CounterChain<S, D> {
     const delta = this.#source.sum(this.#deltas);
     // A series that went down, or vanished (a restarted process exposes a counter again only at its first increment).
     const resets = this.#source.flags(delta).filter((f) => f.kind === 'reset' || f.kind === 'vanished').length;
-    return { delta, readings: { source: this.#source.name, readings: this.#readings, failedReadings: this.#failed, resets, intervalMs: this.#intervalMs } };
+    return { delta, readings: { source: this.#source.name, readings: this.#readings, failedReadings: this.#failed, resets, restarts: this.#restarts, intervalMs: this.#intervalMs } };
   }
 
   /** Stop polling (idempotent). */
@@ -104,7 +113,11 @@ export class CounterChain<S, D> {
       this.#failed++;
       return;
     }
-    if (this.#last !== undefined) this.#deltas.push(this.#source.delta(this.#last, reading));
+    if (this.#last !== undefined) {
+      const restarted = this.#source.restarted?.(this.#last, reading) === true && this.#source.empty !== undefined;
+      if (restarted) this.#restarts++;
+      this.#deltas.push(this.#source.delta(restarted ? this.#source.empty!() : this.#last, reading));
+    }
     this.#last = reading;
     this.#readings++;
   }

@@ -145,10 +145,11 @@ export class RunReadback {
   async finish(input: { ledger?: MetricsLedger; store?: ObservationStore; stopped: boolean; loadEndMs: number; reconciliation?: Reconciliation; spans?: SpanTotals }): Promise<ReadbackFinish> {
     const backends: BackendsResults = {};
     const { ledger, store } = input;
-    // Spans have no visibility polling: the pipeline gets `reconcile.settle` after the last export before
-    // the last counter reading and before its traces are read by id.
+    // Without visibility polling (spans; points with no Prometheus read-back), the pipeline gets
+    // `reconcile.settle` after the last export before the last counter reading and the trace reads.
+    const unpolled = (input.spans !== undefined && input.spans.spansSent > 0) || (ledger !== undefined && this.#visibility === undefined && this.#scenario.backends?.collector !== undefined);
     const settleLeftMs = input.loadEndMs + this.#scenario.reconcile.settleMs - Date.now();
-    if (input.spans !== undefined && input.spans.spansSent > 0 && settleLeftMs > 0 && !input.stopped) await delay(settleLeftMs);
+    if (unpolled && settleLeftMs > 0 && !input.stopped) await delay(settleLeftMs);
     if (ledger) await saveLedger(this.#outDir, ledger);
     let reconciliation = input.reconciliation;
     const p = this.#scenario.backends?.prometheus;

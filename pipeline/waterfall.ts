@@ -91,11 +91,12 @@ export class WaterfallProbe {
         delta: prometheusIngestDelta,
         sum: sumPrometheusIngestDeltas,
         flags: (d) => d.flags,
+        ...backendRestarts('prometheus'),
       }, 'prometheus /metrics', p.redact);
     }
     const tempo = options.tempo;
     if (tempo !== undefined) {
-      this.#tempo = chain({ name: 'tempo', read: () => scrapeBackendCounters('tempo', tempo.url), delta: (a, b) => tempoIngestDelta(a, b), sum: sumTempoIngestDeltas, flags: (d) => d.flags }, 'tempo /metrics');
+      this.#tempo = chain({ name: 'tempo', read: () => scrapeBackendCounters('tempo', tempo.url), delta: (a, b) => tempoIngestDelta(a, b), sum: sumTempoIngestDeltas, flags: (d) => d.flags, ...backendRestarts('tempo') }, 'tempo /metrics');
     }
     if (options.jaeger !== undefined) this.#jaeger = chain(otelcolSource('jaeger', options.jaeger.metricsUrl), 'jaeger /metrics');
   }
@@ -162,6 +163,14 @@ export class WaterfallProbe {
   #chains(): CounterChain<never, never>[] {
     return [this.#collector, this.#prometheus, this.#tempo, this.#jaeger].filter((c) => c !== undefined) as unknown as CounterChain<never, never>[];
   }
+}
+
+/** Restart detection of a backend by its `process_start_time_seconds`. */
+function backendRestarts(backend: 'prometheus' | 'tempo'): Pick<CounterSource<BackendCounterSnapshot, never>, 'restarted' | 'empty'> {
+  return {
+    restarted: (a, b) => a.processStartTimeS !== undefined && b.processStartTimeS !== undefined && a.processStartTimeS !== b.processStartTimeS,
+    empty: () => ({ backend, samples: [] }),
+  };
 }
 
 /** A collector's self-metrics endpoint (an OpenTelemetry Collector, or Jaeger v2 built on it) as a counter source. */

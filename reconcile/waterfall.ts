@@ -154,6 +154,8 @@ export interface WaterfallCounterReadings {
   failedReadings: number;
   /** Counter series that went down or vanished between two readings (restarts): counted from zero after, as `increase()` does. */
   resets: number;
+  /** Restarts seen by the source's process start time changing between two readings: its counters taken from zero. */
+  restarts: number;
   /** Interval between readings during the run, ms. */
   intervalMs: number;
 }

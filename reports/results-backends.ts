@@ -73,7 +73,7 @@ export function backendsSection(b: BackendsResults): { fields: Record<string, un
     for (const w of b.waterfalls) {
       add(`waterfall_unattributed_${w.signal}`, w.unattributedTotal, 'lost where no stage admits to it');
       for (const c of w.counters ?? []) {
-        add(`waterfall_counter_resets_${w.signal}`, c.resets, `${c.source}'s counters went down ${c.resets} times (restarts): counted across the resets as increase() does, from readings every ${c.intervalMs} ms (${c.readings} read, ${c.failedReadings} failed); what was counted between the last reading before a restart and the restart is lost`);
+        add(`waterfall_counter_resets_${w.signal}`, c.resets + c.restarts, `${c.source}: ${c.restarts} restarts seen by its process start time, ${c.resets} counter series went down or vanished; counted across them as increase() does, from readings every ${c.intervalMs} ms (${c.readings} read, ${c.failedReadings} failed); what it counted between the last reading before a restart and the restart is lost`);
       }
     }
   }

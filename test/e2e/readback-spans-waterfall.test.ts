@@ -66,7 +66,7 @@ backends:
     assert.deepEqual(causes, [{ cause: 'send_failed', count: 30 }]);
     assert.deepEqual(w.findings, []);
     assert.equal(w.unattributedTotal, 0);
-    assert.deepEqual(w.counters, [{ source: 'collector', readings: reading, failedReadings: 0, resets: 0, intervalMs: 1000 }]);
+    assert.deepEqual(w.counters, [{ source: 'collector', readings: reading, failedReadings: 0, resets: 0, restarts: 0, intervalMs: 1000 }]);
   } finally {
     collector.closeAllConnections();
     await new Promise((resolve) => collector.close(resolve));

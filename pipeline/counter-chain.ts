@@ -68,8 +68,8 @@ export class CounterChain<S, D> {
     return this.#readings > 0;
   }
 
-  /** The first reading, before any export. */
-  async first(): Promise<void> {
+  /** Take a reading now (the first one before any export). */
+  async read(): Promise<void> {
     await this.#read();
   }
 

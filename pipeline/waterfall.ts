@@ -103,7 +103,7 @@ export class WaterfallProbe {
 
   /** The first reading, before any export. */
   async before(): Promise<void> {
-    await Promise.all(this.#chains().map((c) => c.first()));
+    await Promise.all(this.#chains().map((c) => c.read()));
   }
 
   /** Read every interval while the run goes (each source whose first reading succeeded). */

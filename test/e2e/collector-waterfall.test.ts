@@ -73,6 +73,13 @@ reconcile: { settle: ${o.settle}, maxWait: ${o.maxWait ?? o.settle} }
   return { results, waterfall };
 }
 
+/** The sum of a self-metric's samples, as the live collector serves them now (`name{` or `name ` at line start). */
+async function served(collector: OtelcolServer, name: string): Promise<number | undefined> {
+  const text = await (await fetch(collector.metricsUrl)).text();
+  const values = text.split('\n').filter((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `)).map((l) => Number(l.slice(l.lastIndexOf(' ') + 1)));
+  return values.length === 0 ? undefined : values.reduce((a, b) => a + b, 0);
+}
+
 const stages = (w: any): Record<string, number> => Object.fromEntries(w.stages.map((s: { stage: string; count: number }) => [s.stage, s.count]));
 const causes = (w: any): Record<string, number> => {
   const out: Record<string, number> = {};
@@ -109,6 +116,9 @@ describe('the waterfall with a live collector\'s self-metrics (bash test/peers/b
       assert.deepEqual(causes(w), { refused_by_receiver: POINTS });
       assert.equal(w.unattributedTotal, 0);
       assert.ok(m.refusals.reasons.length > 0 && m.refusals.reasons.every((r: { message: string }) => r.message !== ''), 'the collector said why');
+      // The collector's default naming: no `_total`.
+      assert.equal(await served(collector, 'otelcol_receiver_refused_metric_points'), POINTS);
+      assert.equal(await served(collector, 'otelcol_receiver_refused_metric_points_total'), undefined);
     } finally {
       await collector.stop();
     }
@@ -143,6 +153,9 @@ describe('the waterfall with a live collector\'s self-metrics (bash test/peers/b
       assert.ok(c.enqueue_failed > 0, 'the full queue refused batches');
       assert.ok(c.send_failed > 0, 'the queued batches failed after their retries');
       assert.equal(w.unattributedTotal, 0);
+      // As this collector serves them (a Prometheus reader's defaults: `_total`, otel_scope_* labels), its counters say the same.
+      assert.equal(await served(collector, 'otelcol_exporter_enqueue_failed_metric_points_total'), c.enqueue_failed);
+      assert.equal(await served(collector, 'otelcol_exporter_send_failed_metric_points_total'), c.send_failed);
     } finally {
       await collector.stop();
     }

@@ -8,11 +8,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { scrapeBackendCounters, tempoBackendStage, tempoIngestDelta, tempoSnapshotFromText } from '../../readback/backend-self-metrics.ts';
-import { sumTempoIngestDeltas } from '../../readback/backend-deltas.ts';
+import { prometheusIngestDelta, prometheusSnapshotFromText, scrapeBackendCounters, tempoBackendStage, tempoIngestDelta, tempoSnapshotFromText } from '../../readback/backend-self-metrics.ts';
+import { sumPrometheusIngestDeltas, sumTempoIngestDeltas } from '../../readback/backend-deltas.ts';
 import { CounterChain, type CounterSource } from '../../pipeline/counter-chain.ts';
 import { WaterfallProbe } from '../../pipeline/waterfall.ts';
-import type { BackendCounterSnapshot, TempoIngestDelta } from '../../readback/backend-self-metrics.ts';
+import type { BackendCounterSnapshot, PrometheusIngestDelta, TempoIngestDelta } from '../../readback/backend-self-metrics.ts';
 import { fixture } from '../readback/tempo/replay-server.ts';
 
 const RECORDED = fixture('metrics-filtered.txt').toString('utf8');
@@ -42,7 +42,7 @@ test('a restart between readings is counted across, as increase() does: 7,500 re
   const problems: unknown[] = [];
   const source = scripted();
   const chain = new CounterChain(source, 5, (e) => problems.push(e));
-  await chain.first();
+  await chain.read();
   chain.startPolling();
   // Let the timer take every scripted reading (the last one repeats: no increase).
   const deadline = Date.now() + 5000;
@@ -95,4 +95,33 @@ test('the waterfall probe reads a live /metrics endpoint every interval and says
     server.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));
   }
+});
+
+test('a restart seen by process_start_time_seconds takes the counters from zero, even where they climbed above the reading before', async () => {
+  const text = (start: number, appended: number): string => [
+    '# TYPE process_start_time_seconds gauge',
+    `process_start_time_seconds ${start}`,
+    '# TYPE prometheus_tsdb_head_samples_appended_total counter',
+    `prometheus_tsdb_head_samples_appended_total{type="float"} ${appended}`,
+    '',
+  ].join('\n');
+  // 1,000 appended, a restart, then 1,500 appended by the new process: 2,500, where increase() alone would say 1,500.
+  const readings = [text(100, 0), text(100, 1000), text(200, 1500)];
+  let i = 0;
+  const source: CounterSource<BackendCounterSnapshot, PrometheusIngestDelta> = {
+    name: 'prometheus',
+    read: async () => prometheusSnapshotFromText(readings[Math.min(i++, readings.length - 1)]),
+    delta: prometheusIngestDelta,
+    sum: sumPrometheusIngestDeltas,
+    flags: (d) => d.flags,
+    restarted: (a, b) => a.processStartTimeS !== b.processStartTimeS,
+    empty: () => ({ backend: 'prometheus', samples: [] }),
+  };
+  const chain = new CounterChain(source, 1000, () => {});
+  await chain.read();
+  await chain.read();
+  const done = await chain.finish();
+  assert.equal(done?.delta.samplesAppended, 2500);
+  assert.equal(done?.readings.restarts, 1);
+  assert.equal(prometheusSnapshotFromText(readings[2]).processStartTimeS, 200);
 });

@@ -75,6 +75,17 @@ async function trueMissing(jaeger: JaegerServer, model: TraceModel, traceCount: 
   return missing;
 }
 
+/** Poll Jaeger's own count of spans its receivers accepted until it grows by `spans` (bounded: 30 s). */
+async function untilAccepted(jaeger: JaegerServer, spans: number): Promise<void> {
+  const accepted = async (): Promise<number> => {
+    const text = await (await fetch(jaeger.metricsUrl, { signal: AbortSignal.timeout(5000) })).text();
+    return text.split('\n').filter((l) => l.startsWith('otelcol_receiver_accepted_spans_total{')).reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+  };
+  const start = await accepted();
+  const deadline = performance.now() + 30_000;
+  while (performance.now() < deadline && (await accepted()) - start < spans) await delay(100);
+}
+
 function spansWaterfall(results: any): any {
   return results.waterfalls.find((w: { signal: string }) => w.signal === 'spans');
 }
@@ -145,7 +156,8 @@ describe('traces into a live Jaeger v2 (bash test/peers/build.sh)', { timeout: 2
   for (const via of ['direct', 'collector'] as const) {
     test(`Jaeger restarted mid-run (${via}): the traces it held are gone, and the sample's Wilson interval holds the true trace loss`, async () => {
       const restart = async (): Promise<void> => {
-        await delay(2500);
+        // Once Jaeger holds about a third of the run's spans (whatever the set-up took), restart it.
+        await untilAccepted(jaeger, TRACES_PER_SECOND * DURATION_S * SPANS / 3);
         const ports = jaeger.ports;
         await jaeger.stop();
         jaeger = await startJaeger({ ports });

@@ -27,8 +27,8 @@ const TICKS = 10;
 const INTERVAL_MS = 500;
 const POINTS = SERIES * TICKS;
 /** Prometheus's OTLP receiver promotes the run id to the run label tally's read-back selects on. */
-/** Points sent in 1.5 counter-reading intervals (1 s). */
-const ONE_INTERVAL_POINTS = 1.5 * SERIES * (1000 / INTERVAL_MS);
+/** Points sent in two counter-reading intervals (1 s each): a reading can come late on a loaded machine. */
+const TWO_INTERVALS_POINTS = 2 * SERIES * (1000 / INTERVAL_MS);
 const PROMOTE_RUN_ID = { promote_resource_attributes: ['tally.run.id'] };
 
 /** The exporter toward Prometheus: resource attributes as labels (the run label `tally_run_id` among them). */
@@ -177,7 +177,9 @@ describe('the waterfall with a live collector\'s self-metrics (bash test/peers/b
       }),
     });
     const restart = async (): Promise<void> => {
-      await delay(1800);
+      // Once the collector has exported a quarter of the run (whatever the set-up took), stop Prometheus.
+      const deadline = performance.now() + 30_000;
+      while (performance.now() < deadline && ((await served(collector, 'otelcol_exporter_sent_metric_points')) ?? 0) < POINTS / 4) await delay(50);
       const { port, dataDir } = prometheus;
       await prometheus.stop({ keepData: true });
       await delay(1500);
@@ -198,10 +200,10 @@ describe('the waterfall with a live collector\'s self-metrics (bash test/peers/b
       assert.equal(prom.restarts, 1);
       assert.ok(prom.failedReadings > 0, 'read while it was down');
       // What Prometheus appended after its last reading before the stop is gone from its counters (its restart itself
-      // is seen by its process start time): at most about one reading interval's points (1 s at 400 points/s, with room
-      // for a slow reading), unattributed at exported → stored, while read-back finds them (an `inconsistency`). Its
+      // is seen by its process start time): at most about one reading interval's points (1 s at 400 points/s; the bound
+      // allows two, for a late reading), unattributed at exported → stored, while read-back finds them (an `inconsistency`). Its
       // appended-samples counter also counts the target_info sample its OTLP receiver writes per request.
-      assert.ok(w.unattributedTotal <= ONE_INTERVAL_POINTS, `unattributed ${w.unattributedTotal} ≤ ${ONE_INTERVAL_POINTS}`);
+      assert.ok(w.unattributedTotal <= TWO_INTERVALS_POINTS, `unattributed ${w.unattributedTotal} ≤ ${TWO_INTERVALS_POINTS}`);
     } finally {
       await collector.stop();
     }

@@ -24,8 +24,8 @@ const TRACES_PER_SECOND = 100;
 const DURATION_S = 6;
 const SPANS = 3;
 const SAMPLE = 200;
-/** Spans sent in 1.5 counter-reading intervals (1 s): the bound on what a restart can take from Jaeger's counters unseen. */
-const ONE_INTERVAL_SPANS = 1.5 * TRACES_PER_SECOND * SPANS;
+/** Spans sent in two counter-reading intervals (1 s each): the bound on what a restart can take from Jaeger's counters unseen. */
+const TWO_INTERVALS_SPANS = 2 * TRACES_PER_SECOND * SPANS;
 
 interface Run {
   results: any;
@@ -180,8 +180,8 @@ describe('traces into a live Jaeger v2 (bash test/peers/build.sh)', { timeout: 2
       assert.ok(jaegerCounters.resets > 0, `Jaeger's counters restarted at zero and were counted across: ${JSON.stringify(w)}`);
       assert.equal(stage(w, 'stored'), stage(w, 'backend_received'));
       // What the old Jaeger counted after the last reading before its stop is lost with it: at most about one
-      // reading interval's spans (1 s at 300 spans/s, with room for a slow reading), unattributed.
-      assert.ok(w.unattributedTotal <= ONE_INTERVAL_SPANS, `unattributed ${w.unattributedTotal} ≤ ${ONE_INTERVAL_SPANS}`);
+      // reading interval's spans (1 s at 300 spans/s; the bound allows two, for a late reading), unattributed.
+      assert.ok(w.unattributedTotal <= TWO_INTERVALS_SPANS, `unattributed ${w.unattributedTotal} ≤ ${TWO_INTERVALS_SPANS}`);
       console.log(JSON.stringify({ via, traceCount, unattributed: w.unattributedTotal, sampled: j.sampled, missing: j.missing, interval: [j.traceLoss.lower, j.traceLoss.upper], trueLoss, stages: w.stages, counters: w.counters }));
     });
   }

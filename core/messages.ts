@@ -226,6 +226,11 @@ export interface ExportOutcome {
   rejectedDataPoints: number;
   /** partial_success.error_message, or the error / body text of the last failure. */
   message?: string;
+  /**
+   * The receiver's own words when the last attempt got an error answer (HTTP ≥ 400 or a gRPC
+   * status): the `google.rpc.Status` message of its body, without tally's context.
+   */
+  answerMessage?: string;
   /** errno-style or undici/grpc code of a transport failure (`ETIMEDOUT`, `UND_ERR_HEADERS_TIMEOUT`, `DEADLINE_EXCEEDED` …). */
   errorCode?: string;
   /** Server's retry hint (Retry-After / google.rpc.RetryInfo) of the last attempt (ms). */

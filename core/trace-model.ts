@@ -461,6 +461,8 @@ export interface TraceExportOutcome {
   rejectedSpans: number;
   /** partial_success.error_message, or the error / body text of a failure. */
   message?: string;
+  /** The receiver's own words when the last attempt got an error answer (the `google.rpc.Status` message of its body). */
+  answerMessage?: string;
   /** errno-style code of a transport failure, `TALLY_QUEUE_FULL` when never sent, `BAD_RESPONSE` for an unreadable 2xx. */
   errorCode?: string;
   retryAfterMs?: number;

@@ -48,6 +48,8 @@ export interface PartialSpanBatch extends SpanRange {
 
 /** Run totals. */
 export interface SpanLedgerTotals extends RequestTotals {
+  /** Traces with at least one span in a settled request (their first span: a trace's spans go out in order). */
+  tracesSent: number;
   spansSent: number;
   spansAcknowledged: number;
   spansRejected: number;
@@ -85,6 +87,7 @@ export class SpanLedger {
   readonly #states: Uint8Array;
   readonly partialBatches: PartialSpanBatch[] = [];
   readonly totals: SpanLedgerTotals = {
+    tracesSent: 0,
     spansSent: 0,
     spansAcknowledged: 0,
     spansRejected: 0,
@@ -136,8 +139,10 @@ export class SpanLedger {
     const state: SpanState =
       final === 'acknowledged' ? (o.rejectedSpans > 0 ? SPAN_PARTIAL : SPAN_ACKNOWLEDGED) : final === 'failed' ? SPAN_FAILED : final === 'dropped' ? SPAN_DROPPED : SPAN_UNSETTLED;
     forEachSpanInRange(this.model, o, (seq, index) => {
-      if (this.state(seq, index) === SPAN_UNSENT) t.spansSent++;
-      else t.spansResent++;
+      if (this.state(seq, index) === SPAN_UNSENT) {
+        t.spansSent++;
+        if (index === 0) t.tracesSent++;
+      } else t.spansResent++;
       this.#set(seq, index, state);
     });
     if (state === SPAN_FAILED) {

@@ -4,6 +4,7 @@
  */
 import type { TextOut } from '../core/text-out.ts';
 import type { MetricsLedger } from '../ledger/ledger.ts';
+import type { SpanLedger } from '../ledger/span-ledger.ts';
 import type { IntervalLine, RunAggregator } from '../reports/aggregate.ts';
 import { renderProgress } from '../reports/render.ts';
 import type { Plan } from '../scenarios/plan.ts';
@@ -12,10 +13,11 @@ import type { Plan } from '../scenarios/plan.ts';
 export const PLAIN_PROGRESS_EVERY_MS = 10_000;
 
 /**
- * A progress printer for one run.
+ * A progress printer for one run: OTLP points acknowledged vs sent when it sends metrics (or
+ * nothing), spans acknowledged vs sent when it sends traces.
  * @returns a function to call with each interval line written.
  */
-export function progressPrinter(out: TextOut, plan: Plan, aggregator: RunAggregator, ledger: MetricsLedger | undefined): (line: IntervalLine) => void {
+export function progressPrinter(out: TextOut, plan: Plan, aggregator: RunAggregator, ledger: MetricsLedger | undefined, spanLedger?: SpanLedger): (line: IntervalLine) => void {
   let lastPlainMs = 0;
   return (line) => {
     const text = renderProgress({
@@ -24,8 +26,9 @@ export function progressPrinter(out: TextOut, plan: Plan, aggregator: RunAggrega
       lastLine: line,
       errorsTotal: aggregator.errorTotal(),
       p99SoFarUs: aggregator.hasLoad ? aggregator.loadTotals().histograms.latencyUs.p99 : undefined,
-      pointsSent: ledger?.totals.pointsSent ?? 0,
-      pointsAcknowledged: ledger?.totals.pointsAcknowledged ?? 0,
+      // A load-only run still shows its (empty) OTLP count; a traces-only run shows spans, not "0/0" points.
+      ...(ledger !== undefined || spanLedger === undefined ? { pointsSent: ledger?.totals.pointsSent ?? 0, pointsAcknowledged: ledger?.totals.pointsAcknowledged ?? 0 } : {}),
+      ...(spanLedger !== undefined ? { spansSent: spanLedger.totals.spansSent, spansAcknowledged: spanLedger.totals.spansAcknowledged } : {}),
     });
     if (out.isTTY) out.write(`\r\x1b[2K${text}`);
     else if (line.endMs - lastPlainMs >= PLAIN_PROGRESS_EVERY_MS) {

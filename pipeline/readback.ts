@@ -9,9 +9,10 @@
  * - During the run: each settled request marks its tick's send time; visibility polls.
  * - After the load: poll until every acknowledged point is visible or `reconcile.maxWait`
  *   passes; read every (series, tick) back into the ObservationStore and reconcile it with
- *   the ledger; second readings and the waterfall; cluster datapath metrics; Tempo; save
- *   ledger.bin.
+ *   the ledger; second readings and the waterfall; cluster datapath metrics; the trace
+ *   backends (Tempo, Jaeger); save ledger.bin.
  */
+import { setTimeout as delay } from 'node:timers/promises';
 import type { ExportOutcome, ShardTask } from '../core/messages.ts';
 import { ConfigError } from '../core/errors.ts';
 import { POINT_ACKNOWLEDGED, type MetricsLedger } from '../ledger/ledger.ts';
@@ -40,7 +41,7 @@ import type { BackendsResults } from '../reports/results-backends.ts';
 import { savePlan, saveLedger } from './run-files.ts';
 import { RunVisibilityTracker } from './visibility.ts';
 import { WaterfallProbe, type SpanTotals } from './waterfall.ts';
-import { verifyRunTraces } from './tempo.ts';
+import { hasTraceBackend, verifyTraceBackends } from './trace-backends.ts';
 
 /** What {@link RunReadback.finish} returns. */
 export interface ReadbackFinish {
@@ -100,6 +101,7 @@ export class RunReadback {
       collector: scenario.backends?.collector,
       prometheus: p === undefined || api === undefined || credentials === undefined ? undefined : { url: p.url, headers: () => credentials.headers(), redact: (t) => api.redact(t) },
       ...(scenario.backends?.tempo !== undefined && plan.traces ? { tempo: { url: scenario.backends.tempo.url } } : {}),
+      ...(scenario.backends?.jaeger?.metricsUrl !== undefined && plan.traces ? { jaeger: { metricsUrl: scenario.backends.jaeger.metricsUrl } } : {}),
     });
   }
 
@@ -124,9 +126,10 @@ export class RunReadback {
     });
   }
 
-  /** Start polling visibility while the run goes. */
+  /** Start polling visibility, and reading the waterfall's counters, while the run goes. */
   startPolling(): void {
     this.#visibility?.start();
+    this.#probe.startPolling();
   }
 
   /** A settled request (also recorded in the ledger). */
@@ -142,13 +145,18 @@ export class RunReadback {
 
   /**
    * After the load: visibility until the deadlines, read-back and reconciliation, the
-   * waterfall, datapath metrics, Tempo; ledger.bin.
+   * waterfall, datapath metrics, the trace backends; ledger.bin.
    * @param input.reconciliation the embedded receiver's reconciliation, when there was one.
-   * @throws CollectorError when Prometheus or Tempo cannot be read at all.
+   * @throws CollectorError when Prometheus or a trace backend cannot be read at all.
    */
   async finish(input: { ledger?: MetricsLedger; store?: ObservationStore; stopped: boolean; loadEndMs: number; reconciliation?: Reconciliation; spans?: SpanTotals }): Promise<ReadbackFinish> {
     const backends: BackendsResults = {};
     const { ledger, store } = input;
+    // Without visibility polling (spans; points with no Prometheus read-back), the pipeline gets
+    // `reconcile.settle` after the last export before the last counter reading and the trace reads.
+    const unpolled = (input.spans !== undefined && input.spans.spansSent > 0) || (ledger !== undefined && this.#visibility === undefined && this.#scenario.backends?.collector !== undefined);
+    const settleLeftMs = input.loadEndMs + this.#scenario.reconcile.settleMs - Date.now();
+    if (unpolled && settleLeftMs > 0 && !input.stopped) await delay(settleLeftMs);
     if (ledger) await saveLedger(this.#outDir, ledger);
     let reconciliation = input.reconciliation;
     let histogramPartSamples: number | undefined;
@@ -178,7 +186,8 @@ export class RunReadback {
     }
     const queryable = reconciliation === undefined ? undefined : reconciliation.pointsSent - reconciliation.pointsMissing;
     const spans = input.spans;
-    if ((ledger || spans) && (this.#scenario.backends?.collector !== undefined || p !== undefined || this.#scenario.backends?.tempo !== undefined)) {
+    const b = this.#scenario.backends;
+    if ((ledger || spans) && (b?.collector !== undefined || p !== undefined || b?.tempo !== undefined || b?.jaeger?.metricsUrl !== undefined)) {
       const reading = await this.#probe.after(ledger?.totals, queryable, spans, { targetInfoSamples: await this.#targetInfoSamples(), histogramPartSamples });
       if (reading.waterfalls.length > 0) backends.waterfalls = reading.waterfalls;
       if (reading.prometheusIngest) backends.prometheusIngest = reading.prometheusIngest;
@@ -187,9 +196,10 @@ export class RunReadback {
       const endMs = Math.max(input.loadEndMs, this.#plan.startEpochMs + 1000);
       backends.datapathMetrics = await readDatapathMetrics(prometheusInstantQuery(this.#api), this.#plan.startEpochMs / 1000, endMs / 1000);
     }
-    const tempo = this.#scenario.backends?.tempo;
-    if (tempo !== undefined && this.#plan.traces) {
-      backends.tempo = await verifyRunTraces(tempo.url, this.#plan.traces.model, this.#plan.traces.traceCount, tempo.sampleSize, { startMs: this.#plan.startEpochMs, endMs: input.loadEndMs });
+    if (hasTraceBackend(this.#scenario, this.#plan)) {
+      const { tempo, jaeger } = await verifyTraceBackends(this.#scenario, this.#plan, { startMs: this.#plan.startEpochMs, endMs: input.loadEndMs });
+      if (tempo) backends.tempo = tempo;
+      if (jaeger) backends.jaeger = jaeger;
     }
     if (this.#probe.problems.length > 0) backends.problems = [...this.#probe.problems];
     return { ...(reconciliation ? { reconciliation } : {}), backends };
@@ -232,6 +242,7 @@ export class RunReadback {
 
   /** Stop polling and close connections. */
   async close(): Promise<void> {
+    this.#probe.close();
     await this.#visibility?.close();
     await this.#api?.close();
   }

@@ -94,13 +94,15 @@ export interface LoadedRun {
   saved: SavedPlan;
   scenario: Scenario;
   plan: Plan;
-  ledger: MetricsLedger;
+  /** Absent for a run without metrics (a traces-only run saves no ledger.bin). */
+  ledger?: MetricsLedger;
 }
 
 /**
- * Read a run directory back: plan.json → scenario → the same plan (checked by its run id), and ledger.bin.
+ * Read a run directory back: plan.json → scenario → the same plan (checked by its run id), and
+ * ledger.bin (not for a run that sent traces and no metrics: it has none).
  * @param scenarioText when given, the scenario document to use instead of plan.json's (to supply redacted headers).
- * @throws ConfigError `TALLY_CONFIG_UNREADABLE` for a missing or unreadable file, `TALLY_CONFIG_INVALID`
+ * @throws ConfigError `TALLY_CONFIG_UNREADABLE` for a missing or unreadable file (ledger.bin of a run with metrics included), `TALLY_CONFIG_INVALID`
  * for a scenario that no longer validates or plans another run; ReconcileError for a corrupt ledger.
  */
 export async function loadRun(runDir: string, scenarioText?: string): Promise<LoadedRun> {
@@ -116,6 +118,8 @@ export async function loadRun(runDir: string, scenarioText?: string): Promise<Lo
   if (plan.runId !== saved.runId) {
     throw new ConfigError(`the scenario plans run ${plan.runId}, not ${saved.runId}`, [{ pointer: '/runId', message: 'the scenario the run was started with is expected' }]);
   }
+  // A run that sent no metrics has no point ledger: its traces are re-verified from the plan alone.
+  if ((plan.telemetry?.metrics.length ?? 0) === 0 && plan.traces !== undefined) return { saved, scenario, plan };
   let bytes: Uint8Array;
   try {
     bytes = await readFile(join(runDir, LEDGER_FILE));

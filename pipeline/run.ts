@@ -143,7 +143,7 @@ async function setUp(options: RunOptions): Promise<LiveRun> {
   const record = new RunRecord({ scenario, plan, warnings, clock, aggregator, telemetry, preflight: pre, stop });
   const log = new IntervalLog(join(outDir, 'intervals.ndjson'), {
     datapath: pre.datapath,
-    progress: progressPrinter(out, plan, aggregator, telemetry.ledger),
+    progress: progressPrinter(out, plan, aggregator, telemetry.ledger, telemetry.spanLedger),
     checkpoint: () => writeResultsJson(outDir, record.snapshot(false)),
     onError: (error) => record.fail(error),
   });

@@ -7,11 +7,12 @@
  */
 import type { ExportOutcome, TraceExportSettlement } from '../core/messages.ts';
 import { startOtlpReceiver, type OtlpReceiver, type ReceiverTls } from '../embedded/otlp-receiver.ts';
-import { MetricsLedger } from '../ledger/ledger.ts';
+import { finalStateOf, MetricsLedger } from '../ledger/ledger.ts';
+import { RefusalTally } from '../ledger/refusals.ts';
 import { ObservationStore } from '../reconcile/observations.ts';
 import { reconcile, type Reconciliation } from '../reconcile/points.ts';
 import { deltaOffsets } from '../reconcile/delta-offsets.ts';
-import { SpanLedger } from '../ledger/span-ledger.ts';
+import { SpanLedger, spanFinalStateOf } from '../ledger/span-ledger.ts';
 import { observeTraceRequest, SpanObservationStore } from '../reconcile/span-observations.ts';
 import { reconcileTraces } from '../reconcile/spans.ts';
 import { exemplarTraceLinks } from '../reconcile/exemplar-links.ts';
@@ -30,6 +31,8 @@ export class RunTelemetry {
   readonly store: ObservationStore | undefined;
   readonly spanLedger: SpanLedger | undefined;
   readonly spanStore: SpanObservationStore | undefined;
+  /** Why export requests were refused, by signal (status and the receiver's message). */
+  readonly refusals = { metrics: new RefusalTally(), traces: new RefusalTally() };
   receiver: OtlpReceiver | undefined;
   #results: Pick<TelemetryResultsInput, 'metrics' | 'traces'> = {};
 
@@ -104,11 +107,13 @@ export class RunTelemetry {
   /** Record one settled metrics export. */
   onExport = (o: ExportOutcome): void => {
     this.ledger?.record(o);
+    this.refusals.metrics.record({ finalState: finalStateOf(o), status: o.status, grpcCode: o.grpcCode, message: o.answerMessage ?? o.message, items: o.dataPoints });
   };
 
   /** Record one settled trace export. */
   onTraceExport = (o: TraceExportSettlement): void => {
     this.spanLedger?.record(o);
+    this.refusals.traces.record({ finalState: spanFinalStateOf(o), status: o.status, grpcCode: o.grpcCode, message: o.answerMessage ?? o.message, items: o.spans });
   };
 
   /** Reconcile what the embedded receiver saw against the ledgers (nothing to read back from an external endpoint). */
@@ -145,12 +150,12 @@ export class RunTelemetry {
     const t = this.scenario.telemetry;
     const input: TelemetryResultsInput = { protocol: t?.remoteWrite ? 'prometheus/remote-write' : t?.protocol, compression: t?.compression };
     if (this.ledger) {
-      input.metrics = { ...(this.#results.metrics ?? this.#metricsBase()), exportLatencyUs: aggregator.exportLatency() };
+      input.metrics = { ...(this.#results.metrics ?? this.#metricsBase()), exportLatencyUs: aggregator.exportLatency(), refusals: this.refusals.metrics.summary() };
       const exporter = aggregator.exporters.totals('metrics');
       if (exporter) input.metrics.exporter = exporter;
     }
     if (this.spanLedger) {
-      input.traces = { ...(this.#results.traces ?? this.#tracesBase()) };
+      input.traces = { ...(this.#results.traces ?? this.#tracesBase()), refusals: this.refusals.traces.summary() };
       const exporter = aggregator.exporters.totals('traces');
       if (exporter) input.traces.exporter = exporter;
     }

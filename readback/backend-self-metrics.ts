@@ -31,6 +31,16 @@ import { scrapeText, type ScrapeOptions } from './otelcol/scrape.ts';
 export interface BackendCounterSnapshot {
   readonly backend: 'prometheus' | 'tempo';
   readonly samples: readonly ExpositionSample[];
+  /** `process_start_time_seconds` (unix epoch seconds), when exposed: a change between two readings is a restart. */
+  readonly processStartTimeS?: number;
+}
+
+const PROCESS_START = 'process_start_time_seconds';
+
+/** The samples without the process start time, and the start time. */
+function withStartTime(samples: readonly ExpositionSample[]): { samples: ExpositionSample[]; processStartTimeS?: number } {
+  const start = samples.find((s) => s.name === PROCESS_START)?.value;
+  return { samples: samples.filter((s) => s.name !== PROCESS_START), ...(start === undefined ? {} : { processStartTimeS: start }) };
 }
 
 const PROMETHEUS_NAMES = new Set([
@@ -53,9 +63,9 @@ const WRITE_HANDLERS = new Set(['/api/v1/write', '/api/v1/otlp/v1/metrics']);
  * @throws CollectorError `TALLY_COLLECTOR_BAD_REPLY` for a body that does not parse.
  */
 export function prometheusSnapshotFromText(text: string): BackendCounterSnapshot {
-  const parsed = parseExposition(text, (name) => PROMETHEUS_NAMES.has(name), 'prometheus /metrics');
+  const parsed = parseExposition(text, (name) => PROMETHEUS_NAMES.has(name) || name === PROCESS_START, 'prometheus /metrics');
   // Only the write handlers of the HTTP request counter matter.
-  return { backend: 'prometheus', samples: parsed.samples.filter((s) => s.name !== 'prometheus_http_requests_total' || WRITE_HANDLERS.has(s.labels.handler ?? '')) };
+  return { backend: 'prometheus', ...withStartTime(parsed.samples.filter((s) => s.name !== 'prometheus_http_requests_total' || WRITE_HANDLERS.has(s.labels.handler ?? ''))) };
 }
 
 /**
@@ -63,7 +73,7 @@ export function prometheusSnapshotFromText(text: string): BackendCounterSnapshot
  * @throws CollectorError `TALLY_COLLECTOR_BAD_REPLY` for a body that does not parse.
  */
 export function tempoSnapshotFromText(text: string): BackendCounterSnapshot {
-  return { backend: 'tempo', samples: parseExposition(text, (name) => TEMPO_NAMES.has(name), 'tempo /metrics').samples };
+  return { backend: 'tempo', ...withStartTime(parseExposition(text, (name) => TEMPO_NAMES.has(name) || name === PROCESS_START, 'tempo /metrics').samples) };
 }
 
 /**

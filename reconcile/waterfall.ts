@@ -144,6 +144,22 @@ export interface WaterfallFinding {
   detail: string;
 }
 
+/** How one source of stage counters was read over the run (set by the reader, not by {@link buildWaterfall}). */
+export interface WaterfallCounterReadings {
+  /** `collector`, `prometheus`, `tempo`, `jaeger`. */
+  source: string;
+  /** Readings that succeeded, the first and the last included. */
+  readings: number;
+  /** Readings that failed (the source was down or unreadable), skipped in the chain. */
+  failedReadings: number;
+  /** Counter series that went down or vanished between two readings (restarts): counted from zero after, as `increase()` does. */
+  resets: number;
+  /** Restarts seen by the source's process start time changing between two readings: its counters taken from zero. */
+  restarts: number;
+  /** Interval between readings during the run, ms. */
+  intervalMs: number;
+}
+
 /** The waterfall of one signal. */
 export interface Waterfall {
   signal: WaterfallSignal;
@@ -154,6 +170,8 @@ export interface Waterfall {
   attributedTotal: number;
   unattributedTotal: number;
   findings: WaterfallFinding[];
+  /** How the stage counters were read: periodically, the deltas chained across resets. */
+  counters?: WaterfallCounterReadings[];
 }
 
 interface Candidate {

@@ -9,7 +9,7 @@ import type { MissingByStage, Reconciliation } from '../reconcile/points.ts';
 import { POINT_ACKNOWLEDGED, POINT_DROPPED, POINT_FAILED, POINT_PARTIAL, POINT_UNSENT, type MetricsLedger } from '../ledger/ledger.ts';
 import type { ReadbackSpace } from '../readback/prometheus/space.ts';
 import type { ReadbackReport, ReadbackStore } from '../readback/prometheus/store.ts';
-import type { TraceSampleVerification } from '../readback/tempo/verify.ts';
+import type { TraceSampleVerification } from '../readback/traces/verify.ts';
 
 const require = createRequire(import.meta.url);
 /** The reconcile report JSON Schema (draft 2020-12). */
@@ -40,8 +40,12 @@ export interface ReconcileReportInput {
   /** API requests, retries included. */
   queries: number;
   seconds: number;
-  tempo?: TraceSampleVerification & { url: string; version: string | null; generation: string; tracesPlanned: number };
+  tempo?: TraceSampleReport;
+  jaeger?: TraceSampleReport;
 }
+
+/** A trace backend's sample verification as the report carries it. */
+export type TraceSampleReport = TraceSampleVerification & { url: string; version: string | null; generation: string; tracesPlanned: number };
 
 /** The report (see reconcile.schema.json). */
 export interface ReconcileReport {
@@ -66,7 +70,21 @@ export interface ReconcileReport {
   readback: ReadbackReport;
   queries: number;
   seconds: number;
-  tempo?: ReconcileReportInput['tempo'];
+  tempo?: TraceSampleReport;
+  jaeger?: TraceSampleReport;
+}
+
+/** The report of a run that sent traces and no metrics: the trace sample only (see reconcile.schema.json). */
+export interface TracesReconcileReport {
+  schemaVersion: 1;
+  runId: string;
+  runDir: string;
+  reconciledAt: string;
+  reconciledAtMs: number;
+  window: { startedAt: string; ticks: number; exportIntervalMs: number };
+  seconds: number;
+  tempo?: TraceSampleReport;
+  jaeger?: TraceSampleReport;
 }
 
 /** Build the report. Pure. */
@@ -101,7 +119,26 @@ export function buildReconcileReport(input: ReconcileReportInput): ReconcileRepo
     seconds: Math.round(input.seconds * 1000) / 1000,
   };
   if (input.tempo) report.tempo = input.tempo;
+  if (input.jaeger) report.jaeger = input.jaeger;
   return report;
+}
+
+/** Build the report of a traces-only run. Pure. */
+export function buildTracesReconcileReport(input: {
+  runId: string; runDir: string; reconciledAtMs: number; startEpochMs: number; ticks: number; exportIntervalMs: number; seconds: number;
+  tempo?: TraceSampleReport; jaeger?: TraceSampleReport;
+}): TracesReconcileReport {
+  return {
+    schemaVersion: 1,
+    runId: input.runId,
+    runDir: input.runDir,
+    reconciledAt: new Date(input.reconciledAtMs).toISOString(),
+    reconciledAtMs: input.reconciledAtMs,
+    window: { startedAt: new Date(input.startEpochMs).toISOString(), ticks: input.ticks, exportIntervalMs: input.exportIntervalMs },
+    seconds: Math.round(input.seconds * 1000) / 1000,
+    ...(input.tempo ? { tempo: input.tempo } : {}),
+    ...(input.jaeger ? { jaeger: input.jaeger } : {}),
+  };
 }
 
 let validator: ReturnType<Ajv2020['compile']> | undefined;
@@ -109,7 +146,7 @@ let validator: ReturnType<Ajv2020['compile']> | undefined;
  * Validate a report against reconcile.schema.json.
  * @throws ReconcileError `TALLY_RESULTS_INVALID` listing each problem's JSON pointer (a bug in tally).
  */
-export function validateReconcileReport(report: ReconcileReport): void {
+export function validateReconcileReport(report: ReconcileReport | TracesReconcileReport): void {
   validator ??= new Ajv2020({ allErrors: true, strict: true }).compile(reconcileSchema);
   if (!validator(report)) {
     const problems = (validator.errors ?? []).map((e) => ({ pointer: e.instancePath, message: e.message ?? e.keyword }));
@@ -162,6 +199,21 @@ export function renderReconcileSummary(r: ReconcileReport): string {
   ];
   for (const e of r.missing.series.slice(0, 10)) lines.push(`    ${e.metric}{${Object.entries(e.labels).map(([k, v]) => `${k}="${v}"`).join(',')}} ticks ${e.ticks.map((t) => t.tick).join(',')}`);
   if (r.missing.series.length > 10) lines.push(`    … ${r.missing.seriesWithMissing - 10} more series (see the report)`);
-  if (r.tempo) lines.push(`  tempo: ${r.tempo.missing} of ${r.tempo.checked} sampled traces missing`);
+  lines.push(...traceSampleLines(r));
   return `${lines.join('\n')}\n`;
+}
+
+/** The terminal summary of a traces-only reconcile report. */
+export function renderTracesReconcileSummary(r: TracesReconcileReport): string {
+  return `${[`tally reconcile ${r.runId} (traces only)`, ...traceSampleLines(r)].join('\n')}\n`;
+}
+
+function traceSampleLines(r: Pick<ReconcileReport, 'tempo' | 'jaeger'>): string[] {
+  const lines: string[] = [];
+  for (const [name, t] of [['tempo', r.tempo], ['jaeger', r.jaeger]] as const) {
+    if (t === undefined) continue;
+    const c = t.crossCheck;
+    lines.push(`  ${name}: ${t.missing} of ${t.checked} sampled traces missing; ${c.method === 'none' ? 'no count' : `count ${c.observedTraces} of ${c.expectedTraces}${c.consistentWithSample === false ? ' (disagrees with the sample)' : ''}`}`);
+  }
+  return lines;
 }

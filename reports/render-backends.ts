@@ -1,6 +1,6 @@
 /**
  * The read-back parts of summary.md and the terminal summary: Prometheus read-back and
- * visibility, remote write refusals, cluster datapath metrics, Tempo, and (Markdown only)
+ * visibility, remote write refusals, cluster datapath metrics, Tempo and Jaeger, and (Markdown only)
  * the loss waterfalls. Pure: results in, text out.
  */
 import type { Waterfall } from '../reconcile/waterfall.ts';
@@ -15,6 +15,39 @@ function us(v: number): string {
   if (v >= 1_000_000) return `${(v / 1_000_000).toFixed(2)}s`;
   if (v >= 1000) return `${(v / 1000).toFixed(1)}ms`;
   return `${Math.round(v)}µs`;
+}
+
+/** The trace backends, as results.json names them and as people do. */
+const TRACE_BACKENDS = [['tempo', 'Tempo'], ['jaeger', 'Jaeger']] as const;
+
+/**
+ * How a run's traces were read back from a trace backend, for the traces section's
+ * "read back" row; undefined when none was.
+ */
+export function traceReadbackNote(r: Results): string | undefined {
+  for (const [name, label] of TRACE_BACKENDS) {
+    const t = r[name];
+    if (t) return `yes: ${int(t.sampled)} sampled traces read by id from ${label} (see below)`;
+  }
+  return undefined;
+}
+
+/** A trace backend's sample: counts, the loss interval and the count cross-check. */
+function traceSampleSection(label: string, t: Results): Section {
+  const loss = t.traceLoss;
+  const cross = t.crossCheck;
+  let crossText = cross.method === 'none' ? `none${cross.failure ? ` (${cross.failure.reason})` : ''}` : `${cross.method}: ${cross.observedTraces} of ${cross.expectedTraces}${cross.lowerBound ? ' (at least)' : ''}`;
+  if (cross.readings !== undefined && cross.readings > 1) crossText += `, ${cross.readings} readings over ${(cross.waitedMs / 1000).toFixed(1)} s`;
+  if (cross.consistentWithSample === false) crossText += ': DISAGREES with the sample';
+  return {
+    section: `${label} ${t.version ?? ''} (sampled traces)`.replace('  ', ' '),
+    rows: [
+      ['sampled / checked / found / missing', `${int(t.sampled)} / ${int(t.checked)} / ${int(t.found)} / ${int(t.missing)}`],
+      ['incomplete / altered / failed reads', `${int(t.incomplete)} / ${int(t.altered)} / ${int(t.failed)}`],
+      ['trace loss (Wilson interval)', loss.ratio === null ? 'n/a' : `${pct(loss.ratio)} [${pct(loss.lower)}, ${pct(loss.upper)}] at ${loss.confidence}`],
+      ['cross-check', crossText],
+    ],
+  };
 }
 
 /** Sections shared by summary.md and the terminal. */
@@ -67,19 +100,9 @@ export function backendSections(r: Results): Section[] {
         : [['available', 'no (no Cilium or node-exporter series in this Prometheus)']],
     });
   }
-  const t = r.tempo;
-  if (t) {
-    const loss = t.traceLoss;
-    const cross = t.crossCheck;
-    out.push({
-      section: `Tempo ${t.version ?? ''} (sampled traces)`.replace('  ', ' '),
-      rows: [
-        ['sampled / checked / found / missing', `${int(t.sampled)} / ${int(t.checked)} / ${int(t.found)} / ${int(t.missing)}`],
-        ['incomplete / altered / failed reads', `${int(t.incomplete)} / ${int(t.altered)} / ${int(t.failed)}`],
-        ['trace loss (Wilson interval)', loss.ratio === null ? 'n/a' : `${pct(loss.ratio)} [${pct(loss.lower)}, ${pct(loss.upper)}] at ${loss.confidence}`],
-        ['cross-check', cross.method === 'none' ? `none${cross.failure ? ` (${cross.failure.reason})` : ''}` : `${cross.method}: ${cross.observedTraces} of ${cross.expectedTraces}${cross.lowerBound ? ' (at least)' : ''}`],
-      ],
-    });
+  for (const [name, label] of TRACE_BACKENDS) {
+    const t = r[name];
+    if (t) out.push(traceSampleSection(label, t));
   }
   return out;
 }

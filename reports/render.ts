@@ -5,7 +5,7 @@
  */
 import type { IntervalLine } from './aggregate.ts';
 import type { Results } from './results.ts';
-import { backendSections, waterfallMarkdown } from './render-backends.ts';
+import { backendSections, traceReadbackNote, waterfallMarkdown } from './render-backends.ts';
 
 /** Format µs for people: `850µs`, `1.23ms`, `2.10s`. */
 export function formatUs(us: number): string {
@@ -82,7 +82,8 @@ function rows(r: Results): { section: string; rows: [string, string][] }[] {
         ['missing by stage: rejected / failed export / dropped by queue / unsettled / lost after ack', `${int(st.rejected)} / ${int(st.failedExport)} / ${int(st.droppedByQueue)} / ${int(st.unsettled)} / ${int(st.lostAfterAck)}`],
         ['duplicates / wrong content / unexpected', `${int(tr.duplicateSpans)} / ${int(tr.wrongContentSpans)} / ${int(tr.unexpectedSpans)}`],
       );
-    } else traceRows.push(['read back', 'no (external endpoint): loss is not reconciled']);
+    } else traceRows.push(['read back', traceReadbackNote(r) ?? 'no (external endpoint): loss is not reconciled']);
+    if (tr.reconciled === false) traceRows.splice(2, 0, ['traces sent', int(tr.tracesSent ?? 0)]);
     if (tr.exporter) traceRows.push(...exporterRows(tr.exporter));
     out.push({ section: `OTLP traces (${tr.protocol})`, rows: traceRows });
   }
@@ -168,11 +169,15 @@ export interface Progress {
   lastLine?: IntervalLine;
   errorsTotal: number;
   p99SoFarUs?: number;
-  pointsSent: number;
-  pointsAcknowledged: number;
+  /** Absent when the run sends no metrics. */
+  pointsSent?: number;
+  pointsAcknowledged?: number;
+  /** Absent when the run sends no traces. */
+  spansSent?: number;
+  spansAcknowledged?: number;
 }
 
-/** One progress line (no newline): achieved vs target rate, errors, p99 so far, OTLP points acknowledged vs sent. */
+/** One progress line (no newline): achieved vs target rate, errors, p99 so far, OTLP points and spans acknowledged vs sent. */
 export function renderProgress(p: Progress): string {
   const parts = [`${(p.elapsedMs / 1000).toFixed(0).padStart(4)}s`];
   if (p.targetRatePerSecond !== undefined) {
@@ -180,6 +185,7 @@ export function renderProgress(p: Progress): string {
     parts.push(`rate ${rate.toFixed(0)}/${p.targetRatePerSecond}/s`, `errors ${p.errorsTotal}`);
     if (p.p99SoFarUs !== undefined) parts.push(`p99 ${formatUs(p.p99SoFarUs)}`);
   }
-  parts.push(`OTLP acked ${p.pointsAcknowledged}/${p.pointsSent}`);
+  if (p.pointsSent !== undefined) parts.push(`OTLP acked ${p.pointsAcknowledged ?? 0}/${p.pointsSent}`);
+  if (p.spansSent !== undefined) parts.push(`spans acked ${p.spansAcknowledged ?? 0}/${p.spansSent}`);
   return parts.join('  ');
 }

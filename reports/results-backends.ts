@@ -9,7 +9,7 @@ import type { VisibilitySummary } from '../reconcile/visibility.ts';
 import type { ReadbackReport } from '../readback/prometheus/store.ts';
 import type { PrometheusIngestDelta } from '../readback/backend-self-metrics.ts';
 import type { DatapathMetrics } from '../readback/cilium/datapath-metrics.ts';
-import type { TraceSampleVerification } from '../readback/tempo/verify.ts';
+import type { TraceSampleVerification } from '../readback/traces/verify.ts';
 import type { Finding } from './load-results.ts';
 
 /** Visibility as the run measured it: the summary, with the deadlines and poll cadence (ms). */
@@ -38,6 +38,9 @@ export interface PrometheusReadbackResults {
   visibility: VisibilityResults;
 }
 
+/** A trace backend's sample verification (`tempo`, `jaeger`). */
+export type TraceBackendResults = TraceSampleVerification & { url: string; version: string | null; generation: string; tracesPlanned: number };
+
 /** Everything the backends said. */
 export interface BackendsResults {
   readback?: PrometheusReadbackResults;
@@ -45,7 +48,8 @@ export interface BackendsResults {
   prometheusIngest?: Omit<PrometheusIngestDelta, 'flags'>;
   waterfalls?: Waterfall[];
   datapathMetrics?: DatapathMetrics;
-  tempo?: TraceSampleVerification & { url: string; version: string | null; generation: string; tracesPlanned: number };
+  tempo?: TraceBackendResults;
+  jaeger?: TraceBackendResults;
   problems?: { source: string; code: string; message: string }[];
 }
 
@@ -96,15 +100,41 @@ export function backendsSection(b: BackendsResults): { fields: Record<string, un
   if (b.prometheusIngest) fields.prometheusIngest = b.prometheusIngest;
   if (b.waterfalls) {
     fields.waterfalls = b.waterfalls;
-    for (const w of b.waterfalls) add(`waterfall_unattributed_${w.signal}`, w.unattributedTotal, 'lost where no stage admits to it');
+    for (const w of b.waterfalls) {
+      add(`waterfall_unattributed_${w.signal}`, w.unattributedTotal, 'lost where no stage admits to it');
+      for (const c of w.counters ?? []) {
+        add(`waterfall_counter_resets_${w.signal}`, c.resets + c.restarts, `${c.source}: ${c.restarts} restarts seen by its process start time, ${c.resets} counter series went down or vanished; counted across them as increase() does, from readings every ${c.intervalMs} ms (${c.readings} read, ${c.failedReadings} failed); what it counted between the last reading before a restart and the restart is lost`);
+      }
+    }
   }
   if (b.datapathMetrics) fields.datapathMetrics = b.datapathMetrics;
-  if (b.tempo) {
-    fields.tempo = b.tempo;
-    add('tempo_missing_traces', b.tempo.missing, `of ${b.tempo.checked} sampled traces checked by id`);
-    add('tempo_incomplete_traces', b.tempo.incomplete, 'sampled traces with missing spans');
-    add('tempo_altered_traces', b.tempo.altered, 'sampled traces with wrong, unexpected or duplicate spans');
+  for (const name of ['tempo', 'jaeger'] as const) {
+    const t = b[name];
+    if (!t) continue;
+    fields[name] = t;
+    findings.push(...traceSampleFindings(name, t));
   }
   if (b.problems && b.problems.length > 0) fields.readbackProblems = b.problems;
   return { fields, findings };
+}
+
+/** The findings of a trace backend's sample: missing, incomplete and altered traces, and a count that disagrees. */
+function traceSampleFindings(name: 'tempo' | 'jaeger', t: TraceBackendResults): Finding[] {
+  const findings: Finding[] = [];
+  const add = (kind: string, count: number, detail: string): void => {
+    if (count > 0) findings.push({ kind, count, detail });
+  };
+  add(`${name}_missing_traces`, t.missing, `of ${t.checked} sampled traces checked by id`);
+  add(`${name}_incomplete_traces`, t.incomplete, 'sampled traces with missing spans');
+  add(`${name}_altered_traces`, t.altered, 'sampled traces with wrong, unexpected or duplicate spans');
+  const c = t.crossCheck;
+  if (c.consistentWithSample === false && c.observedTraces !== null && c.lossRatio !== null) {
+    const pctOf = (x: number): string => `${(x * 100).toFixed(2)}%`;
+    findings.push({
+      kind: `${name}_count_disagrees_with_sample`,
+      count: Math.abs(c.expectedTraces - c.observedTraces),
+      detail: `${name}'s ${c.method} counted ${c.observedTraces}${c.lowerBound ? ' or more' : ''} of ${c.expectedTraces} traces (loss ${pctOf(c.lossRatio)}), outside the sample's interval [${pctOf(t.traceLoss.lower)}, ${pctOf(t.traceLoss.upper)}], after ${c.readings} readings over ${(c.waitedMs / 1000).toFixed(1)} s (${c.settledBy})`,
+    });
+  }
+  return findings;
 }

@@ -11,6 +11,7 @@ import type { ExemplarTraceLinks } from '../reconcile/exemplar-links.ts';
 import type { LedgerTotals } from '../ledger/ledger.ts';
 import type { MissingByStage, Reconciliation } from '../reconcile/points.ts';
 import type { SpanLedgerTotals } from '../ledger/span-ledger.ts';
+import { refusalLabel, type RefusalSummary } from '../ledger/refusals.ts';
 import type { TraceReconciliation } from '../reconcile/spans.ts';
 import type { ExporterTotals } from './exporter-aggregate.ts';
 import type { Finding } from './load-results.ts';
@@ -29,12 +30,15 @@ export interface TelemetryResultsInput {
     exemplarTraces?: ExemplarTraceLinks;
     exportLatencyUs?: PercentilesUs;
     exporter?: ExporterTotals;
+    /** Why requests were refused (status and the receiver's message). */
+    refusals?: RefusalSummary;
   };
   traces?: {
     tracesPlanned: number;
     ledger: SpanLedgerTotals;
     reconciliation?: TraceReconciliation;
     exporter?: ExporterTotals;
+    refusals?: RefusalSummary;
   };
   /** Requests the embedded receiver refused whole for holding a delta metric. */
   requestsRefusedDelta?: number;
@@ -56,6 +60,13 @@ function stageFindings(add: (kind: string, count: number, detail?: string) => vo
   add(`dropped_by_queue_${unit}`, stages.droppedByQueue, "refused by the exporter's full sending queue (whenFull: drop)");
   add(`unsettled_${unit}`, stages.unsettled, 'still queued, retrying or in flight when the run stopped');
   add(`lost_after_ack_${unit}`, stages.lostAfterAck, 'acknowledged, never visible');
+}
+
+/** One `export_refused_<unit>` finding per refusal reason, the receiver's words in its detail. */
+function refusalFindings(add: (kind: string, count: number, detail?: string) => void, unit: string, refusals: RefusalSummary | undefined): void {
+  if (refusals === undefined) return;
+  for (const r of refusals.reasons) add(`export_refused_${unit}`, r.items, `${r.requests} requests refused with ${refusalLabel(r)}`);
+  add(`export_refused_${unit}`, refusals.otherItems, `${refusals.otherRequests} requests refused for other reasons (beyond the reasons listed)`);
 }
 
 /**
@@ -105,6 +116,8 @@ export function buildTelemetryResults(input: TelemetryResultsInput): TelemetryRe
       errorCodes: { ...t.errorCodes },
     };
     if (m.exportLatencyUs) out.metrics.exportLatencyUs = m.exportLatencyUs;
+    if (m.refusals) out.metrics.refusals = m.refusals;
+    refusalFindings(add, 'points', m.refusals);
     if (m.exporter) out.metrics.exporter = m.exporter;
     if (m.deltaOffsets) {
       const d = m.deltaOffsets;
@@ -139,7 +152,7 @@ export function buildTelemetryResults(input: TelemetryResultsInput): TelemetryRe
     out.traces = {
       protocol: input.protocol,
       tracesPlanned: tr.tracesPlanned,
-      tracesSent: r?.tracesSent ?? 0,
+      tracesSent: r?.tracesSent ?? t.tracesSent,
       tracesComplete: r?.tracesComplete ?? 0,
       tracesMissing: r?.tracesMissing ?? 0,
       tracesIncomplete: r?.tracesIncomplete ?? 0,
@@ -168,6 +181,8 @@ export function buildTelemetryResults(input: TelemetryResultsInput): TelemetryRe
       statuses: { ...t.statuses },
     };
     if (tr.exporter) out.traces.exporter = tr.exporter;
+    if (tr.refusals) out.traces.refusals = tr.refusals;
+    refusalFindings(add, 'spans', tr.refusals);
     if (r) {
       add('missing_traces', r.tracesMissing);
       add('incomplete_traces', r.tracesIncomplete);

@@ -1,5 +1,5 @@
 /**
- * The scenario's read-back parts: `backends` (Prometheus, collector, Tempo),
+ * The scenario's read-back parts: `backends` (Prometheus, collector, Tempo, Jaeger),
  * `reconcile.maxWait`, and the remote-write transport (`telemetry.protocol:
  * prometheus/remote-write`, `telemetry.remoteWrite`): the cross-field rules the schema
  * cannot say, and normalisation. Pure; called from scenarios/load.ts.
@@ -59,6 +59,7 @@ export function backendsProblems(doc: TallyScenario): { errors: InputProblem[]; 
     }
   }
   if (doc.backends?.tempo !== undefined && t?.traces === undefined) warnings.push({ pointer: '/backends/tempo', message: 'no telemetry.traces: there is nothing to verify in Tempo' });
+  if (doc.backends?.jaeger !== undefined && t?.traces === undefined) warnings.push({ pointer: '/backends/jaeger', message: 'no telemetry.traces: there is nothing to verify in Jaeger' });
   if (doc.reconcile?.maxWait !== undefined) {
     const settleMs = parseDurationMs(doc.reconcile.settle ?? '500ms', '/reconcile/settle');
     if (parseDurationMs(doc.reconcile.maxWait, '/reconcile/maxWait') < settleMs) errors.push({ pointer: '/reconcile/maxWait', message: 'must be at least reconcile.settle' });
@@ -102,5 +103,6 @@ export function normaliseBackends(doc: TallyScenario, scenario: Scenario): void 
     if (b.collector.exporters !== undefined) backends.collector.exporters = [...b.collector.exporters];
   }
   if (b.tempo !== undefined) backends.tempo = { url: b.tempo.url, sampleSize: b.tempo.sample ?? 100 };
+  if (b.jaeger !== undefined) backends.jaeger = { url: b.jaeger.url, sampleSize: b.jaeger.sample ?? 100, ...(b.jaeger.metricsUrl !== undefined ? { metricsUrl: b.jaeger.metricsUrl } : {}) };
   scenario.backends = backends;
 }

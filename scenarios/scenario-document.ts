@@ -670,12 +670,13 @@ export interface Reconcile {
   maxWait?: string;
 }
 /**
- * Backends tally reads back from, during and after the run: Prometheus (data points, visibility lag, its own ingest counters, cluster datapath metrics), the OpenTelemetry Collector's self-metrics, Tempo (a sample of traces).
+ * Backends tally reads back from, during and after the run: Prometheus (data points, visibility lag, its own ingest counters, cluster datapath metrics), the OpenTelemetry Collector's self-metrics, Tempo or Jaeger (a sample of traces).
  */
 export interface Backends {
   prometheus?: PrometheusBackend;
   collector?: CollectorBackend;
   tempo?: TempoBackend;
+  jaeger?: JaegerBackend;
 }
 /**
  * Prometheus (or a compatible query API: Thanos, Mimir, Cortex) holding the run's metrics, by remote write or through a pipeline. tally polls visibility during and after the run, reads every (series, tick) back, reconciles it with the ledger, and reads Prometheus's own ingest counters.
@@ -775,6 +776,23 @@ export interface TempoBackend {
    * Tempo's HTTP base URL, e.g. `http://127.0.0.1:3200`.
    */
   url: string;
+  /**
+   * Traces verified by id (all of them when the run sent fewer).
+   */
+  sample?: number;
+}
+/**
+ * Jaeger (v2, or v1 with the v3 query API) holding the run's traces: after the run, the same stratified random sample of the run's trace ids is read by id from its query service (`/api/v3/traces/<id>`) and checked span by span; trace loss gets a Wilson interval, cross-checked with a search on the run's service and `tally.run.id` tag (`/api/traces`).
+ */
+export interface JaegerBackend {
+  /**
+   * The query service's HTTP base URL, e.g. `http://127.0.0.1:16686`.
+   */
+  url: string;
+  /**
+   * Jaeger's own metrics endpoint (Jaeger v2 serves the OpenTelemetry Collector's self-metrics, e.g. `http://127.0.0.1:8888/metrics`): its receivers' accepted spans and its storage exporter's sent spans become the spans waterfall's backend stage, read every second during the run.
+   */
+  metricsUrl?: string;
   /**
    * Traces verified by id (all of them when the run sent fewer).
    */

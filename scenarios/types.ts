@@ -175,6 +175,7 @@ export interface BackendsSpec {
   prometheus?: PrometheusBackendSpec;
   collector?: CollectorBackendSpec;
   tempo?: TempoBackendSpec;
+  jaeger?: JaegerBackendSpec;
 }
 
 /** `backends.prometheus`. */
@@ -207,4 +208,12 @@ export interface CollectorBackendSpec {
 export interface TempoBackendSpec {
   url: string;
   sampleSize: number;
+}
+
+/** `backends.jaeger`: the query service's HTTP base, the sample size, and Jaeger's own metrics endpoint. */
+export interface JaegerBackendSpec {
+  url: string;
+  sampleSize: number;
+  /** Jaeger's `/metrics` (the spans waterfall's backend stage), when given. */
+  metricsUrl?: string;
 }

@@ -17,6 +17,7 @@ import { ValueType } from '@opentelemetry/api';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { AggregationTemporality, DataPointType, type MetricData, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { JsonMetricsSerializer, ProtobufMetricsSerializer } from '@opentelemetry/otlp-transformer';
+import { canonicalOtlpJson, canonicalOtlpJsonBody } from '../wire/otlp/json-canonical.ts';
 import {
   exemplarAt, exemplarTimeUnixNano, exponentialShape, gaugeValue, GENERATION_ATTRIBUTE, histogramShape, identityAt,
   shapeFactor, startTickOf, sumValue, type MetricModel,
@@ -167,13 +168,14 @@ function pointValue(model: MetricModel, slot: number, generation: number, j: num
  * Serialize a built batch with the official serializer.
  * Protobuf: exactly `ProtobufMetricsSerializer.serializeRequest` (no exemplars, see the
  * module note). JSON: `JsonMetricsSerializer.serializeRequest`, with the exemplars added to
- * each data point as OTLP/JSON spells them (hex ids, decimal-string times) when any exist.
+ * each data point as OTLP/JSON spells them (hex ids, decimal-string times) when any exist,
+ * in the proto3 JSON mapping's form (default-valued fields left out: wire/otlp/json-canonical.ts).
  * @see https://opentelemetry.io/docs/specs/otlp/#json-protobuf-encoding
  */
 export function encodeOfficial(batch: OfficialBatch, format: 'protobuf' | 'json'): Uint8Array {
   if (format === 'protobuf') return ProtobufMetricsSerializer.serializeRequest(batch.resourceMetrics) ?? new Uint8Array();
   const body = JsonMetricsSerializer.serializeRequest(batch.resourceMetrics) ?? new Uint8Array();
-  if (!batch.exemplars.some((e) => e !== null)) return body;
+  if (!batch.exemplars.some((e) => e !== null)) return canonicalOtlpJsonBody(body);
   const request = JSON.parse(Buffer.from(body).toString('utf8')) as JsonRequest;
   const metric = request.resourceMetrics[0].scopeMetrics[0].metrics[0];
   const data = metric.sum ?? metric.gauge ?? metric.histogram ?? metric.exponentialHistogram;
@@ -181,7 +183,7 @@ export function encodeOfficial(batch: OfficialBatch, format: 'protobuf' | 'json'
     const e = batch.exemplars[i];
     if (e !== null) p.exemplars = [{ timeUnixNano: String(e.timeUnixNano), asDouble: e.value, spanId: e.spanId, traceId: e.traceId }];
   });
-  return Buffer.from(JSON.stringify(request), 'utf8');
+  return Buffer.from(JSON.stringify(canonicalOtlpJson(request)), 'utf8');
 }
 
 interface JsonData { dataPoints: Record<string, unknown>[] }

@@ -232,6 +232,17 @@ export class OtlpExporter<K> {
   }
 }
 
+/**
+ * The receiver's message of a settlement's last attempt when that attempt got an error
+ * answer (HTTP ≥ 400, or a gRPC status other than OK); undefined otherwise.
+ */
+export function answerMessageOf(s: Pick<ExportSettlement<unknown>, 'finalState' | 'last'>): string | undefined {
+  const last = s.last;
+  if (s.finalState === 'acknowledged' || last === undefined) return undefined;
+  const answered = last.httpStatus >= 400 || (last.grpcCode !== undefined && last.grpcCode !== 0);
+  return answered ? (last.message ?? '') : undefined;
+}
+
 function describe(r: AttemptResult | undefined): string {
   if (r === undefined) return 'no attempt';
   const what = r.grpcCode !== undefined ? `gRPC ${r.errorCode ?? r.grpcCode}` : r.httpStatus !== 0 ? `HTTP ${r.httpStatus}` : (r.errorCode ?? r.class);
@@ -276,6 +287,8 @@ export function metricsOutcome(s: ExportSettlement<MetricsBatchKey>): ExportOutc
   };
   const message = s.finalState === 'acknowledged' ? s.last?.message : (s.reason ?? s.last?.message);
   if (message) o.message = message;
+  const answer = answerMessageOf(s);
+  if (answer !== undefined) o.answerMessage = answer;
   if (s.last?.grpcCode !== undefined) o.grpcCode = s.last.grpcCode;
   if (s.last?.errorCode !== undefined && s.finalState !== 'acknowledged') o.errorCode = s.last.errorCode;
   if (s.last?.retryAfterMs !== undefined) o.retryAfterMs = s.last.retryAfterMs;

@@ -9,7 +9,7 @@
  */
 import type { TallyErrorCode } from '../core/errors.ts';
 import type { ExportFinalState } from '../core/messages.ts';
-import { OtlpExporter, type ExporterConfig, type ExportSettlement, type ExportTransport } from './otlp-exporter.ts';
+import { answerMessageOf, OtlpExporter, type ExporterConfig, type ExportSettlement, type ExportTransport } from './otlp-exporter.ts';
 import type { ExporterInterval } from './otlp-exporter-metrics.ts';
 import type { TraceSender, TraceSendOutcome } from './otlp-trace-sender.ts';
 
@@ -44,6 +44,8 @@ export function traceSendOutcome(s: ExportSettlement<number>): ExporterTraceSend
   };
   const message = s.finalState === 'acknowledged' ? s.last?.message : (s.reason ?? s.last?.message);
   if (message) o.message = message;
+  const answer = answerMessageOf(s);
+  if (answer !== undefined) o.answerMessage = answer;
   if (s.last?.grpcCode !== undefined) o.grpcCode = s.last.grpcCode;
   if (s.finalState === 'dropped') o.errorCode = 'TALLY_QUEUE_FULL' satisfies TallyErrorCode;
   else if (s.finalState === 'unsettled') o.errorCode = 'TALLY_UNSETTLED' satisfies TallyErrorCode;

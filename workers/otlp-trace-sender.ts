@@ -9,6 +9,7 @@
  */
 import { Pool } from 'undici';
 import { JsonTraceSerializer, ProtobufTraceSerializer, type IExportTraceServiceResponse } from '@opentelemetry/otlp-transformer';
+import { errorBodyMessage } from './otlp-exporter-response.ts';
 
 /** What became of one export request. */
 export interface TraceSendOutcome {
@@ -18,6 +19,8 @@ export interface TraceSendOutcome {
   rejectedSpans: number;
   /** partial_success.error_message, or the error / body text of a failure. */
   message?: string;
+  /** The receiver's own words of an error answer (the `google.rpc.Status` message of its body). */
+  answerMessage?: string;
   /** errno-style code of a transport failure; `BAD_RESPONSE` for a 2xx whose body cannot be read. */
   errorCode?: string;
   /** From a `Retry-After` header, ms. */
@@ -58,7 +61,11 @@ export function createHttpTraceSender(options: HttpTraceSenderOptions): TraceSen
         const res = await pool.request({ path, method: 'POST', headers, body, headersTimeout: options.timeoutMs, bodyTimeout: options.timeoutMs });
         const reply = new Uint8Array(await res.body.arrayBuffer());
         if (res.statusCode >= 200 && res.statusCode < 300) return { status: res.statusCode, ...readPartialSuccess(reply, json) };
-        const outcome: TraceSendOutcome = { status: res.statusCode, rejectedSpans: 0, message: Buffer.from(reply.subarray(0, 512)).toString('utf8') };
+        const contentType = res.headers['content-type'];
+        const outcome: TraceSendOutcome = {
+          status: res.statusCode, rejectedSpans: 0, message: Buffer.from(reply.subarray(0, 512)).toString('utf8'),
+          answerMessage: errorBodyMessage(reply, Array.isArray(contentType) ? contentType[0] : contentType),
+        };
         const retryAfterMs = parseRetryAfterMs(res.headers['retry-after']);
         if (retryAfterMs !== undefined) outcome.retryAfterMs = retryAfterMs;
         return outcome;

@@ -12,6 +12,7 @@ import type { HrTime, SpanContext, SpanKind } from '@opentelemetry/api';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import type { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { seriesAttributes } from '../core/series.ts';
+import { canonicalOtlpJsonBody } from '../wire/otlp/json-canonical.ts';
 import {
   spanAttributeIndex, spanIdHex, spanKindNumber, spanName, spanOffsetsNs, spanParentIndex, spanStatusCode, traceIdHex,
   traceResourceAttributes, traceSpanCount, traceSpanPrefix, traceStartUnixNano, type TraceModel,
@@ -197,14 +198,21 @@ export interface SpanBatchSource {
   release(): void;
 }
 
-/** {@link SpanBatchBuilder} records serialized by an official otlp-transformer serializer (OTLP/HTTP JSON, or the protobuf reference). */
+/**
+ * {@link SpanBatchBuilder} records serialized by an official otlp-transformer serializer (the
+ * protobuf reference), or for OTLP/HTTP JSON (`json`) by the JSON serializer and re-encoded
+ * in the proto3 JSON mapping's form.
+ */
 export class OfficialSpanBatches implements SpanBatchSource {
   readonly #builder: SpanBatchBuilder;
   readonly #serializer: typeof ProtobufTraceSerializer | typeof JsonTraceSerializer;
+  /** OTLP/JSON: re-encoded in the proto3 JSON mapping's form, span flags left out (wire/otlp/json-canonical.ts). */
+  readonly #json: boolean;
 
-  constructor(model: TraceModel, shard: number, maxBatchSpans: number, serializer: typeof ProtobufTraceSerializer | typeof JsonTraceSerializer) {
+  constructor(model: TraceModel, shard: number, maxBatchSpans: number, serializer: typeof ProtobufTraceSerializer | typeof JsonTraceSerializer, json = false) {
     this.#builder = new SpanBatchBuilder(model, shard, maxBatchSpans);
     this.#serializer = serializer;
+    this.#json = json;
   }
 
   get size(): number {
@@ -231,7 +239,8 @@ export class OfficialSpanBatches implements SpanBatchSource {
     const { records, range } = this.#builder.take();
     const spans = records.length;
     try {
-      return { body: this.#serializer.serializeRequest(records) ?? new Uint8Array(), range, spans };
+      const body = this.#serializer.serializeRequest(records) ?? new Uint8Array();
+      return { body: this.#json ? canonicalOtlpJsonBody(body, { omitSpanFlags: true }) : body, range, spans };
     } finally {
       this.#builder.release();
     }

@@ -93,7 +93,7 @@ export class TraceShard {
       this.#sender = options.sender ?? createHttpTraceSender({ url: task.tracesUrl, protocol, headers: task.headers, timeoutMs: task.timeoutMs });
     }
     this.#builder = task.protocol === 'http/json'
-      ? new OfficialSpanBatches(task.model, shard, task.maxBatchSpans, JsonTraceSerializer)
+      ? new OfficialSpanBatches(task.model, shard, task.maxBatchSpans, JsonTraceSerializer, true)
       : new FastSpanBatches(task.model, shard, task.maxBatchSpans);
     this.#now = options.now ?? epochNowMs;
     this.#maxInFlight = task.maxInFlightRequests ?? (task.exporter && this.#exporterSender ? task.exporter.queue.queueSize + task.exporter.queue.numConsumers : 4);
@@ -223,6 +223,7 @@ export class TraceShard {
         outcome.status = sent.status;
         outcome.rejectedSpans = sent.rejectedSpans;
         if (sent.message !== undefined) outcome.message = sent.message;
+        if (sent.answerMessage !== undefined) outcome.answerMessage = sent.answerMessage;
         if (sent.errorCode !== undefined) outcome.errorCode = sent.errorCode;
         if (sent.retryAfterMs !== undefined) outcome.retryAfterMs = sent.retryAfterMs;
         const verdict = sent as Partial<Pick<TraceExportSettlement, 'finalState' | 'attempts' | 'grpcCode'>>;

@@ -44,7 +44,7 @@ const EMPTY_LABELS: Readonly<Record<string, string>> = Object.freeze({});
  * @see https://prometheus.io/docs/instrumenting/exposition_formats/#text-format-details
  */
 export function parseExposition(text: string, select: (name: string) => boolean = () => true, source = 'exposition'): ExpositionParse {
-  const families = parsePrometheusTextFormat(text);
+  const families = parsePrometheusTextFormat(withoutHelp(text));
   const samples: ExpositionSample[] = [];
   const skippedFamilies: string[] = [];
   let unusableSamples = 0;
@@ -72,6 +72,15 @@ export function parseExposition(text: string, select: (name: string) => boolean 
     });
   }
   return { samples, unusableSamples, skippedFamilies };
+}
+
+/**
+ * The body without its `# HELP` lines: they carry nothing a reader here uses, and the
+ * library refuses an empty help text (`# HELP jaeger_storage_latency_seconds `, as Jaeger
+ * 1.75 writes it) as an invalid line, which loses the whole body.
+ */
+function withoutHelp(text: string): string {
+  return text.includes('# HELP') ? text.replace(/^[ \t]*# HELP[^\n]*\n?/gm, '') : text;
 }
 
 function hasUsableSample(family: ParsedFamily): boolean {

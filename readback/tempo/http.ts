@@ -35,6 +35,8 @@ export interface HttpTransportOptions {
   maxBodyBytes?: number;
   /** Concurrent connections to Tempo. Default 8. */
   connections?: number;
+  /** The backend's name in error messages. Default `Tempo` (the Jaeger adapter shares this transport). */
+  backendName?: string;
 }
 
 /** A complete HTTP answer. */
@@ -78,6 +80,7 @@ export function createHttpTransport(options: HttpTransportOptions): HttpTranspor
   const { origin, prefix, urlAuth } = parseBaseUrl(options.baseUrl);
   const auth = options.auth ?? urlAuth ?? { kind: 'none' };
   const settings = { ...DEFAULTS, ...definedOnly(options) };
+  const label = options.backendName ?? 'Tempo';
   const { staticHeaders, secrets } = headersAndSecrets(options.headers ?? {}, auth);
   const pool = new Pool(origin, {
     connections: settings.connections,
@@ -110,12 +113,12 @@ export function createHttpTransport(options: HttpTransportOptions): HttpTranspor
         headers,
         signal: AbortSignal.timeout(settings.requestTimeoutMs),
       });
-      const raw = await readCapped(res.body, settings.maxBodyBytes, endpoint);
-      const body = decodeBody(raw, header(res.headers['content-encoding']), settings.maxBodyBytes, endpoint);
+      const raw = await readCapped(res.body, settings.maxBodyBytes, endpoint, label);
+      const body = decodeBody(raw, header(res.headers['content-encoding']), settings.maxBodyBytes, endpoint, label);
       return { status: res.statusCode, contentType: header(res.headers['content-type']), body, endpoint };
     } catch (error) {
       if (error instanceof CollectorError) throw error;
-      throw transportError(error, endpoint, origin, redact);
+      throw transportError(error, endpoint, origin, redact, label);
     }
   };
 
@@ -206,21 +209,21 @@ function header(value: string | string[] | undefined): string {
   return Array.isArray(value) ? value.join(', ') : value ?? '';
 }
 
-async function readCapped(body: AsyncIterable<Buffer> & { destroy(): unknown }, maxBytes: number, endpoint: string): Promise<Buffer> {
+async function readCapped(body: AsyncIterable<Buffer> & { destroy(): unknown }, maxBytes: number, endpoint: string, label: string): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let total = 0;
   for await (const chunk of body) {
     total += chunk.length;
     if (total > maxBytes) {
       body.destroy();
-      throw badReply(endpoint, `a body of at most ${maxBytes} bytes`, `body exceeds ${maxBytes} bytes`);
+      throw badReply(label, endpoint, `a body of at most ${maxBytes} bytes`, `body exceeds ${maxBytes} bytes`);
     }
     chunks.push(chunk);
   }
   return Buffer.concat(chunks, total);
 }
 
-function decodeBody(raw: Buffer, encoding: string, maxBytes: number, endpoint: string): Buffer {
+function decodeBody(raw: Buffer, encoding: string, maxBytes: number, endpoint: string, label: string): Buffer {
   const kind = encoding.trim().toLowerCase();
   if (kind === '' || kind === 'identity') return raw;
   try {
@@ -228,24 +231,24 @@ function decodeBody(raw: Buffer, encoding: string, maxBytes: number, endpoint: s
     if (kind === 'deflate') return inflateSync(raw, { maxOutputLength: maxBytes });
     if (kind === 'br') return brotliDecompressSync(raw, { maxOutputLength: maxBytes });
   } catch (error) {
-    throw badReply(endpoint, `a ${kind} body that decompresses to at most ${maxBytes} bytes`, (error as Error).message, error);
+    throw badReply(label, endpoint, `a ${kind} body that decompresses to at most ${maxBytes} bytes`, (error as Error).message, error);
   }
-  throw badReply(endpoint, 'content-encoding gzip, deflate, br or none', `content-encoding ${kind}`);
+  throw badReply(label, endpoint, 'content-encoding gzip, deflate, br or none', `content-encoding ${kind}`);
 }
 
-function badReply(endpoint: string, expected: string, problem: string, cause?: unknown): CollectorError {
-  return new CollectorError(`Tempo ${endpoint}: unusable reply body: expected ${expected}; ${problem}`, {
+function badReply(label: string, endpoint: string, expected: string, problem: string, cause?: unknown): CollectorError {
+  return new CollectorError(`${label} ${endpoint}: unusable reply body: expected ${expected}; ${problem}`, {
     code: 'TALLY_COLLECTOR_BAD_REPLY',
     details: { endpoint, expected, problem },
     cause,
   });
 }
 
-function transportError(error: unknown, endpoint: string, origin: string, redact: (text: string) => string): CollectorError {
+function transportError(error: unknown, endpoint: string, origin: string, redact: (text: string) => string, label: string): CollectorError {
   const { reason, code } = classifyTransportError(error);
   const what = redact(String((error as { message?: string } | null)?.message ?? error));
   // The undici error is not attached as `cause`: it can hold request state, and this error may be logged whole.
-  return new CollectorError(`Tempo ${endpoint} at ${origin}: ${reason.replace('_', ' ')} (${code || 'error'}: ${what})`, {
+  return new CollectorError(`${label} ${endpoint} at ${origin}: ${reason.replace('_', ' ')} (${code || 'error'}: ${what})`, {
     details: { reason, endpoint, origin, errorCode: code || null },
   });
 }

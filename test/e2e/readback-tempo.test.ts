@@ -9,7 +9,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { runScenario } from '../../pipeline/run.ts';
-import { verifySample } from '../../pipeline/tempo.ts';
+import { verifySample } from '../../pipeline/trace-sample.ts';
+import { tempoTraceBackend } from '../../readback/tempo/backend.ts';
 import { createTempoClient } from '../../readback/tempo/client.ts';
 import { FIXTURE_RUN, fixtureRunExpectation } from '../../readback/tempo/expected.ts';
 import { parseTraceId } from '../../readback/tempo/ids.ts';
@@ -23,11 +24,13 @@ test('a seeded stratified sample of the recorded run verifies span by span: 0 lo
   const client = createTempoClient({ baseUrl: server.url, traceEncoding: 'json' });
   try {
     await client.detect(FIXTURE_PROBES);
-    const result = await verifySample(client, fixtureRunExpectation(), { seed: 9, firstSeq: 1, lastSeq: 20, sampleSize: 10 }, {
-      expectedTraces: 20,
-      isRunTrace: (hex) => parseTraceId(hex)?.runIdHex === FIXTURE_RUN.runIdHex,
-      search: { tags: { 'service.name': 'tally-fixture' }, ...FIXTURE_WINDOW, limit: 50 },
+    const backend = tempoTraceBackend(client, {
+      count: {
+        isRunTrace: (hex) => parseTraceId(hex)?.runIdHex === FIXTURE_RUN.runIdHex,
+        search: { tags: { 'service.name': 'tally-fixture' }, ...FIXTURE_WINDOW, limit: 50 },
+      },
     });
+    const result = await verifySample(backend, fixtureRunExpectation(), { seed: 9, firstSeq: 1, lastSeq: 20, sampleSize: 10 }, { expectedTraces: 20 });
     assert.equal(result.sampled, 10);
     assert.equal(result.found, 10);
     assert.deepEqual(result.findings, []);
@@ -58,6 +61,7 @@ telemetry:
   traces: { ratePerSecond: 50 }
 backends:
   tempo: { url: ${server.url}, sample: 12 }
+reconcile: { maxWait: 2s }
 `);
     const { results } = await runScenario({ scenarioPath: path, outDir: join(dir, 'out'), stdout: captureStdout(), handleSignals: false });
     const t = results.tempo;

@@ -28,6 +28,8 @@ export interface StartCollectorProcessOptions<K extends string> {
   readyTimeoutMs: number;
   /** Extra command-line arguments after `--config=<file>`. */
   extraArgs?: readonly string[];
+  /** Fixed ports instead of free ones (a restart on the ports of a stopped instance); no retry. */
+  ports?: Readonly<Record<K, number>>;
 }
 
 /** A collector-based peer started by {@link startCollectorProcess}. */
@@ -62,7 +64,7 @@ export async function startCollectorProcess<K extends string>(options: StartColl
   const dir = await mkdtemp(join(tmpdir(), `tally-${options.name}-`));
   let lastError = '';
   for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
-    const ports = await distinctPorts(options.portNames);
+    const ports = options.ports ?? await distinctPorts(options.portNames);
     const configFile = join(dir, `config-${attempt}.yaml`);
     await writeFile(configFile, options.config(ports));
     const peer = startPeerProcess(options.binary, [`--config=${configFile}`, ...(options.extraArgs ?? [])], { cwd: dir });
@@ -80,7 +82,7 @@ export async function startCollectorProcess<K extends string>(options: StartColl
     }
     await peer.stop(5000);
     lastError = `${state === 'timeout' ? 'not ready in time' : `exited with ${peer.child.exitCode ?? peer.child.signalCode}`}: ${tail(peer.output(), 8)}`;
-    if (!/address already in use/i.test(peer.output())) break;
+    if (options.ports !== undefined || !/address already in use/i.test(peer.output())) break;
   }
   await rm(dir, { recursive: true, force: true });
   throw new CollectorError(`${options.name} (${options.binary}) did not start: ${lastError}`, { details: { binary: options.binary } });

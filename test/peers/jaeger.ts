@@ -41,6 +41,8 @@ export interface StartJaegerOptions {
   readyTimeoutMs?: number;
   /** How long to wait for exit after SIGTERM before SIGKILL, in ms (default 10000). */
   stopTimeoutMs?: number;
+  /** The ports of a Jaeger stopped before (a restart: same addresses, empty memory storage). */
+  ports?: JaegerPorts;
 }
 
 /** A running Jaeger started by {@link startJaeger}. */
@@ -124,6 +126,7 @@ export async function startJaeger(options: StartJaegerOptions = {}): Promise<Jae
     config: (ports) => jaegerConfig(ports, maxTraces),
     readyUrl: (ports) => `http://127.0.0.1:${ports.health}/`,
     readyTimeoutMs: options.readyTimeoutMs ?? 30_000,
+    ports: options.ports,
   });
   const { ports, peer } = started;
   const stopTimeoutMs = options.stopTimeoutMs ?? 10_000;

@@ -9,7 +9,7 @@
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { CollectorError } from '../../core/errors.ts';
 import { findExecutable, freeLoopbackPort, startPeerProcess, tail, waitReady } from './process.ts';
 
@@ -21,12 +21,17 @@ export interface PrometheusServer {
   remoteWriteUrl: string;
   /** Version from `/api/v1/status/buildinfo`, e.g. `2.42.0+ds`. */
   version: string;
-  /** The TSDB directory, removed by `stop()`. */
+  /** The TSDB directory, removed by `stop()` (unless the server is a restart: see {@link StartPrometheusOptions.restart}). */
   dataDir: string;
+  /** The port it listens on (127.0.0.1). */
+  port: number;
   /** The process id, for tests that stop it mid-run. */
   pid: number;
-  /** SIGTERM, wait for exit (SIGKILL after `stopTimeoutMs`), then remove the temporary directory. */
-  stop(): Promise<void>;
+  /**
+   * SIGTERM, wait for exit (SIGKILL after `stopTimeoutMs`), then remove the temporary directory;
+   * with `keepData`, keep the TSDB for a restart (which removes it when it stops).
+   */
+  stop(options?: { keepData?: boolean }): Promise<void>;
 }
 
 /** Options for {@link startPrometheus}. */
@@ -41,6 +46,11 @@ export interface StartPrometheusOptions {
   extraArgs?: string[];
   /** The configuration file's text (default: no scrape targets). */
   config?: string;
+  /**
+   * A restart of a stopped Prometheus: its port and TSDB directory (kept by `stop()`: the
+   * caller removes it). The WAL is replayed; the process's counters start from zero.
+   */
+  restart?: { port: number; dataDir: string };
 }
 
 const MINIMAL_CONFIG = 'global:\n  scrape_interval: 1m\n  evaluation_interval: 1m\nscrape_configs: []\n';
@@ -68,13 +78,13 @@ export async function startPrometheus(options: StartPrometheusOptions = {}): Pro
   }
   const dir = await mkdtemp(join(tmpdir(), 'tally-prometheus-'));
   const configFile = join(dir, 'prometheus.yml');
-  const dataDir = join(dir, 'data');
+  const dataDir = options.restart?.dataDir ?? join(dir, 'data');
   await writeFile(configFile, options.config ?? MINIMAL_CONFIG);
 
   // The port is free when probed but may be taken before Prometheus binds it; retry then.
   let lastError = '';
   for (let attempt = 0; attempt < 3; attempt++) {
-    const port = await freeLoopbackPort();
+    const port = options.restart?.port ?? await freeLoopbackPort();
     const url = `http://127.0.0.1:${port}`;
     const peer = startPeerProcess(binary, [
       `--config.file=${configFile}`,
@@ -93,16 +103,22 @@ export async function startPrometheus(options: StartPrometheusOptions = {}): Pro
         remoteWriteUrl: `${url}/api/v1/write`,
         version: await buildVersion(url),
         dataDir,
+        port,
         pid: peer.child.pid ?? -1,
-        async stop() {
+        async stop(stopOptions = {}) {
           await peer.stop(stopTimeoutMs);
-          await rm(dir, { recursive: true, force: true });
+          if (stopOptions.keepData === true) await rm(configFile, { force: true });
+          else {
+            await rm(dir, { recursive: true, force: true });
+            // A restart owns the stopped server's folder, its TSDB included.
+            if (options.restart !== undefined) await rm(dirname(options.restart.dataDir), { recursive: true, force: true });
+          }
         },
       };
     }
     await peer.stop(5000);
     lastError = `${state === 'timeout' ? 'not ready in time' : `exited with ${peer.child.exitCode ?? peer.child.signalCode}`}: ${tail(peer.output())}`;
-    if (!/address already in use/i.test(peer.output())) break;
+    if (options.restart !== undefined || !/address already in use/i.test(peer.output())) break;
   }
   await rm(dir, { recursive: true, force: true });
   throw new CollectorError(`Prometheus (${binary}) did not start: ${lastError}`, { details: { binary } });

@@ -51,6 +51,8 @@ export interface StartPrometheus3Options {
   readyTimeoutMs?: number;
   /** How long to wait for exit after SIGTERM before SIGKILL, in ms (default 10000). */
   stopTimeoutMs?: number;
+  /** A restart of a server stopped with `stop({ keepData: true })`: its port and TSDB (see startPrometheus). */
+  restart?: { port: number; dataDir: string };
 }
 
 /** A running Prometheus 3 started by {@link startPrometheus3}. */
@@ -88,6 +90,7 @@ export async function startPrometheus3(options: StartPrometheus3Options = {}): P
     config: configText(options),
     readyTimeoutMs: options.readyTimeoutMs,
     stopTimeoutMs: options.stopTimeoutMs,
+    restart: options.restart,
     extraArgs: [
       '--web.enable-otlp-receiver',
       ...(features.length > 0 ? [`--enable-feature=${features.join(',')}`] : []),

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { createTempoClient, type TempoClient } from '../../../readback/tempo/client.ts';
 import { FIXTURE_RUN, fixtureRunExpectation, type TraceExpectation } from '../../../readback/tempo/expected.ts';
 import { parseTraceId } from '../../../readback/tempo/ids.ts';
-import { verifyTraceSample, type CrossCheckOptions } from '../../../readback/tempo/verify.ts';
+import { tempoTraceBackend, type TempoCountOptions } from '../../../readback/tempo/backend.ts';
+import { verifyTraceSample } from '../../../readback/traces/verify.ts';
 import { CollectorError } from '../../../core/errors.ts';
 import { sampleTraceSeqs, wilsonInterval } from '../../../reconcile/traces-sample.ts';
 import { deriveTraceJson, derivedTraceRoutes } from './derived-traces.ts';
@@ -13,8 +14,7 @@ const expectation = fixtureRunExpectation();
 const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 const isRunTrace = (hex: string): boolean => parseTraceId(hex)?.runIdHex === FIXTURE_RUN.runIdHex;
 
-const SEARCH_CROSS_CHECK: CrossCheckOptions = {
-  expectedTraces: 20,
+const SEARCH_COUNT: TempoCountOptions = {
   isRunTrace,
   count: { traceql: '{ name = "tally-root" }', ...FIXTURE_WINDOW, stepMs: 15_000 },
   search: { tags: { 'service.name': 'tally-fixture' }, ...FIXTURE_WINDOW, limit: 50 },
@@ -54,7 +54,7 @@ test('the fixture expectation reproduces the README layout (seq 1, 15, 20)', () 
 test('genuine recordings: traces 1 and 15 verify span by span with no findings, JSON and protobuf', async () => {
   await withClient(['A'], false, async (client, server) => {
     for (const encoding of ['json', 'protobuf'] as const) {
-      const result = await verifyTraceSample(client, expectation, { seqs: [15, 1], traceById: { encoding } });
+      const result = await verifyTraceSample(tempoTraceBackend(client, { traceById: { encoding } }), expectation, { seqs: [15, 1] });
       assert.deepEqual(result.findings, []);
       assert.equal(result.checked, 2);
       assert.equal(result.found, 2);
@@ -67,7 +67,7 @@ test('genuine recordings: traces 1 and 15 verify span by span with no findings, 
 
 test('genuine recordings: a seq that was never sent (999, recorded 404) is a missing trace, counted in the loss', async () => {
   await withClient(['A'], false, async (client) => {
-    const result = await verifyTraceSample(client, expectation, { seqs: [1, 15, 999] });
+    const result = await verifyTraceSample(tempoTraceBackend(client), expectation, { seqs: [1, 15, 999] });
     assert.deepEqual(result.findings, [{ kind: 'missing_trace', seq: 999, traceId: '7a117a110000000100000000000003e7' }]);
     assert.equal(result.counts.missing_trace, 1);
     assert.equal(result.traceLoss.checked, 3);
@@ -82,7 +82,7 @@ test('derived bodies are trustworthy: deriving trace 15 from trace 1 reproduces 
 
 test('all 20 traces verify with zero loss; Wilson upper bound 0.1611; search cross-check agrees (metrics absent on 2.0.1)', async () => {
   await withClient(['A'], true, async (client) => {
-    const result = await verifyTraceSample(client, expectation, { seqs: range(1, 20), crossCheck: SEARCH_CROSS_CHECK });
+    const result = await verifyTraceSample(tempoTraceBackend(client, { count: SEARCH_COUNT }), expectation, { seqs: range(1, 20), crossCheck: { expectedTraces: 20 } });
     assert.deepEqual(result.findings, []);
     assert.equal(result.sampled, 20);
     assert.equal(result.checked, 20);
@@ -102,7 +102,7 @@ test('a seeded stratified sample of the run verifies with zero loss and a wider 
   assert.equal(seqs.length, 8);
   assert.deepEqual([0, 1, 2, 3].map((s) => seqs.filter((seq) => Math.floor((seq - 1) / 5) === s).length), [2, 2, 2, 2]);
   await withClient(['A'], true, async (client) => {
-    const result = await verifyTraceSample(client, expectation, { seqs, crossCheck: SEARCH_CROSS_CHECK });
+    const result = await verifyTraceSample(tempoTraceBackend(client, { count: SEARCH_COUNT }), expectation, { seqs, crossCheck: { expectedTraces: 20 } });
     assert.deepEqual(result.findings, []);
     assert.equal(result.traceLoss.checked, 8);
     assert.equal(result.traceLoss.upper, wilsonInterval(0, 8).upper);
@@ -112,9 +112,9 @@ test('a seeded stratified sample of the run verifies with zero loss and a wider 
 
 test('a sample including seq 21 (never sent) finds it missing; the search count stays consistent', async () => {
   await withClient(['A'], true, async (client) => {
-    const result = await verifyTraceSample(client, expectation, {
+    const result = await verifyTraceSample(tempoTraceBackend(client, { count: SEARCH_COUNT }), expectation, {
       seqs: range(1, 21),
-      crossCheck: { ...SEARCH_CROSS_CHECK, expectedTraces: 21 },
+      crossCheck: { expectedTraces: 21 },
     });
     assert.deepEqual(result.findings, [{ kind: 'missing_trace', seq: 21, traceId: '7a117a11000000010000000000000015' }]);
     assert.equal(result.missing, 1);
@@ -141,7 +141,7 @@ test('content differences are findings naming the field; missing and unexpected 
     return want;
   };
   await withClient(['A'], false, async (client) => {
-    const result = await verifyTraceSample(client, altered, { seqs: [1, 15] });
+    const result = await verifyTraceSample(tempoTraceBackend(client), altered, { seqs: [1, 15] });
     assert.deepEqual(result.counts, { missing_trace: 0, missing_span: 1, unexpected_span: 1, duplicate_span: 0, wrong_content: 2, query_failed: 0 });
     assert.deepEqual(result.wrongContentByField, { name: 1, 'attributes.http.route': 1 });
     const route = result.findings.find((f) => f.field === 'attributes.http.route');
@@ -160,7 +160,7 @@ test('an int sent as int but expected as double is wrong_content (types are comp
     return { ...want, spans: want.spans.map((s) => ({ ...s, attributes: { ...s.attributes, 'tally.seq': seq } })) };
   };
   await withClient(['A'], false, async (client) => {
-    const result = await verifyTraceSample(client, asDouble, { seqs: [1] });
+    const result = await verifyTraceSample(tempoTraceBackend(client), asDouble, { seqs: [1] });
     assert.equal(result.counts.wrong_content, 3);
     assert.equal(result.findings[0].expected, 'double 1');
     assert.equal(result.findings[0].observed, 'int 1');
@@ -170,7 +170,7 @@ test('an int sent as int but expected as double is wrong_content (types are comp
 test('failed reads are query_failed findings, excluded from the loss denominator', async () => {
   // Phase A has no body for trace 2 by id: the replay answers 501, a server_error.
   await withClient(['A'], false, async (client) => {
-    const result = await verifyTraceSample(client, expectation, { seqs: [1, 2] });
+    const result = await verifyTraceSample(tempoTraceBackend(client), expectation, { seqs: [1, 2] });
     assert.equal(result.failed, 1);
     assert.equal(result.checked, 1);
     assert.deepEqual(result.findings.map((f) => [f.kind, f.seq, f.reason]), [['query_failed', 2, 'server_error']]);
@@ -179,9 +179,9 @@ test('failed reads are query_failed findings, excluded from the loss denominator
 
 test('cross-check without a usable count reports method none and why', async () => {
   await withClient(['A'], false, async (client) => {
-    const result = await verifyTraceSample(client, expectation, {
+    const result = await verifyTraceSample(tempoTraceBackend(client, { count: { count: SEARCH_COUNT.count } }), expectation, {
       seqs: [1],
-      crossCheck: { expectedTraces: 20, count: SEARCH_CROSS_CHECK.count },
+      crossCheck: { expectedTraces: 20, maxWaitMs: 10_000 },
     });
     assert.equal(result.crossCheck.method, 'none');
     assert.equal(result.crossCheck.observedTraces, null);
@@ -196,7 +196,7 @@ test('an unreachable Tempo aborts verification instead of reporting 100% loss', 
   await server.close();
   const client = createTempoClient({ baseUrl: url });
   try {
-    await assert.rejects(verifyTraceSample(client, expectation, { seqs: [1, 2, 3] }),
+    await assert.rejects(verifyTraceSample(tempoTraceBackend(client), expectation, { seqs: [1, 2, 3] }),
       (e: unknown) => e instanceof CollectorError && (e.details as { reason: string }).reason === 'connection_refused');
   } finally {
     await client.close();

@@ -25,6 +25,7 @@ import { readAndReconcile } from '../readback/prometheus/read-and-reconcile.ts';
 import type { ReadbackStore } from '../readback/prometheus/store.ts';
 import { deltaFate, type DeltaFate } from '../reconcile/delta-fate.ts';
 import { readExemplars } from '../readback/prometheus/exemplars.ts';
+import { joinExemplarTraces } from './exemplar-traces.ts';
 import { parseTraceIdHex, runIdHexOf } from '../core/trace-model.ts';
 import type { ExemplarResults } from '../reports/results-backends.ts';
 import { countTargetInfoSamples } from '../readback/prometheus/read-samples.ts';
@@ -218,7 +219,9 @@ export class RunReadback {
       { startMs: this.#plan.startEpochMs - (this.#plan.telemetry?.exportIntervalMs ?? 0), endMs: Math.max(loadEndMs, Date.now()) },
     );
     const { traceSequences, ...counts } = read;
-    return { exemplars: { ...counts, tracesNamed: traceSequences.length } };
+    const traces = this.#plan.traces;
+    const join = traces === undefined ? undefined : await joinExemplarTraces(this.#scenario, traces.model, traceSequences);
+    return { exemplars: { ...counts, tracesNamed: traceSequences.length, ...(join === undefined ? {} : { traceBackend: join }) } };
   }
 
   /** The fate of the run's delta points, when it has delta metrics. */

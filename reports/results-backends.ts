@@ -61,6 +61,8 @@ export interface ExemplarResults {
   wrong: number;
   /** Distinct generated traces the matching exemplars name. */
   tracesNamed: number;
+  /** Those traces looked up in the trace backend (pipeline/exemplar-traces.ts); absent without one. */
+  traceBackend?: { backend: string; url: string; checked: number; found: number; withoutRootSpan: number; missing: number };
   samples: { metric: string; series: number; tick: number; expected: string; actual: string }[];
 }
 
@@ -91,6 +93,10 @@ export function backendsSection(b: BackendsResults): { fields: Record<string, un
     if (ex) {
       add('exemplars_not_read_back', Math.max(0, ex.expected - ex.matching - ex.wrong), `acknowledged points whose exemplar ${b.readback.backend} did not return (without exemplar storage it keeps none)`);
       add('exemplars_wrong', ex.wrong, 'exemplars naming another trace, span or value than the model gives their point');
+      if (ex.traceBackend) {
+        add('exemplars_naming_missing_traces', ex.traceBackend.missing, `of ${ex.traceBackend.checked} traces named by exemplars, not found in ${ex.traceBackend.backend}: an exemplar that leads nowhere`);
+        add('exemplars_naming_traces_without_root_span', ex.traceBackend.withoutRootSpan, `traces named by exemplars found in ${ex.traceBackend.backend} without the root span the exemplar names`);
+      }
     }
   }
   if (b.remoteWrite) {

@@ -13,10 +13,18 @@ import { PrometheusApi } from '../../readback/prometheus/api.ts';
 import { GENERATOR_SIDE_ERRORS } from '../../reports/load-results.ts';
 import { captureStdout, scenarioFile } from './readback-helpers.ts';
 
-/** A ramping load on the embedded target, OTLP telemetry to Prometheus 3 (read back), a seeded receiver-free loss path, and `outputs`. */
-export function liveScenario(o: { name: string; otlpUrl: string; prometheusUrl: string; outputs: string; rate?: number; seconds?: number }): string {
+/**
+ * A ramping load on the embedded target, OTLP telemetry to Prometheus 3 read back from it
+ * (or, without `otlpUrl`, to the embedded receiver with seeded rejections and failures, so
+ * there is loss by stage), and `outputs`.
+ */
+export function liveScenario(o: { name: string; otlpUrl?: string; prometheusUrl?: string; outputs: string; rate?: number; seconds?: number }): string {
   const seconds = o.seconds ?? 6;
   const rate = o.rate ?? 300;
+  // Without a Prometheus: the embedded receiver, with seeded rejections and failures (loss by stage).
+  const telemetry = o.otlpUrl === undefined
+    ? 'embedded:\n  receiver: { faults: { rejectDataPointRatio: 0.05, failRequestRatio: 0.1 } }'
+    : `backends:\n  prometheus: { url: ${o.prometheusUrl}, pollInterval: 250ms }`;
   return `
 name: ${o.name}
 seed: 23
@@ -29,13 +37,12 @@ load:
   workers: 2
   connection: { reuse: never, close: fin, connectTimeout: 2s }
 telemetry:
-  endpoint: ${o.otlpUrl}
-  protocol: http/protobuf
+${o.otlpUrl === undefined ? '' : `  endpoint: ${o.otlpUrl}\n`}  protocol: http/protobuf
   exportInterval: 1s
   metrics:
     - { name: app.requests, instrument: counter, attributes: { route: 4, code: 3 } }
-backends:
-  prometheus: { url: ${o.prometheusUrl}, pollInterval: 250ms }
+  retry: { initialInterval: 100ms, maxInterval: 200ms, maxElapsedTime: 300ms }
+${telemetry}
 reconcile: { settle: 2s, maxWait: 10s }
 outputs:
 ${o.outputs}

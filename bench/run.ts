@@ -25,6 +25,10 @@ export const BENCHES: Record<string, BenchEntry> = {
     description: 'OTLP data points/s and spans/s on one thread: the official otlp-transformer serializer vs tally\'s fast path',
     run: async (argv) => (await import('./encode.ts')).encodeBench(argv),
   },
+  output: {
+    description: "the measurement output's cost on the load: none vs remote write and OTLP into Prometheus 3 vs an endpoint that never answers",
+    run: async (argv) => (await import('./output.ts')).outputBench(argv),
+  },
   reconcile: {
     description: 'read-back and reconciliation of 100k series × 60 ticks against Debian\'s Prometheus: seconds, peak RSS, queries',
     run: async (argv) => (await import('./reconcile.ts')).reconcileBench(argv),

@@ -55,6 +55,7 @@ export function redactScenarioDocument(doc: Record<string, any>): Record<string,
   const copy = structuredClone(doc);
   redactHeaders(copy.telemetry?.headers, true);
   redactHeaders(copy.backends?.prometheus?.auth?.headers, false);
+  for (const output of Array.isArray(copy.outputs) ? copy.outputs : []) redactHeaders(output?.headers, true);
   return copy;
 }
 

@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import type { Piscina } from 'piscina';
 import { systemClock, type Clock } from '../core/clock.ts';
 import type { InputProblem } from '../core/errors.ts';
+import type { MeasurementOutputConfig } from '../core/measurement-output.ts';
 import type { ExportOutcome, IntervalMessage } from '../core/messages.ts';
 import type { TextOut } from '../core/text-out.ts';
 import { RunAggregator } from '../reports/aggregate.ts';
@@ -24,6 +25,7 @@ import { loadScenarioFile } from '../scenarios/load.ts';
 import { planRun, shardTasks, type Endpoints, type Plan } from '../scenarios/plan.ts';
 import type { Scenario } from '../scenarios/types.ts';
 import { IntervalLog } from './interval-log.ts';
+import { finishMeasurementOutput, startMeasurementOutput, type MeasurementOutputStage } from './measurement-output.ts';
 import { preflight, type Preflight } from './preflight.ts';
 import { progressPrinter } from './progress.ts';
 import { prepareRunReadback, type RunReadback } from './readback.ts';
@@ -56,6 +58,8 @@ export interface RunOptions {
   clock?: Clock;
   /** Stop switch; default a new one (with the process's signals when `handleSignals`). */
   stop?: StopControl;
+  /** Measurement outputs besides the scenario's `outputs:` (`tally run --output`). */
+  outputs?: MeasurementOutputConfig[];
 }
 
 /** What a finished (or stopped) run returns. */
@@ -76,6 +80,8 @@ interface LiveRun {
   readback: RunReadback | undefined;
   log: IntervalLog;
   standIn?: LoadStandIn;
+  /** tally's own figures pushed while the run goes (pipeline/measurement-output.ts). */
+  output?: MeasurementOutputStage;
   /** Remove the process signal handlers (a no-op when none were installed). */
   removeSignalHandlers: () => void;
   /** Epoch ms when the last shard ended. */
@@ -141,13 +147,18 @@ async function setUp(options: RunOptions): Promise<LiveRun> {
   const aggregator = new RunAggregator(plan.workers, REPORT_INTERVAL_MS);
   const telemetry = new RunTelemetry(scenario, plan);
   const record = new RunRecord({ scenario, plan, warnings, clock, aggregator, telemetry, preflight: pre, stop });
+  const output = startMeasurementOutput({ scenario, plan, extra: options.outputs, aggregator, datapath: pre.datapath !== undefined, clock });
+  const printer = progressPrinter(out, plan, aggregator, telemetry.ledger, telemetry.spanLedger);
   const log = new IntervalLog(join(outDir, 'intervals.ndjson'), {
     datapath: pre.datapath,
-    progress: progressPrinter(out, plan, aggregator, telemetry.ledger, telemetry.spanLedger),
+    progress: (line) => {
+      printer(line);
+      output?.line(line);
+    },
     checkpoint: () => writeResultsJson(outDir, record.snapshot(false)),
     onError: (error) => record.fail(error),
   });
-  return { out, outDir, pool, record, readback, log, removeSignalHandlers };
+  return { out, outDir, pool, record, readback, log, output, removeSignalHandlers };
 }
 
 /** Start the stand-ins and the telemetry endpoint, then run the shards, routing their reports, until they end. */
@@ -218,6 +229,7 @@ async function readBack(run: LiveRun): Promise<void> {
 async function writeResults(run: LiveRun): Promise<Results> {
   const results = run.record.snapshot(run.record.complete);
   await run.log.checkpointsDone();
+  if (run.output) await finishMeasurementOutput(run.output, results, run.record.parts.clock.nowMs(), run.out);
   await writeFinalResults(run.outDir, results, run.out);
   return results;
 }
@@ -226,6 +238,7 @@ async function writeResults(run: LiveRun): Promise<Results> {
 async function closeRun(run: LiveRun): Promise<void> {
   run.removeSignalHandlers();
   await run.log.close();
+  await run.output?.close();
   await run.record.parts.preflight.close();
   run.record.parts.aggregator.destroy();
   await run.readback?.close();

@@ -20,6 +20,8 @@ export interface IntervalLine {
   shards: number;
   load?: {
     started: number;
+    /** Iterations whose requests all settled. */
+    iterationsCompleted: number;
     completed: number;
     newConnections: number;
     /** New connections per second over the interval. */
@@ -30,6 +32,8 @@ export interface IntervalLine {
     ok: number;
     errors: number;
     errorsByClass: Partial<Record<string, number>>;
+    /** Responses by HTTP status class (classes with none left out). */
+    statusClasses: Partial<Record<string, number>>;
     lateStarts: number;
     droppedIterations: number;
     maxInFlight: number;
@@ -87,6 +91,12 @@ interface Pending {
   messages: IntervalMessage[];
 }
 
+/**
+ * Called as each interval line is made, with the run totals' histograms just after it was
+ * merged in (only read them, synchronously: they keep changing).
+ */
+export type LineObserver = (line: IntervalLine, totals: Readonly<Record<LoadHistogramName, Histogram>>) => void;
+
 /** Merges shard reports; call {@link RunAggregator.destroy} to free histograms. */
 export class RunAggregator {
   readonly #reportIntervalMs: number;
@@ -106,6 +116,8 @@ export class RunAggregator {
   readonly workerEventLoopDelayP99MaxUs: number[] = [];
   #hasLoad = false;
   #written = -1;
+  /** Sees each line and the totals as of it (the measurement output). */
+  lineObserver: LineObserver | undefined;
 
   constructor(shards: number, reportIntervalMs: number) {
     this.#reportIntervalMs = reportIntervalMs;
@@ -224,6 +236,7 @@ export class RunAggregator {
         const errors = errorTotal(counts);
         line.load = {
           started: counts.started,
+          iterationsCompleted: counts.iterationsCompleted,
           completed: counts.completed,
           newConnections: counts.newConnections,
           connectionsPerSecond: (counts.newConnections * 1000) / this.#reportIntervalMs,
@@ -233,6 +246,7 @@ export class RunAggregator {
           ok: counts.ok,
           errors,
           errorsByClass: Object.fromEntries(ERROR_CLASSES.filter((c) => counts.errors[c] > 0).map((c) => [c, counts.errors[c]])),
+          statusClasses: Object.fromEntries(STATUS_CLASSES.filter((c) => counts.statusClasses[c] > 0).map((c) => [c, counts.statusClasses[c]])),
           lateStarts: counts.lateStarts,
           droppedIterations: counts.droppedIterations,
           maxInFlight: inFlight,
@@ -245,6 +259,7 @@ export class RunAggregator {
       if (traces.exports > 0) line.traces = traces;
       const exporter = this.exporters.line(messages);
       if (exporter !== undefined) line.exporter = exporter;
+      this.lineObserver?.(line, this.#total);
     } finally {
       latency.destroy();
       connect.destroy();

@@ -17,6 +17,7 @@ import type { MetricSpec, Scenario } from './types.ts';
 import { loadProblems, normaliseLoad } from './load-spec.ts';
 import { resolveTraceModel } from '../core/trace-model.ts';
 import { backendsProblems, normaliseBackends } from './backends-spec.ts';
+import { normaliseOutput, outputsProblems } from './outputs-spec.ts';
 import { normaliseReceiver, normaliseTelemetry, seriesCountOf, telemetryProblems } from './telemetry-spec.ts';
 
 const require = createRequire(import.meta.url);
@@ -172,6 +173,9 @@ export function crossFieldProblems(doc: TallyScenario): { errors: InputProblem[]
   const readBack = backendsProblems(doc);
   errors.push(...readBack.errors);
   warnings.push(...readBack.warnings);
+  const outputs = outputsProblems(doc);
+  errors.push(...outputs.errors);
+  warnings.push(...outputs.warnings);
   return { errors, warnings };
 }
 
@@ -191,6 +195,7 @@ function normalise(doc: TallyScenario): Scenario {
   if (doc.load) scenario.load = normaliseLoad(doc.load);
   if (doc.telemetry) scenario.telemetry = normaliseTelemetry(doc.telemetry);
   normaliseBackends(doc, scenario);
+  if (doc.outputs !== undefined) scenario.outputs = doc.outputs.map((o, i) => normaliseOutput(o, `/outputs/${i}`));
   return scenario;
 }
 

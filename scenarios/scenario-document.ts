@@ -29,6 +29,7 @@ export type TallyScenario = {
   embedded?: Embedded;
   reconcile?: Reconcile;
   backends?: Backends;
+  outputs?: Outputs;
 };
 /**
  * Connection-churn load against a target: an executor (k6 vocabulary) decides when iterations start; each iteration sends `requestsPerIteration` requests under the connection lifecycle.
@@ -446,6 +447,12 @@ export type Metric = {
   exemplars?: Exemplars;
   churn?: Churn;
 };
+/**
+ * Where tally pushes its own measurements while the run goes (k6's outputs): every interval line and the final results, as metrics named `tally_self_…` (OTLP `tally.self.…`), labelled `run_id`, `scenario`, `shard`, with `job="tally-self"`, so they cannot be mistaken for the generated telemetry under test. Each output has its own queue, retries and timeouts in a thread of its own: a slow or failing endpoint never slows the load. `tally run --output KIND=URL` adds outputs with the defaults below.
+ *
+ * @maxItems 4
+ */
+export type Outputs = [] | [Output] | [Output, Output] | [Output, Output, Output] | [Output, Output, Output, Output];
 
 /**
  * Synthetic traces pushed as OTLP spans to the same endpoint and protocol as the metrics (`/v1/traces`). Every id, span count, name, kind, status, attribute and time is derived from (seed, shard, sequence), so the reconciler regenerates each trace instead of storing it. Trace id = 8 bytes hashed from the run id · 2 bytes shard · 6 bytes sequence; span id = 4 bytes hashed from the trace · 4 bytes (span index + 1).
@@ -797,4 +804,56 @@ export interface JaegerBackend {
    * Traces verified by id (all of them when the run sent fewer).
    */
   sample?: number;
+}
+/**
+ * One measurement output.
+ */
+export interface Output {
+  /**
+   * `prometheus-remote-write`: Prometheus remote write 1.0 (protobuf + snappy; histograms as native histograms). `otlp`: OTLP/HTTP protobuf (histograms as exponential histograms), e.g. to the team's collector.
+   */
+  type: 'prometheus-remote-write' | 'otlp';
+  /**
+   * Remote write: the receiver URL, e.g. `http://prometheus:9090/api/v1/write`. OTLP: the OTLP/HTTP base URL, e.g. `http://otelcol:4318` (`/v1/metrics` is appended). No credentials in the URL: use `headers`.
+   */
+  url: string;
+  /**
+   * Extra HTTP headers on every request (tenant, authorization). Values never appear in results, logs or plan.json.
+   */
+  headers?: {
+    [k: string]: string;
+  };
+  /**
+   * Deadline of one request, to the end of the response.
+   */
+  timeout?: string;
+  /**
+   * Snapshots (one per interval line, usually 1 s) held while the endpoint is slow or down; a full queue drops its oldest. Snapshots are cumulative, so a dropped one costs resolution, never the totals.
+   */
+  queueSize?: number;
+  /**
+   * Most snapshots sent in one request when the queue has several.
+   */
+  maxSnapshotsPerRequest?: number;
+  /**
+   * Retries of 429, 5xx and requests without an answer: the delay starts at initialInterval and doubles up to maxInterval; a request is given up once the next attempt would start later than maxElapsedTime after its first.
+   */
+  retry?: {
+    /**
+     * Delay before the first retry.
+     */
+    initialInterval?: string;
+    /**
+     * Largest delay between retries.
+     */
+    maxInterval?: string;
+    /**
+     * Most time spent on one request, first attempt to last.
+     */
+    maxElapsedTime?: string;
+  };
+  /**
+   * After the run, how long the final snapshot (and whatever is queued before it) may take to deliver; what is left is counted as unsent in results.json `measurementOutputs`.
+   */
+  drainTimeout?: string;
 }

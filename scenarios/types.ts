@@ -11,6 +11,7 @@ import type { ExporterTls, OtlpProtocol, QueuePolicy, RetryPolicy } from '../cor
 import type { TraceSpec } from '../core/trace-model.ts';
 import type { ExemplarOptions, Instrument, Temporality } from '../core/instruments.ts';
 import type { ChurnOptions } from '../core/instruments-churn.ts';
+import type { MeasurementOutputConfig } from '../core/measurement-output.ts';
 
 /** A normalised scenario. */
 export interface Scenario {
@@ -23,6 +24,8 @@ export interface Scenario {
   reconcile: ReconcileSpec;
   /** Backends read back during and after the run (scenarios/backends-spec.ts). */
   backends?: BackendsSpec;
+  /** Where tally pushes its own measurements while the run goes (scenarios/outputs-spec.ts). */
+  outputs?: MeasurementOutputConfig[];
 }
 
 /** Connection-churn load. */

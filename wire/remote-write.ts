@@ -14,6 +14,9 @@
 import { compressSync } from 'snappy';
 import { InternalError } from '../core/errors.ts';
 import { compareCodePoints } from './prometheus-translate.ts';
+import { encodeRemoteWriteHistogram, type RemoteWriteHistogram } from './remote-write-histogram.ts';
+
+export type { RemoteWriteHistogram } from './remote-write-histogram.ts';
 
 /** One sample: a float64 value at an int64 millisecond timestamp. */
 export interface RemoteWriteSample {
@@ -32,6 +35,8 @@ export interface RemoteWriteSeries {
   name: string;
   labels: Readonly<Record<string, string>>;
   samples: readonly RemoteWriteSample[];
+  /** Native histogram samples (`TimeSeries.histograms`), in timestamp order; a series holds floats or histograms, not both. */
+  histograms?: readonly RemoteWriteHistogram[];
 }
 
 /** Name rules: `legacy` is the 1.0 specification's regexes; `utf8` only refuses empty names. */
@@ -172,6 +177,8 @@ function writeVarint(out: Uint8Array, at: number, n: number): number {
  */
 function encodeWith(series: readonly RemoteWriteSeries[], shapes: LabelShape[], exact: boolean): Buffer | null {
   const seriesLength = new Int32Array(series.length);
+  // Histogram messages are encoded once in the sizing pass (rare: tally's own measurements).
+  let histogramBytes: (Uint8Array[] | undefined)[] | undefined;
   let total = 0;
   for (let i = 0; i < series.length; i++) {
     const s = series[i];
@@ -189,6 +196,12 @@ function encodeWith(series: readonly RemoteWriteSeries[], shapes: LabelShape[], 
     for (let j = 0; j < samples.length; j++) {
       const sl = sampleLength(samples[j]);
       length += 2 + sl; // a Sample is at most 20 bytes, so its length is one varint byte
+    }
+    if (s.histograms !== undefined && s.histograms.length > 0) {
+      histogramBytes ??= new Array(series.length);
+      const encoded = s.histograms.map(encodeRemoteWriteHistogram);
+      histogramBytes[i] = encoded;
+      for (const h of encoded) length += 1 + varintLength(h.length) + h.length;
     }
     seriesLength[i] = length;
     total += 1 + varintLength(length) + length;
@@ -243,6 +256,12 @@ function encodeWith(series: readonly RemoteWriteSeries[], shapes: LabelShape[], 
         at = writeVarint(out, at, sample.timestampMs);
       }
     }
+    for (const h of histogramBytes?.[i] ?? []) {
+      out[at++] = 0x22; // TimeSeries.histograms
+      at = writeVarint(out, at, h.length);
+      out.set(h, at);
+      at += h.length;
+    }
   }
   if (at !== total) throw new InternalError(`remote write encoder wrote ${at} bytes, sized ${total}`);
   return view;
@@ -252,12 +271,13 @@ function encodeWith(series: readonly RemoteWriteSeries[], shapes: LabelShape[], 
  * Encode series as a protobuf `prometheus.WriteRequest` (not compressed).
  * Labels go out sorted by name in code point order (`__name__` among them), empty
  * values left out; samples in the given order.
- * @param series `[{ name, labels, samples: [{ value, timestampMs }] }]`.
+ * @param series `[{ name, labels, samples: [{ value, timestampMs }], histograms? }]`.
  * @param validation name rules, default `legacy` (the 1.0 regexes).
  * @returns the exactly-sized protobuf bytes.
  * @throws InternalError `TALLY_INTERNAL` (details `{ seriesIndex }`) for an invalid metric or
  * label name, a `__name__` key in `labels`, a non-string label value or a timestamp
- * that is not a safe integer: the series space produced something the spec forbids.
+ * that is not a safe integer: the series space produced something the spec forbids; and
+ * as wire/remote-write-histogram.ts for a malformed histogram.
  * @see https://prometheus.io/docs/specs/prw/remote_write_spec/#labels
  */
 export function encodeWriteRequest(series: readonly RemoteWriteSeries[], validation: NameValidation = 'legacy'): Buffer {
@@ -283,7 +303,7 @@ export interface RemoteWriteBody {
 export function encodeRemoteWriteBody(series: readonly RemoteWriteSeries[], validation: NameValidation = 'legacy'): RemoteWriteBody {
   const protobuf = encodeWriteRequest(series, validation);
   let sampleCount = 0;
-  for (const s of series) sampleCount += s.samples.length;
+  for (const s of series) sampleCount += s.samples.length + (s.histograms?.length ?? 0);
   return { body: compressSync(protobuf), protobufBytes: protobuf.length, seriesCount: series.length, sampleCount };
 }
 

@@ -13,6 +13,7 @@ import { renderPlan } from '../reports/plan-report.ts';
 import { reconcileRun } from '../pipeline/reconcile.ts';
 import { runScenario } from '../pipeline/run.ts';
 import { targetCommand } from '../embedded/target-process.ts';
+import { EXIT_SIGINT, EXIT_SIGTERM, EXIT_THRESHOLDS_BREACHED } from './exit-codes.ts';
 
 const USAGE = `usage:
   tally run <scenario> [--out DIR]   run a scenario end to end (default out dir: runs/<run id>/)
@@ -62,9 +63,10 @@ async function main(argv: string[]): Promise<number> {
     case 'run': {
       const { results } = await runScenario({ scenarioPath, outDir: parsed.values.out });
       // Stopped by a signal: what was measured is written; exit as the shell convention says (128 + signal).
-      if (results.incompleteReason === 'SIGTERM') return 143;
-      if (results.incompleteReason === 'SIGINT') return 130;
-      return 0;
+      if (results.incompleteReason === 'SIGTERM') return EXIT_SIGTERM;
+      if (results.incompleteReason === 'SIGINT') return EXIT_SIGINT;
+      // A breached threshold (or one that could not be measured) fails the run, as k6 exits.
+      return results.thresholds?.ok === false ? EXIT_THRESHOLDS_BREACHED : 0;
     }
     default:
       throw new ConfigError(`unknown command "${command}"\n${USAGE}`, [], { code: 'TALLY_USAGE' });

@@ -11,6 +11,7 @@ import type { ExporterTls, OtlpProtocol, QueuePolicy, RetryPolicy } from '../cor
 import type { TraceSpec } from '../core/trace-model.ts';
 import type { ExemplarOptions, Instrument, Temporality } from '../core/instruments.ts';
 import type { ChurnOptions } from '../core/instruments-churn.ts';
+import type { ThresholdSpec } from '../core/thresholds.ts';
 
 /** A normalised scenario. */
 export interface Scenario {
@@ -23,6 +24,8 @@ export interface Scenario {
   reconcile: ReconcileSpec;
   /** Backends read back during and after the run (scenarios/backends-spec.ts). */
   backends?: BackendsSpec;
+  /** Pass/fail criteria in k6's syntax (scenarios/thresholds-spec.ts); empty when none. */
+  thresholds: ThresholdSpec[];
 }
 
 /** Connection-churn load. */
@@ -110,7 +113,8 @@ export interface MetricSpec {
 
 /** Options of the embedded target and receiver. */
 export interface EmbeddedSpec {
-  target: { responseBytes: number };
+  /** The embedded HTTP target; `latency` delays each answer (a stand-in for a slower system under test). */
+  target: { responseBytes: number; latency?: LatencyFault };
   receiver: { faults: FaultSpec; tls?: ReceiverTlsSpec };
 }
 

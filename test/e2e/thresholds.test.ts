@@ -12,15 +12,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EXIT_THRESHOLDS_BREACHED } from '../../bin/exit-codes.ts';
 import { validateResults } from '../../reports/results.ts';
+import { parseJUnit } from '../support/junit.ts';
 
 const CLI = new URL('../../bin/tally.ts', import.meta.url).pathname;
 
-async function run(scenario: string): Promise<{ status: number | null; stdout: string; outDir: string; results: Record<string, any> }> {
+async function run(scenario: string, extra: string[] = []): Promise<{ status: number | null; stdout: string; outDir: string; results: Record<string, any> }> {
   const dir = await mkdtemp(join(tmpdir(), 'tally-thresholds-'));
   const path = join(dir, 'scenario.yaml');
   await writeFile(path, scenario);
   const outDir = join(dir, 'out');
-  const child = spawnSync(process.execPath, [CLI, 'run', path, '--out', outDir], { encoding: 'utf8', timeout: 60_000 });
+  const child = spawnSync(process.execPath, [CLI, 'run', path, '--out', outDir, ...extra], { encoding: 'utf8', timeout: 60_000 });
   const results = JSON.parse(await readFile(join(outDir, 'results.json'), 'utf8')) as Record<string, any>;
   return { status: child.status, stdout: child.stdout, outDir, results };
 }
@@ -56,7 +57,8 @@ thresholds:
   assert.match(await readFile(join(outDir, 'summary.md'), 'utf8'), /## Thresholds: all 8 held/);
 });
 
-test('a breached abortOnFail threshold stops a 20 s run early, keeps the data, says why, and exits 99', async () => {
+test('a breached abortOnFail threshold stops a 20 s run early, keeps the data, says why, exits 99, and --junit says it too', async () => {
+  const junit = join(tmpdir(), `tally-thresholds-${process.pid}.xml`);
   const { status, stdout, outDir, results } = await run(`
 name: e2e-thresholds-abort
 duration: 20s
@@ -64,8 +66,11 @@ load: { executor: constant-arrival-rate, rate: 200 }
 thresholds:
   latency: [{ threshold: 'p(50)<1us', abortOnFail: true, delayAbortEval: 1s }]
   errors: ['rate<0.5']
-`);
+`, ['--junit', junit]);
   assert.equal(status, EXIT_THRESHOLDS_BREACHED, stdout);
+  const [suite] = parseJUnit(await readFile(junit, 'utf8'));
+  const failed = suite.cases.filter((c) => c.failure !== undefined).map((c) => `${c.classname}/${c.name}`);
+  assert.deepEqual(failed, ['tally.thresholds/latency p(50)<1us', 'tally.run/run complete']);
   validateResults(results);
   assert.equal(results.complete, false);
   assert.equal(results.incompleteReason, 'threshold:latency p(50)<1us');

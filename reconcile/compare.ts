@@ -5,11 +5,13 @@
  * - **Sampled figures** (latency percentiles, achieved rate): the headline values (merged
  *   HDR histograms, or the median of the per-second values) must differ by at least the
  *   minimum effect (relative, and for durations also absolute: the host's timing noise
- *   floor); with several baselines the candidate must lie beyond every baseline
- *   run's own value; and the per-interval samples of the two sides must differ by a
+ *   floor); with several baselines the candidate must also clear every baseline run's
+ *   own value by the minimum effect (their spread is the run-to-run noise, which pooled
+ *   intervals understate); and the per-interval samples of the two sides must differ by a
  *   two-sided Mann-Whitney U test at `alpha` in the same direction, as google/benchmark's
  *   compare.py judges repetitions. Too few intervals for the test to ever reach `alpha`
- *   is inconclusive.
+ *   is inconclusive. With a single baseline, a shift of a whole run (another job on the
+ *   host) cannot be told from a change: compare with several baselines where it matters.
  * - **Exact counts** (loss, duplicates, errors, datapath drops), as shares of their volume
  *   where they have one: any rise from zero regresses; from a non-zero baseline, a rise
  *   beyond the highest baseline by more than the tolerance. Falls mirror this as improved.
@@ -108,9 +110,9 @@ export interface SampledInput {
   /** True for durations in µs, to which {@link CompareOptions.minEffectUs} applies. */
   durationUs?: boolean;
   /**
-   * Each baseline run's own headline value, when there are several: the candidate must lie
-   * beyond all of them, since pooled intervals alone understate how much whole runs differ
-   * (the machine, the night).
+   * Each baseline run's own headline value, when there are several: the candidate must clear
+   * all of them by the minimum effect, since pooled intervals alone understate how much
+   * whole runs differ (the machine, the night).
    */
   baselineRuns?: readonly number[];
 }
@@ -122,8 +124,12 @@ export function judgeSampled(input: SampledInput, options: CompareOptions = DEFA
   const change = changeRatio(b, c);
   if (input.saturated) return { verdict: 'inconclusive', reason: 'generator_saturated', changeRatio: change };
   if (belowMinEffect(b, c, input.durationUs === true, options)) return { verdict: 'unchanged', reason: 'below_min_effect', changeRatio: change };
+  // With several baselines, their spread is the run-to-run noise: the candidate must clear the nearest baseline run by the minimum effect.
   const runs = input.baselineRuns ?? [];
-  if (runs.length > 1 && c >= Math.min(...runs) && c <= Math.max(...runs)) return { verdict: 'unchanged', reason: 'within_baseline_runs', changeRatio: change };
+  const edge = c > b ? Math.max(...runs) : Math.min(...runs);
+  if (runs.length > 1 && ((c > b ? c <= edge : c >= edge) || belowMinEffect(edge, c, input.durationUs === true, options))) {
+    return { verdict: 'unchanged', reason: 'within_baseline_runs', changeRatio: change };
+  }
   if (input.baselineSamples.length < 2 || input.candidateSamples.length < 2) return { verdict: 'inconclusive', reason: 'too_few_intervals', changeRatio: change };
   const u = mannWhitneyU(input.candidateSamples, input.baselineSamples);
   if (u.minPValue >= options.alpha) return { verdict: 'inconclusive', reason: 'too_few_intervals', changeRatio: change, pValue: u.pValue };

@@ -164,7 +164,12 @@ function warningsOf(baselines: readonly CompareRun[], candidate: CompareRun): st
   const scenarios = new Set(all.map((r) => r.results.run.scenario));
   if (scenarios.size > 1) warnings.push(`the runs are of different scenarios (${[...scenarios].join(', ')})`);
   for (const r of all) if (!r.results.complete) warnings.push(`${r.results.run.id} is incomplete (${r.results.incompleteReason ?? 'unknown'})`);
-  for (const r of all) if (r.results.generator.saturated) warnings.push(`${r.results.run.id}: the generator was saturated (${r.results.generator.reasons.join('; ')}): latency and rate verdicts are inconclusive`);
+  const steady = baselines.some((r) => !r.results.generator.saturated);
+  for (const r of all) {
+    if (!r.results.generator.saturated) continue;
+    const leftOut = r !== candidate && steady;
+    warnings.push(`${r.results.run.id}: the generator was saturated (${r.results.generator.reasons.join('; ')}): ${leftOut ? 'left out of the latency and rate verdicts' : 'latency and rate verdicts are inconclusive'}`);
+  }
   for (const part of ['load', 'metrics', 'traces'] as const) {
     const has = all.filter((r) => r.results.summary[part] !== undefined).length;
     if (has > 0 && has < all.length) warnings.push(`only ${has} of ${all.length} runs have ${part}: its figures are not compared`);
@@ -180,13 +185,16 @@ function warningsOf(baselines: readonly CompareRun[], candidate: CompareRun): st
  */
 export function compareRuns(baselines: readonly CompareRun[], candidate: CompareRun, options: CompareOptions): Comparison {
   const all = [...baselines, candidate];
-  const saturated = all.some((r) => r.results.generator.saturated);
-  const rows = withMergedHistograms(baselines, (mb) =>
+  // Latency and rate: a saturated baseline is left out while steady ones remain; a saturated candidate (or no steady baseline) makes them inconclusive.
+  const steady = baselines.filter((r) => !r.results.generator.saturated);
+  const timing = steady.length > 0 ? steady : baselines;
+  const saturated = candidate.results.generator.saturated || steady.length === 0;
+  const rows = withMergedHistograms(timing, (mb) =>
     withMergedHistograms([candidate], (mc) => {
       const out: CompareRow[] = [];
-      if (all.every((r) => r.results.summary.load !== undefined)) out.push(...distributionRows(baselines, candidate, saturated, mb, mc, options), ...loadCountRows(baselines, candidate, options));
+      if (all.every((r) => r.results.summary.load !== undefined)) out.push(...distributionRows(timing, candidate, saturated, mb, mc, options), ...loadCountRows(baselines, candidate, options));
       out.push(...telemetryRows(baselines, candidate, options));
-      if (all.every((r) => r.results.readback?.visibility !== undefined)) out.push(...readbackRows(mb, mc, options));
+      if (all.every((r) => r.results.readback?.visibility !== undefined)) out.push(...withMergedHistograms(baselines, (all) => readbackRows(all, mc, options)));
       return out;
     }),
   );
@@ -199,8 +207,10 @@ export function compareRuns(baselines: readonly CompareRun[], candidate: Compare
       }, options));
     }
   }
-  const flags = all.map((r) => (r.results.generator.saturated ? 1 : 0));
-  rows.push({ figure: 'generator_saturated', group: 'generator', method: 'flag', unit: 'flag', better: 'lower', baseline: Math.max(...flags.slice(0, -1)), candidate: flags.at(-1)!, ...(saturated ? { verdict: 'inconclusive', reason: 'generator_saturated', changeRatio: null } : { verdict: 'unchanged', reason: 'not_saturated', changeRatio: 0 }) });
+  const flags = baselines.map((r) => (r.results.generator.saturated ? 1 : 0));
+  const flagRow: CompareRow = { figure: 'generator_saturated', group: 'generator', method: 'flag', unit: 'flag', better: 'lower', baseline: Math.max(...flags), candidate: candidate.results.generator.saturated ? 1 : 0, ...(saturated ? { verdict: 'inconclusive', reason: 'generator_saturated', changeRatio: null } : { verdict: 'unchanged', reason: 'not_saturated', changeRatio: 0 }) };
+  if (flags.length > 1) flagRow.baselineRange = [Math.min(...flags), Math.max(...flags)];
+  rows.push(flagRow);
   const counts: Record<Verdict, number> = { improved: 0, regressed: 0, unchanged: 0, inconclusive: 0 };
   for (const r of rows) counts[r.verdict]++;
   return { schemaVersion: 1, baselines: baselines.map(refOf), candidate: refOf(candidate), options: { ...options }, rows, counts, regressed: counts.regressed > 0, warnings: warningsOf(baselines, candidate) };

@@ -26,7 +26,7 @@ function formatValue(row: CompareRow, value: number | null, range?: [number, num
 
 /** The change column: `+19.3%`, `from 0`, or blank without data. */
 function formatChange(row: CompareRow): string {
-  if (row.baseline === null || row.candidate === null) return '';
+  if (row.baseline === null || row.candidate === null || row.unit === 'flag') return '';
   if (row.changeRatio === null) return row.candidate === 0 ? '' : 'from 0';
   const pct = row.changeRatio * 100;
   return `${pct >= 0 ? '+' : ''}${pct.toFixed(1)}%`;

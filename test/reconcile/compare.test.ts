@@ -31,7 +31,8 @@ test('sampled figures: each rule gives its reason', () => {
     ['intervals overlap: not significant', { candidateSamples: [19_900, 20_500, 24_000, 20_200, 19_700] }, 'unchanged', 'not_significant'],
     ['the headline moved up, the intervals down', { candidateSamples: base.map((v) => v * 0.7) }, 'inconclusive', 'direction_disagrees'],
     ['inside the range of the baseline runs', { baselineRuns: [19_000, 25_000] }, 'unchanged', 'within_baseline_runs'],
-    ['beyond every baseline run', { baselineRuns: [19_900, 20_300] }, 'regressed', 'significant'],
+    ['beyond every baseline run by the minimum effect', { baselineRuns: [19_900, 20_300] }, 'regressed', 'significant'],
+    ['beyond every baseline run, but by less than the minimum effect', { baselineRuns: [19_900, 23_000] }, 'unchanged', 'within_baseline_runs'],
   ];
   for (const [what, over, verdict, reason] of cases) {
     const j = judgeSampled(sampled(over), o);

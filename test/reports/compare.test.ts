@@ -91,6 +91,15 @@ test('exact counts: loss that rises from zero regresses, a saturated generator m
   assert.equal(row(saturated, 'latency p(50)')!.reason, 'generator_saturated');
   assert.equal(row(saturated, 'generator_saturated')!.verdict, 'inconclusive');
   assert.ok(saturated.warnings.some((w) => w.includes('busy')));
+  // A saturated baseline among steady ones is left out of the latency verdicts, not the comparison.
+  const busyNight = run('busy-night', 40_000, (r) => {
+    r.generator.saturated = true;
+  });
+  const withBusy = compareRuns([...baselines, busyNight], run('candidate', 26_000), o);
+  assert.equal(row(withBusy, 'latency p(50)')!.verdict, 'regressed');
+  assert.deepEqual(row(withBusy, 'latency p(50)')!.samples, { baseline: 9, candidate: 3 });
+  assert.equal(row(withBusy, 'generator_saturated')!.verdict, 'unchanged');
+  assert.deepEqual(row(withBusy, 'generator_saturated')!.baselineRange, [0, 1]);
 });
 
 test('warnings: other scenarios, a run without metrics (its rows are left out), no histograms', () => {

@@ -1,38 +1,47 @@
 #!/usr/bin/env node
 /**
  * The `tally` CLI: parse flags, call the pipeline, map errors to exit codes
- * (0 ok, 1 runtime failure, 2 bad input; an internal error prints a "this is a bug" banner).
+ * (bin/exit-codes.ts: 0 ok, 1 runtime failure, 2 bad input, 99 thresholds breached, 3 a regression
+ * found by compare; an internal error prints a "this is a bug" banner).
  */
 import { parseArgs } from 'node:util';
 import { asTallyError, ConfigError, InternalError, TallyError, exitCodeFor } from '../core/errors.ts';
 import { loadScenarioFile } from '../scenarios/load.ts';
 import { availableParallelism } from 'node:os';
 import { labCommand } from './commands/lab.ts';
+import { compareCommand, reportCommand } from './commands/compare.ts';
+import { writeRunJUnit } from '../pipeline/report.ts';
 import { planScenario } from '../pipeline/plan.ts';
 import { renderPlan } from '../reports/plan-report.ts';
 import { reconcileRun } from '../pipeline/reconcile.ts';
 import { runScenario } from '../pipeline/run.ts';
 import { targetCommand } from '../embedded/target-process.ts';
 import { outputsFromFlags } from '../scenarios/outputs-spec.ts';
+import { EXIT_REGRESSION_FOUND, EXIT_SIGINT, EXIT_SIGTERM, EXIT_THRESHOLDS_BREACHED } from './exit-codes.ts';
 
 const USAGE = `usage:
-  tally run <scenario> [--out DIR] [--output KIND=URL ...]   run a scenario end to end (default out dir: runs/<run id>/);
+  tally run <scenario> [--out DIR] [--junit FILE] [--output KIND=URL ...]   run a scenario end to end (default out dir: runs/<run id>/);
                                      --output pushes tally's own figures live: prometheus-remote-write=URL or otlp=URL
   tally validate <scenario>          check a scenario without sending anything
   tally plan <scenario> [--json]     series, data points/s, planned arrivals and the port budget, without sending
   tally reconcile <run-dir> [--scenario FILE]   read the backends again against the run's saved ledger
+  tally compare <baseline-dir>... <candidate-dir> [--json|--markdown] [--junit FILE]   regression verdicts (tally compare --help)
+  tally report <run-dir> [--junit FILE]   re-render the summary, summary.md and JUnit from results.json
   tally lab up|down|status|exec ...  local datapath lab in network namespaces (root; tally lab --help)
   tally target --host H --port P --name N   HTTP target that names itself (what lab backends run)
-exit codes: 0 ok, 1 runtime failure, 2 bad input, 143/130 stopped by SIGTERM/SIGINT (results kept, marked incomplete)`;
+exit codes: 0 ok, 1 runtime failure, 2 bad input, ${EXIT_THRESHOLDS_BREACHED} a threshold breached (run),
+  ${EXIT_REGRESSION_FOUND} a regression found (compare), 143/130 stopped by SIGTERM/SIGINT (results kept, marked incomplete)`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   // These parse their own flags.
   if (command === 'lab') return labCommand(rest, process.stdout);
   if (command === 'target') return targetCommand(rest, process.stdout);
+  if (command === 'compare') return compareCommand(rest, process.stdout);
+  if (command === 'report') return reportCommand(rest, process.stdout);
   let parsed;
   try {
-    parsed = parseArgs({ args: rest, allowPositionals: true, options: { out: { type: 'string' }, output: { type: 'string', multiple: true }, json: { type: 'boolean' }, scenario: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+    parsed = parseArgs({ args: rest, allowPositionals: true, options: { out: { type: 'string' }, output: { type: 'string', multiple: true }, json: { type: 'boolean' }, scenario: { type: 'string' }, junit: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
   } catch (err) {
     throw new ConfigError(`${(err as Error).message}\n${USAGE}`, [], { code: 'TALLY_USAGE' });
   }
@@ -63,10 +72,12 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'run': {
       const { results } = await runScenario({ scenarioPath, outDir: parsed.values.out, outputs: outputsFromFlags(parsed.values.output ?? []) });
+      if (parsed.values.junit !== undefined) await writeRunJUnit(parsed.values.junit, results);
       // Stopped by a signal: what was measured is written; exit as the shell convention says (128 + signal).
-      if (results.incompleteReason === 'SIGTERM') return 143;
-      if (results.incompleteReason === 'SIGINT') return 130;
-      return 0;
+      if (results.incompleteReason === 'SIGTERM') return EXIT_SIGTERM;
+      if (results.incompleteReason === 'SIGINT') return EXIT_SIGINT;
+      // A breached threshold (or one that could not be measured) fails the run, as k6 exits.
+      return results.thresholds?.ok === false ? EXIT_THRESHOLDS_BREACHED : 0;
     }
     default:
       throw new ConfigError(`unknown command "${command}"\n${USAGE}`, [], { code: 'TALLY_USAGE' });

@@ -35,12 +35,47 @@ export interface TargetOptions {
   port?: number;
   /** Extra response headers (for example which backend answered). */
   headers?: Record<string, string>;
+  /**
+   * Delay before each answer (ms), drawn once per request in arrival order (embedded/
+   * target-latency.ts); answers on one connection keep their order. Undefined: answer at once.
+   */
+  delayMs?: () => number;
 }
 
 function responseFor(status: string, body: Buffer, headers: Record<string, string>, withBody: boolean): Buffer {
   const extra = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('');
   const head = `HTTP/1.1 ${status}\r\ncontent-type: text/plain\r\ncontent-length: ${body.length}\r\n${extra}\r\n`;
   return withBody ? Buffer.concat([Buffer.from(head, 'latin1'), body]) : Buffer.from(head, 'latin1');
+}
+
+/**
+ * Answers written after a delay each, in order on the connection (an answer waits for the
+ * one before it: one timer at a time walks the queue), and the connection's end deferred
+ * until the last answer is out. The timer dies with the socket.
+ */
+function delayedWriter(socket: Socket, delayMs: () => number): (response: Buffer) => void {
+  const queue: { dueMs: number; response: Buffer }[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  let ended = false;
+  const next = (): void => {
+    timer = undefined;
+    while (queue.length > 0 && queue[0].dueMs <= performance.now()) {
+      const { response } = queue.shift()!;
+      if (!socket.destroyed) socket.write(response);
+    }
+    if (queue.length > 0) timer = setTimeout(next, Math.max(0, queue[0].dueMs - performance.now()));
+    else if (ended && !socket.destroyed) socket.end();
+  };
+  socket.on('end', () => {
+    ended = true;
+    if (queue.length === 0) socket.end();
+  });
+  socket.on('close', () => clearTimeout(timer));
+  return (response) => {
+    const nowMs = performance.now();
+    queue.push({ dueMs: Math.max(nowMs + delayMs(), queue.at(-1)?.dueMs ?? 0), response });
+    timer ??= setTimeout(next, Math.max(0, queue[0].dueMs - nowMs));
+  };
 }
 
 /**
@@ -59,22 +94,24 @@ export async function startEmbeddedTarget(options: TargetOptions): Promise<Embed
   let accepted = 0;
   const sockets = new Set<Socket>();
 
-  const server: Server = createServer({ noDelay: true }, (socket) => {
+  // allowHalfOpen: a client's FIN ends our side only once its answers are out (delayed ones too).
+  const server: Server = createServer({ noDelay: true, allowHalfOpen: true }, (socket) => {
     accepted++;
     sockets.add(socket);
     let pending: Buffer | undefined;
+    const answer = options.delayMs === undefined ? (response: Buffer) => socket.write(response) : delayedWriter(socket, options.delayMs);
     socket.on('data', (chunk: Buffer) => {
       let buf = pending === undefined ? chunk : Buffer.concat([pending, chunk]);
       // Answer every complete request head in the buffer (pipelined requests included).
       for (let end = buf.indexOf(CRLFCRLF); end !== -1; end = buf.indexOf(CRLFCRLF)) {
         served++;
-        socket.write(buf[0] === 0x48 /* H */ && buf.toString('latin1', 0, 5) === 'HEAD ' ? headResponse : getResponse);
+        answer(buf[0] === 0x48 /* H */ && buf.toString('latin1', 0, 5) === 'HEAD ' ? headResponse : getResponse);
         buf = buf.subarray(end + 4);
       }
       pending = buf.length > 0 ? buf : undefined;
       if (pending !== undefined && pending.length > MAX_HEAD_BYTES) socket.end(tooLarge);
     });
-    socket.on('end', () => socket.end());
+    if (options.delayMs === undefined) socket.on('end', () => socket.end());
     // A churn client may reset at any time; that is the client's choice, not a target fault.
     socket.on('error', () => socket.destroy());
     socket.on('close', () => sockets.delete(socket));

@@ -10,11 +10,13 @@ import { TALLY_VERSION } from '../core/version.ts';
 import type { DatapathDelta } from '../host/datapath-delta.ts';
 import type { RunAggregator } from '../reports/aggregate.ts';
 import { buildResults, validateResults, type Results } from '../reports/results.ts';
+import { resultsFigures, thresholdsSection, withResultsHistograms } from '../reports/threshold-figures.ts';
 import type { BackendsResults } from '../reports/results-backends.ts';
 import type { Plan } from '../scenarios/plan.ts';
 import type { Scenario } from '../scenarios/types.ts';
 import type { Preflight } from './preflight.ts';
 import type { StopControl } from './stop.ts';
+import { abortingThreshold } from './thresholds.ts';
 import type { RunTelemetry } from './telemetry.ts';
 
 /** The parts a run's results are built from. */
@@ -56,10 +58,11 @@ export class RunRecord {
   }
 
   /**
-   * results.json as of now, validated.
+   * results.json as of now, validated, with its thresholds evaluated.
+   * @param options.live for a live threshold check: no encoded histograms, no validation (nothing is written).
    * @throws ReconcileError `TALLY_RESULTS_INVALID` when it breaks the results schema (a bug).
    */
-  snapshot(complete: boolean): Results {
+  snapshot(complete: boolean, options: { live?: boolean } = {}): Results {
     const { scenario, plan, clock, aggregator, telemetry, preflight, stop, warnings } = this.parts;
     const nowMs = clock.nowMs();
     const elapsedMs = Math.max(0, nowMs - plan.startEpochMs);
@@ -84,11 +87,18 @@ export class RunRecord {
       receiver: telemetry.receiver?.stats(),
       target: this.served?.(),
       backends: this.backends,
+      histograms: !options.live && aggregator.hasLoad ? aggregator.encodedTotals() : undefined,
       warnings,
       nodeVersion: process.version,
       tallyVersion: TALLY_VERSION,
     });
-    validateResults(results);
+    if (scenario.thresholds.length > 0) {
+      // Percentiles of any rank from the live histograms (the read-back's visibility lag is decoded).
+      results.thresholds = withResultsHistograms(results, (decoded) =>
+        thresholdsSection(scenario.thresholds, resultsFigures(results, (name, p) => aggregator.percentileUs(name, p) ?? decoded(name, p)), abortingThreshold(stop.reason)),
+      );
+    }
+    if (!options.live) validateResults(results);
     return results;
   }
 }

@@ -7,8 +7,9 @@
  *
  * Results are written as the run goes: intervals.ndjson a line per second, and an
  * incomplete results.json every few seconds, so a killed run still leaves data. A stop
- * (SIGTERM, SIGINT) ends the shards, keeps what was measured and marks results.json
- * incomplete; a runtime failure does the same, then is thrown.
+ * (SIGTERM, SIGINT, or a breached abortOnFail threshold: pipeline/thresholds.ts) ends the
+ * shards, keeps what was measured and marks results.json incomplete; a runtime failure
+ * does the same, then is thrown.
  */
 import { availableParallelism } from 'node:os';
 import { mkdir } from 'node:fs/promises';
@@ -34,6 +35,7 @@ import { RunRecord } from './run-record.ts';
 import { runShards } from './shards.ts';
 import { startLoadStandIn, type LoadStandIn } from './stand-ins.ts';
 import { StopControl, waitUnlessStopped } from './stop.ts';
+import { thresholdWatch } from './thresholds.ts';
 import { RunTelemetry } from './telemetry.ts';
 import { startWorkerPool } from './worker-pool.ts';
 
@@ -148,12 +150,14 @@ async function setUp(options: RunOptions): Promise<LiveRun> {
   const telemetry = new RunTelemetry(scenario, plan);
   const record = new RunRecord({ scenario, plan, warnings, clock, aggregator, telemetry, preflight: pre, stop });
   const output = startMeasurementOutput({ scenario, plan, extra: options.outputs, aggregator, datapath: pre.datapath !== undefined, clock });
-  const printer = progressPrinter(out, plan, aggregator, telemetry.ledger, telemetry.spanLedger);
+  const printProgress = progressPrinter(out, plan, aggregator, telemetry.ledger, telemetry.spanLedger);
+  const checkThresholds = thresholdWatch(record);
   const log = new IntervalLog(join(outDir, 'intervals.ndjson'), {
     datapath: pre.datapath,
     progress: (line) => {
-      printer(line);
+      printProgress(line);
       output?.line(line);
+      checkThresholds?.(line);
     },
     checkpoint: () => writeResultsJson(outDir, record.snapshot(false)),
     onError: (error) => record.fail(error),

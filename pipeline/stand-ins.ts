@@ -5,6 +5,7 @@
  */
 import { startEmbeddedEcho } from '../embedded/echo.ts';
 import { startEmbeddedTarget } from '../embedded/target.ts';
+import { targetDelays } from '../embedded/target-latency.ts';
 import type { Endpoints } from '../scenarios/plan.ts';
 import type { Scenario } from '../scenarios/types.ts';
 
@@ -32,7 +33,8 @@ export async function startLoadStandIn(scenario: Scenario): Promise<LoadStandIn>
     };
   }
   if (l.target === undefined) {
-    const target = await startEmbeddedTarget({ responseBytes: scenario.embedded.target.responseBytes });
+    const { responseBytes, latency } = scenario.embedded.target;
+    const target = await startEmbeddedTarget({ responseBytes, ...(latency ? { delayMs: targetDelays(scenario.seed, latency) } : {}) });
     return {
       target: { host: target.host, port: target.port, path: '/' },
       served: () => ({ embedded: true, requestsServed: target.requestsServed() }),

@@ -9,7 +9,7 @@ import { emptyLoadCounts, ERROR_CLASSES, LOAD_HISTOGRAMS, STATUS_CLASSES, type E
 import { finalStateOf } from '../ledger/ledger.ts';
 import { spanFinalStateOf } from '../ledger/span-ledger.ts';
 import { ExporterAggregator, type ExporterIntervalLine, type ExporterSignal } from './exporter-aggregate.ts';
-import { createHistogramUs, mergeEncoded, percentilesUs, recordUs, type Histogram, type PercentilesUs } from '../core/histogram.ts';
+import { createHistogramUs, encodeHistogram, mergeEncoded, percentilesUs, recordUs, type Histogram, type PercentilesUs } from '../core/histogram.ts';
 
 /** One line of intervals.ndjson. */
 export interface IntervalLine {
@@ -40,6 +40,9 @@ export interface IntervalLine {
     achievedRatePerSecond: number;
     latencyUs: { p50: number; p99: number; max: number };
     connectUs: { p50: number; p99: number; max: number };
+    /** Service time and TTFB of the interval's requests (µs): per-interval samples for `tally compare`. */
+    serviceUs: { p50: number; p99: number; max: number };
+    ttfbUs: { p50: number; p99: number; max: number };
   };
   /** Metric export requests settled in the interval, and their points by final state. */
   metrics?: { exports: number; pointsSent: number; pointsAcknowledged: number; pointsRejected: number; pointsFailed: number; pointsDropped: number; pointsUnsettled: number };
@@ -181,6 +184,8 @@ export class RunAggregator {
     const counts = emptyLoadCounts();
     const latency = createHistogramUs();
     const connect = createHistogramUs();
+    const service = createHistogramUs();
+    const ttfb = createHistogramUs();
     let loadSeen = false;
     let inFlight = 0;
     const metrics = { exports: 0, pointsSent: 0, pointsAcknowledged: 0, pointsRejected: 0, pointsFailed: 0, pointsDropped: 0, pointsUnsettled: 0 };
@@ -225,6 +230,8 @@ export class RunAggregator {
         for (const name of LOAD_HISTOGRAMS) mergeEncoded(this.#total[name], m.load.histograms[name]);
         mergeEncoded(latency, m.load.histograms.latencyUs);
         mergeEncoded(connect, m.load.histograms.connectUs);
+        mergeEncoded(service, m.load.histograms.serviceUs);
+        mergeEncoded(ttfb, m.load.histograms.ttfbUs);
       }
       this.eventLoopDelayP99MaxUs = Math.max(this.eventLoopDelayP99MaxUs, line.eventLoopDelayP99MaxUs);
       if (loadSeen) {
@@ -253,6 +260,8 @@ export class RunAggregator {
           achievedRatePerSecond: ((counts.completed - errors) * 1000) / this.#reportIntervalMs,
           latencyUs: short(percentilesUs(latency)),
           connectUs: short(percentilesUs(connect)),
+          serviceUs: short(percentilesUs(service)),
+          ttfbUs: short(percentilesUs(ttfb)),
         };
       }
       if (metrics.exports > 0) line.metrics = metrics;
@@ -263,6 +272,8 @@ export class RunAggregator {
     } finally {
       latency.destroy();
       connect.destroy();
+      service.destroy();
+      ttfb.destroy();
     }
     return line;
   }
@@ -276,6 +287,20 @@ export class RunAggregator {
   loadTotals(): LoadTotals {
     const histograms = Object.fromEntries(LOAD_HISTOGRAMS.map((n) => [n, percentilesUs(this.#total[n])])) as Record<LoadHistogramName, PercentilesUs>;
     return { ...structuredClone(this.counts), maxInFlight: this.maxInFlight, histograms };
+  }
+
+  /** The run's merged load histograms so far, encoded (for results.json `histograms`), by name. */
+  encodedTotals(): Record<LoadHistogramName, string> {
+    return Object.fromEntries(LOAD_HISTOGRAMS.map((n) => [n, encodeHistogram(this.#total[n])])) as Record<LoadHistogramName, string>;
+  }
+
+  /**
+   * A percentile (0..100) of one of the run's merged load histograms so far (µs), or
+   * undefined for a name that is not a load histogram or has no samples.
+   */
+  percentileUs(name: string, percentile: number): number | undefined {
+    const h = (this.#total as Record<string, Histogram | undefined>)[name];
+    return h === undefined || h.totalCount === 0 ? undefined : h.getValueAtPercentile(percentile);
   }
 
   /** Export latency percentiles (µs) so far. */

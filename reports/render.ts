@@ -6,6 +6,7 @@
 import type { IntervalLine } from './aggregate.ts';
 import type { Results } from './results.ts';
 import { backendSections, traceReadbackNote, waterfallMarkdown } from './render-backends.ts';
+import { thresholdsSectionRows } from './render-thresholds.ts';
 
 /** Format µs for people: `850µs`, `1.23ms`, `2.10s`. */
 export function formatUs(us: number): string {
@@ -20,6 +21,8 @@ const int = (n: number): string => n.toLocaleString('en-US');
 /** Rows of (label, value) that both renderers share. */
 function rows(r: Results): { section: string; rows: [string, string][] }[] {
   const out: { section: string; rows: [string, string][] }[] = [];
+  const thresholds = thresholdsSectionRows(r);
+  if (thresholds) out.push(thresholds);
   const l = r.summary.load;
   if (l) {
     const errs = Object.entries(l.errors.byClass as Record<string, number>).map(([k, v]) => `${k} ${int(v)}`).join(', ');

@@ -59,6 +59,8 @@ export interface ResultsInput {
   target?: object;
   /** Read-back backends: Prometheus, remote write, waterfalls, datapath metrics, Tempo (reports/results-backends.ts). */
   backends?: BackendsResults;
+  /** The load's merged HDR histograms, encoded (RunAggregator.encodedTotals), by results.json field name. */
+  histograms?: Record<string, string>;
   warnings: InputProblem[];
   nodeVersion: string;
   tallyVersion: string;
@@ -143,6 +145,7 @@ export function buildResults(input: ResultsInput): Results {
   };
   if (input.endedAtMs !== undefined) results.run.endedAt = new Date(input.endedAtMs).toISOString();
   if (input.incompleteReason !== undefined) results.incompleteReason = input.incompleteReason;
+  if (input.histograms) results.histograms = input.histograms;
   if (input.receiver) results.receiver = input.receiver;
   if (input.target) results.target = input.target;
   if (input.portBudget) results.portBudget = input.portBudget;

@@ -18,7 +18,9 @@ import { loadProblems, normaliseLoad } from './load-spec.ts';
 import { resolveTraceModel } from '../core/trace-model.ts';
 import { backendsProblems, normaliseBackends } from './backends-spec.ts';
 import { normaliseOutput, outputsProblems } from './outputs-spec.ts';
-import { normaliseReceiver, normaliseTelemetry, seriesCountOf, telemetryProblems } from './telemetry-spec.ts';
+import { normaliseLatency, normaliseReceiver, normaliseTelemetry, seriesCountOf, telemetryProblems } from './telemetry-spec.ts';
+import { parseThresholds } from './thresholds-spec.ts';
+import { NOT_ALIASES } from './threshold-names.ts';
 
 const require = createRequire(import.meta.url);
 /** The scenario JSON Schema (draft 2020-12), the source of truth. */
@@ -65,7 +67,9 @@ function toProblems(errors: ErrorObject[]): InputProblem[] {
         break;
       case 'additionalProperties':
         pointer += `/${escapePointerToken(String(e.params.additionalProperty))}`;
-        message = 'is not a known field; check its spelling against scenario.schema.json';
+        message = e.instancePath === '/thresholds'
+          ? (NOT_ALIASES[String(e.params.additionalProperty)] ?? 'is not a threshold name; the names are listed in scenario.schema.json and the README')
+          : 'is not a known field; check its spelling against scenario.schema.json';
         break;
       case 'anyOf':
         if (e.instancePath === '') {
@@ -176,6 +180,13 @@ export function crossFieldProblems(doc: TallyScenario): { errors: InputProblem[]
   const outputs = outputsProblems(doc);
   errors.push(...outputs.errors);
   warnings.push(...outputs.warnings);
+  const targetLatency = doc.embedded?.target?.latency;
+  if (targetLatency?.distribution === 'uniform' && parseDurationMs(targetLatency.min, '/embedded/target/latency/min') > parseDurationMs(targetLatency.max, '/embedded/target/latency/max')) {
+    errors.push({ pointer: '/embedded/target/latency/min', message: 'must not exceed latency.max' });
+  }
+  const thresholds = parseThresholds(doc);
+  errors.push(...thresholds.errors);
+  warnings.push(...thresholds.warnings);
   return { errors, warnings };
 }
 
@@ -187,10 +198,11 @@ function normalise(doc: TallyScenario): Scenario {
     seed: doc.seed ?? 1,
     durationMs: d(doc.duration, '30s', '/duration'),
     embedded: {
-      target: { responseBytes: doc.embedded?.target?.responseBytes ?? 2 },
+      target: { responseBytes: doc.embedded?.target?.responseBytes ?? 2, ...(doc.embedded?.target?.latency ? { latency: normaliseLatency(doc.embedded.target.latency, '/embedded/target/latency') } : {}) },
       receiver: normaliseReceiver(doc.embedded?.receiver),
     },
     reconcile: { settleMs: d(doc.reconcile?.settle, '500ms', '/reconcile/settle') },
+    thresholds: parseThresholds(doc).thresholds,
   };
   if (doc.load) scenario.load = normaliseLoad(doc.load);
   if (doc.telemetry) scenario.telemetry = normaliseTelemetry(doc.telemetry);

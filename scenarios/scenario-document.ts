@@ -30,6 +30,7 @@ export type TallyScenario = {
   reconcile?: Reconcile;
   backends?: Backends;
   outputs?: Outputs;
+  thresholds?: Thresholds;
 };
 /**
  * Connection-churn load against a target: an executor (k6 vocabulary) decides when iterations start; each iteration sends `requestsPerIteration` requests under the connection lifecycle.
@@ -453,6 +454,47 @@ export type Metric = {
  * @maxItems 4
  */
 export type Outputs = [] | [Output] | [Output, Output] | [Output, Output, Output] | [Output, Output, Output, Output];
+/**
+ * Threshold expressions on one figure, each a string (`p(99)<20ms`, `rate<0.001`, `count==0`) or an object with abortOnFail.
+ *
+ * @minItems 1
+ */
+export type ThresholdList = [
+  (
+    | string
+    | {
+        /**
+         * An expression: <aggregation> <operator> <value>.
+         */
+        threshold: string;
+        /**
+         * Stop the run as soon as this threshold is breached (checked every interval): what was measured is kept, and results.json says complete: false with the threshold as the reason.
+         */
+        abortOnFail?: boolean;
+        /**
+         * Do not check abortOnFail before this much of the run has passed, so the figure has samples.
+         */
+        delayAbortEval?: string;
+      }
+  ),
+  ...(
+    | string
+    | {
+        /**
+         * An expression: <aggregation> <operator> <value>.
+         */
+        threshold: string;
+        /**
+         * Stop the run as soon as this threshold is breached (checked every interval): what was measured is kept, and results.json says complete: false with the threshold as the reason.
+         */
+        abortOnFail?: boolean;
+        /**
+         * Do not check abortOnFail before this much of the run has passed, so the figure has samples.
+         */
+        delayAbortEval?: string;
+      }
+  )[]
+];
 
 /**
  * Synthetic traces pushed as OTLP spans to the same endpoint and protocol as the metrics (`/v1/traces`). Every id, span count, name, kind, status, attribute and time is derived from (seed, shard, sequence), so the reconciler regenerates each trace instead of storing it. Trace id = 8 bytes hashed from the run id · 2 bytes shard · 6 bytes sequence; span id = 4 bytes hashed from the trace · 4 bytes (span index + 1).
@@ -548,6 +590,39 @@ export interface Embedded {
      * Size of each response body.
      */
     responseBytes?: number;
+    /**
+     * Delay added before the target answers each request, drawn per request from the seed (fixed, uniform or exponential, as the receiver's faults.latency): a stand-in for a slower system under test.
+     */
+    latency?:
+      | {
+          distribution: 'fixed';
+          /**
+           * The delay.
+           */
+          value: string;
+        }
+      | {
+          distribution: 'uniform';
+          /**
+           * Shortest delay.
+           */
+          min: string;
+          /**
+           * Longest delay.
+           */
+          max: string;
+        }
+      | {
+          distribution: 'exponential';
+          /**
+           * Mean delay.
+           */
+          mean: string;
+          /**
+           * Cap on the delay.
+           */
+          max: string;
+        };
   };
   /**
    * Embedded OTLP receiver.
@@ -856,4 +931,233 @@ export interface Output {
    * After the run, how long the final snapshot (and whatever is queued before it) may take to deliver; what is left is counted as unsent in results.json `measurementOutputs`.
    */
   drainTimeout?: string;
+}
+/**
+ * Pass/fail criteria in k6's syntax and semantics, evaluated at the end of the run (and every interval for abortOnFail): a breached threshold makes `tally run` exit 99. Each name is a headline figure of results.json (or k6's name for it) with a list of expressions `<aggregation> <operator> <value>`: a trend takes `avg`, `min`, `max`, `med`, `p(N)` (and `count`); a rate `rate` (0..1, and `count`); a counter `count` and `rate` (per second); a gauge `value`.
+ */
+export interface Thresholds {
+  /**
+   * Request latency from the intended start (coordinated omission corrected): results.json summary.load.latencyUs. k6 type: trend.
+   */
+  latency?: ThresholdList;
+  /**
+   * Service time, from the actual start to the end of the response: summary.load.serviceUs. k6 type: trend.
+   */
+  service?: ThresholdList;
+  /**
+   * TCP connect time: summary.load.connectUs. k6: http_req_connecting. k6 type: trend.
+   */
+  connect?: ThresholdList;
+  /**
+   * k6's name for `connect`: TCP connect time: summary.load.connectUs. k6: http_req_connecting. k6 type: trend.
+   */
+  http_req_connecting?: ThresholdList;
+  /**
+   * Time to first byte, from the request written to the first response byte: summary.load.ttfbUs. k6: http_req_waiting. k6 type: trend.
+   */
+  ttfb?: ThresholdList;
+  /**
+   * k6's name for `ttfb`: Time to first byte, from the request written to the first response byte: summary.load.ttfbUs. k6: http_req_waiting. k6 type: trend.
+   */
+  http_req_waiting?: ThresholdList;
+  /**
+   * Name resolution, timed apart from the connect (only when load.target is a name): summary.load.dnsUs. k6 type: trend.
+   */
+  dns?: ThresholdList;
+  /**
+   * How late each iteration started after its intended start (open model): summary.load.schedulerLagUs. k6 type: trend.
+   */
+  scheduler_lag?: ThresholdList;
+  /**
+   * Time from a data point's export to its first visibility in Prometheus (backends.prometheus): readback.visibility. k6 type: trend.
+   */
+  visibility_lag?: ThresholdList;
+  /**
+   * Failed requests: no HTTP response (connection error, timeout) or a status outside 2xx/3xx, over requests. k6: http_req_failed. k6 type: rate.
+   */
+  errors?: ThresholdList;
+  /**
+   * k6's name for `errors`: Failed requests: no HTTP response (connection error, timeout) or a status outside 2xx/3xx, over requests. k6: http_req_failed. k6 type: rate.
+   */
+  http_req_failed?: ThresholdList;
+  /**
+   * Requests that ended with the ECONNREFUSED connection error class, over requests. k6 type: rate.
+   */
+  'errors{class:ECONNREFUSED}'?: ThresholdList;
+  /**
+   * Requests that ended with the ECONNRESET connection error class, over requests. k6 type: rate.
+   */
+  'errors{class:ECONNRESET}'?: ThresholdList;
+  /**
+   * Requests that ended with the ETIMEDOUT connection error class, over requests. k6 type: rate.
+   */
+  'errors{class:ETIMEDOUT}'?: ThresholdList;
+  /**
+   * Requests that ended with the EADDRNOTAVAIL connection error class, over requests. k6 type: rate.
+   */
+  'errors{class:EADDRNOTAVAIL}'?: ThresholdList;
+  /**
+   * Requests that ended with the EADDRINUSE connection error class, over requests. k6 type: rate.
+   */
+  'errors{class:EADDRINUSE}'?: ThresholdList;
+  /**
+   * Requests that ended with the EMFILE connection error class, over requests. k6 type: rate.
+   */
+  'errors{class:EMFILE}'?: ThresholdList;
+  /**
+   * Requests that ended with the EPIPE connection error class, over requests. k6 type: rate.
+   */
+  'errors{class:EPIPE}'?: ThresholdList;
+  /**
+   * Requests that ended with the EHOSTUNREACH connection error class, over requests. k6 type: rate.
+   */
+  'errors{class:EHOSTUNREACH}'?: ThresholdList;
+  /**
+   * Requests that ended with the ENETUNREACH connection error class, over requests. k6 type: rate.
+   */
+  'errors{class:ENETUNREACH}'?: ThresholdList;
+  /**
+   * Requests that ended with the ENOTFOUND connection error class, over requests. k6 type: rate.
+   */
+  'errors{class:ENOTFOUND}'?: ThresholdList;
+  /**
+   * Requests that ended with the EAI_AGAIN connection error class, over requests. k6 type: rate.
+   */
+  'errors{class:EAI_AGAIN}'?: ThresholdList;
+  /**
+   * Requests that ended with the other connection error class, over requests. k6 type: rate.
+   */
+  'errors{class:other}'?: ThresholdList;
+  /**
+   * Responses with a 4xx status, over requests. k6 type: rate.
+   */
+  'errors{status:4xx}'?: ThresholdList;
+  /**
+   * Responses with a 5xx status, over requests. k6 type: rate.
+   */
+  'errors{status:5xx}'?: ThresholdList;
+  /**
+   * Connection errors that are limits of the generator host (EADDRNOTAVAIL, EADDRINUSE, EMFILE), over requests. k6 type: rate.
+   */
+  'errors{side:generator}'?: ThresholdList;
+  /**
+   * Every other connection error class, over requests. k6 type: rate.
+   */
+  'errors{side:target}'?: ThresholdList;
+  /**
+   * Iterations started later than load.lateStartThreshold after their intended start, over iterations started. k6 type: rate.
+   */
+  late_starts?: ThresholdList;
+  /**
+   * Due iterations dropped because maxInFlight was reached (k6's name and meaning). k6 type: counter.
+   */
+  dropped_iterations?: ThresholdList;
+  /**
+   * Iterations completed (k6's name and meaning). k6 type: counter.
+   */
+  iterations?: ThresholdList;
+  /**
+   * Requests settled, with a response or an error: summary.load.requests. k6: http_reqs. k6 type: counter.
+   */
+  requests?: ThresholdList;
+  /**
+   * k6's name for `requests`: Requests settled, with a response or an error: summary.load.requests. k6: http_reqs. k6 type: counter.
+   */
+  http_reqs?: ThresholdList;
+  /**
+   * Connects whose time sits at a SYN-retransmit time of this kernel (dropped SYNs): summary.load.synRetransmit.connections. k6 type: counter.
+   */
+  syn_retransmit_signature?: ThresholdList;
+  /**
+   * Requests that got a response, per second: summary.load.achievedRatePerSecond. k6 type: gauge.
+   */
+  achieved_rate?: ThresholdList;
+  /**
+   * Achieved rate over the planned arrival rate (open-model executors). k6 type: gauge.
+   */
+  achieved_rate_ratio?: ThresholdList;
+  /**
+   * OTLP data points sent and never received, over points sent: summary.metrics.lossRatio (a reconciled run: the embedded receiver or backends.prometheus). k6 type: rate.
+   */
+  otlp_loss?: ThresholdList;
+  /**
+   * Missing data points the rejected stage admits to, over points sent: summary.metrics.missingByExportStage. k6 type: rate.
+   */
+  'otlp_loss{stage:rejected}'?: ThresholdList;
+  /**
+   * Missing data points the failed export stage admits to, over points sent: summary.metrics.missingByExportStage. k6 type: rate.
+   */
+  'otlp_loss{stage:failed_export}'?: ThresholdList;
+  /**
+   * Missing data points the dropped by queue stage admits to, over points sent: summary.metrics.missingByExportStage. k6 type: rate.
+   */
+  'otlp_loss{stage:dropped_by_queue}'?: ThresholdList;
+  /**
+   * Missing data points the unsettled stage admits to, over points sent: summary.metrics.missingByExportStage. k6 type: rate.
+   */
+  'otlp_loss{stage:unsettled}'?: ThresholdList;
+  /**
+   * Missing data points the lost after ack stage admits to, over points sent: summary.metrics.missingByExportStage. k6 type: rate.
+   */
+  'otlp_loss{stage:lost_after_ack}'?: ThresholdList;
+  /**
+   * Data points received more than once, over points sent. k6 type: rate.
+   */
+  otlp_duplicates?: ThresholdList;
+  /**
+   * Data points received with a value other than the one sent, over points sent. k6 type: rate.
+   */
+  otlp_value_mismatches?: ThresholdList;
+  /**
+   * Data points received that the run never sent, over points sent. k6 type: rate.
+   */
+  otlp_unexpected?: ThresholdList;
+  /**
+   * Spans sent and never received by the embedded receiver, over spans sent: summary.traces.spanLossRatio. k6 type: rate.
+   */
+  span_loss?: ThresholdList;
+  /**
+   * Traces with no span received, over traces sent (embedded receiver), or the share of the Tempo sample lost (backends.tempo). k6 type: rate.
+   */
+  trace_loss?: ThresholdList;
+  /**
+   * Packets conntrack dropped (a full table), /proc/net/stat/nf_conntrack `drop`, over the run. k6 type: counter.
+   */
+  conntrack_drops?: ThresholdList;
+  /**
+   * Entries conntrack could not insert (`insert_failed`), over the run. k6 type: counter.
+   */
+  conntrack_insert_failed?: ThresholdList;
+  /**
+   * Entries conntrack evicted to make room (`early_drop`), over the run. k6 type: counter.
+   */
+  conntrack_early_drop?: ThresholdList;
+  /**
+   * Accept-queue overflows (TcpExt ListenOverflows), over the run. k6 type: counter.
+   */
+  listen_overflows?: ThresholdList;
+  /**
+   * SYNs dropped at a listener (TcpExt ListenDrops), over the run. k6 type: counter.
+   */
+  listen_drops?: ThresholdList;
+  /**
+   * SYN retransmissions (TcpExt TCPSynRetrans), over the run. k6 type: counter.
+   */
+  syn_retransmits?: ThresholdList;
+  /**
+   * TCP segments retransmitted (Tcp RetransSegs), over the run. k6 type: counter.
+   */
+  tcp_retransmits?: ThresholdList;
+  /**
+   * Failed TCP connection attempts (Tcp AttemptFails), over the run. k6 type: counter.
+   */
+  tcp_attempt_fails?: ThresholdList;
+  /**
+   * Established TCP connections reset (Tcp EstabResets), over the run. k6 type: counter.
+   */
+  tcp_estab_resets?: ThresholdList;
+  /**
+   * Whether the generator, not the target, may have limited the run: generator.saturated. k6 type: gauge.
+   */
+  generator_saturated?: ThresholdList;
 }

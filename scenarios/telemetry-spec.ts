@@ -137,8 +137,8 @@ export function normaliseTelemetry(t: Telemetry): TelemetrySpec {
   return spec;
 }
 
-function normaliseLatency(l: NonNullable<Faults['latency']>): LatencyFault {
-  const p = '/embedded/receiver/faults/latency';
+/** Normalise an added-latency distribution (the receiver's `faults.latency`, the target's `latency`) to ms. */
+export function normaliseLatency(l: NonNullable<Faults['latency']>, p = '/embedded/receiver/faults/latency'): LatencyFault {
   if (l.distribution === 'fixed') return { distribution: 'fixed', ms: d(l.value, '0s', `${p}/value`) };
   if (l.distribution === 'uniform') return { distribution: 'uniform', minMs: d(l.min, '0s', `${p}/min`), maxMs: d(l.max, '0s', `${p}/max`) };
   return { distribution: 'exponential', meanMs: d(l.mean, '0s', `${p}/mean`), maxMs: d(l.max, '0s', `${p}/max`) };

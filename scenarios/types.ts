@@ -12,6 +12,7 @@ import type { TraceSpec } from '../core/trace-model.ts';
 import type { ExemplarOptions, Instrument, Temporality } from '../core/instruments.ts';
 import type { ChurnOptions } from '../core/instruments-churn.ts';
 import type { MeasurementOutputConfig } from '../core/measurement-output.ts';
+import type { ThresholdSpec } from '../core/thresholds.ts';
 
 /** A normalised scenario. */
 export interface Scenario {
@@ -26,6 +27,8 @@ export interface Scenario {
   backends?: BackendsSpec;
   /** Where tally pushes its own measurements while the run goes (scenarios/outputs-spec.ts). */
   outputs?: MeasurementOutputConfig[];
+  /** Pass/fail criteria in k6's syntax (scenarios/thresholds-spec.ts); empty when none. */
+  thresholds: ThresholdSpec[];
 }
 
 /** Connection-churn load. */
@@ -113,7 +116,8 @@ export interface MetricSpec {
 
 /** Options of the embedded target and receiver. */
 export interface EmbeddedSpec {
-  target: { responseBytes: number };
+  /** The embedded HTTP target; `latency` delays each answer (a stand-in for a slower system under test). */
+  target: { responseBytes: number; latency?: LatencyFault };
   receiver: { faults: FaultSpec; tls?: ReceiverTlsSpec };
 }
 

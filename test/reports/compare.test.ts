@@ -35,7 +35,7 @@ function run(name: string, centerUs: number, change: (r: Results) => void = () =
     const q = { p50: p50 * jitter, p99: p99 * jitter, max: p99 * jitter };
     return {
       interval: i, endMs: (i + 1) * 1000, shards: 2, eventLoopDelayP99MaxUs: 0, workerCpuMaxRatio: 0,
-      load: { started: 200, completed: 200, newConnections: 200, connectionsPerSecond: 200, vusActive: 0, stageStarted: {}, backends: {}, ok: 200, errors: 0, errorsByClass: {}, lateStarts: 0, droppedIterations: 0, maxInFlight: 5, achievedRatePerSecond: 200 - i, latencyUs: q, connectUs: q, serviceUs: q, ttfbUs: q },
+      load: { started: 200, iterationsCompleted: 200, completed: 200, newConnections: 200, connectionsPerSecond: 200, vusActive: 0, stageStarted: {}, backends: {}, ok: 200, errors: 0, errorsByClass: {}, statusClasses: { '2xx': 200 }, lateStarts: 0, droppedIterations: 0, maxInFlight: 5, achievedRatePerSecond: 200 - i, latencyUs: q, connectUs: q, serviceUs: q, ttfbUs: q },
     };
   });
   // The recorded run had receiver faults; these runs start from no loss.

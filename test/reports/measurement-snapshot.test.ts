@@ -18,7 +18,7 @@ function line(interval: number, started: number, errors: Record<string, number>)
   const errorCount = Object.values(errors).reduce((a, n) => a + n, 0);
   return {
     interval, endMs: (interval + 1) * 1000, shards: 2, eventLoopDelayP99MaxUs: 2000, workerCpuMaxRatio: 0.25, datapath: { 'conntrack.insert_failed': 1, 'sockstat.TCP.tw': 40 },
-    load: { started, iterationsCompleted: started, completed: started, newConnections: started, connectionsPerSecond: started, vusActive: 0, stageStarted: { [interval < 2 ? 0 : 1]: started }, backends: {}, ok: started - errorCount, errors: errorCount, errorsByClass: errors, statusClasses: { '2xx': started - errorCount }, lateStarts: 1, droppedIterations: 0, maxInFlight: 3, achievedRatePerSecond: started, latencyUs: { p50: 1, p99: 2, max: 3 }, connectUs: { p50: 1, p99: 2, max: 3 } },
+    load: { started, iterationsCompleted: started, completed: started, newConnections: started, connectionsPerSecond: started, vusActive: 0, stageStarted: { [interval < 2 ? 0 : 1]: started }, backends: {}, ok: started - errorCount, errors: errorCount, errorsByClass: errors, statusClasses: { '2xx': started - errorCount }, lateStarts: 1, droppedIterations: 0, maxInFlight: 3, achievedRatePerSecond: started, latencyUs: { p50: 1, p99: 2, max: 3 }, connectUs: { p50: 1, p99: 2, max: 3 }, serviceUs: { p50: 1, p99: 2, max: 3 }, ttfbUs: { p50: 1, p99: 2, max: 3 } },
     metrics: { exports: 1, pointsSent: 2, pointsAcknowledged: 2, pointsRejected: 0, pointsFailed: 0, pointsDropped: 0, pointsUnsettled: 0 },
   };
 }

@@ -66,7 +66,7 @@ function escapeToken(token: string): string {
   return token.replaceAll('~', '~0').replaceAll('/', '~1');
 }
 
-/** Nodes of a parsed document and its duplicate keys, in one pass (aliases counted, not followed). */
+/** Nodes of a parsed document, and its duplicate and complex (non-scalar) keys, in one pass (aliases counted, not followed). */
 function survey(root: Node | null, sourceName: string): InputProblem[] {
   const duplicates: InputProblem[] = [];
   let nodes = 0;
@@ -79,9 +79,11 @@ function survey(root: Node | null, sourceName: string): InputProblem[] {
       const keys = new Set<string>();
       for (const pair of node.items) {
         if (!isPair(pair)) continue;
-        const key = isScalar(pair.key) ? String(pair.key.value) : '(complex key)';
+        const plain = isScalar(pair.key) && (pair.key.value === null || ['string', 'number', 'boolean'].includes(typeof pair.key.value));
+        const key = plain ? String((pair.key as { value: unknown }).value) : '(complex key)';
         const at = `${pointer}/${escapeToken(key)}`;
-        if (keys.has(key) && duplicates.length < PROBLEMS_LISTED) duplicates.push({ pointer: at, message: 'is given twice in the same mapping; keep one' });
+        if (!plain && duplicates.length < PROBLEMS_LISTED) duplicates.push({ pointer: at, message: 'a key must be a plain name, not a list, a mapping or a tagged value' });
+        else if (keys.has(key) && duplicates.length < PROBLEMS_LISTED) duplicates.push({ pointer: at, message: 'is given twice in the same mapping; keep one' });
         keys.add(key);
         nodes++;
         stack.push([pair.value as Node | null, at]);
@@ -112,7 +114,7 @@ export function parseBoundedDocument(text: string, sourceName: string): unknown 
     );
   }
   const duplicates = survey(doc.contents as Node | null, sourceName);
-  if (duplicates.length > 0) throw new ConfigError(`${sourceName}: duplicate keys`, duplicates);
+  if (duplicates.length > 0) throw new ConfigError(`${sourceName}: duplicate or complex keys`, duplicates);
   try {
     return doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
   } catch (cause) {

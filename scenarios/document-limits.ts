@@ -82,7 +82,7 @@ function survey(root: Node | null, sourceName: string): InputProblem[] {
         const plain = isScalar(pair.key) && (pair.key.value === null || ['string', 'number', 'boolean'].includes(typeof pair.key.value));
         const key = plain ? String((pair.key as { value: unknown }).value) : '(complex key)';
         const at = `${pointer}/${escapeToken(key)}`;
-        if (!plain && duplicates.length < PROBLEMS_LISTED) duplicates.push({ pointer: at, message: 'a key must be a plain name, not a list, a mapping or a tagged value' });
+        if (!plain && duplicates.length < PROBLEMS_LISTED) duplicates.push({ pointer, message: 'has a key that is a list, a mapping or a tagged value; keys are plain names' });
         else if (keys.has(key) && duplicates.length < PROBLEMS_LISTED) duplicates.push({ pointer: at, message: 'is given twice in the same mapping; keep one' });
         keys.add(key);
         nodes++;

@@ -15,7 +15,8 @@ import { runScenario } from '../pipeline/run.ts';
 import { targetCommand } from '../embedded/target-process.ts';
 
 const USAGE = `usage:
-  tally run <scenario> [--out DIR]   run a scenario end to end (default out dir: runs/<run id>/)
+  tally run <scenario> [--out DIR] [--overwrite]   run a scenario end to end (default out dir: runs/<run id>/;
+                                     DIR must be new or empty, or --overwrite replaces the run files in it)
   tally validate <scenario>          check a scenario without sending anything
   tally plan <scenario> [--json]     series, data points/s, planned arrivals and the port budget, without sending
   tally reconcile <run-dir> [--scenario FILE]   read the backends again against the run's saved ledger
@@ -30,7 +31,7 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'target') return targetCommand(rest, process.stdout);
   let parsed;
   try {
-    parsed = parseArgs({ args: rest, allowPositionals: true, options: { out: { type: 'string' }, json: { type: 'boolean' }, scenario: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+    parsed = parseArgs({ args: rest, allowPositionals: true, options: { out: { type: 'string' }, overwrite: { type: 'boolean' }, json: { type: 'boolean' }, scenario: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
   } catch (err) {
     throw new ConfigError(`${(err as Error).message}\n${USAGE}`, [], { code: 'TALLY_USAGE' });
   }
@@ -60,7 +61,7 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'run': {
-      const { results } = await runScenario({ scenarioPath, outDir: parsed.values.out });
+      const { results } = await runScenario({ scenarioPath, outDir: parsed.values.out, overwrite: parsed.values.overwrite });
       // Stopped by a signal: what was measured is written; exit as the shell convention says (128 + signal).
       if (results.incompleteReason === 'SIGTERM') return 143;
       if (results.incompleteReason === 'SIGINT') return 130;

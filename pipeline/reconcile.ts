@@ -10,6 +10,7 @@ import { readFile } from 'node:fs/promises';
 import { writeJsonAtomic } from '../host/files.ts';
 import { join } from 'node:path';
 import { ConfigError } from '../core/errors.ts';
+import { claimRunDir } from '../host/run-dir.ts';
 import type { TextOut } from '../core/text-out.ts';
 import { ObservationStore } from '../reconcile/observations.ts';
 import { PrometheusApi } from '../readback/prometheus/api.ts';
@@ -47,6 +48,8 @@ export async function reconcileRun(options: ReconcileOptions): Promise<{ path: s
   if (p === undefined || plan.telemetry === undefined) {
     throw new ConfigError('the run has no backends.prometheus to reconcile against', [{ pointer: '/backends/prometheus', message: 'a Prometheus backend is expected' }]);
   }
+  // Not while a run (or another reconcile) writes to the same directory.
+  const dirLock = await claimRunDir(options.runDir, { overwrite: false, existingRun: true, flag: '<run-dir>' });
   const startedMs = Date.now();
   const api = new PrometheusApi({ url: p.url, auth: p.auth, timeoutMs: 300_000 });
   try {
@@ -83,5 +86,6 @@ export async function reconcileRun(options: ReconcileOptions): Promise<{ path: s
     return { path, report };
   } finally {
     await api.close();
+    await dirLock.release();
   }
 }

@@ -98,19 +98,36 @@ export interface LoadedRun {
 }
 
 /**
+ * Check plan.json's shape before anything reads it (a hand-edited or truncated file, `null`).
+ * @throws ConfigError `TALLY_CONFIG_INVALID` naming the first field that is wrong.
+ */
+function checkSavedPlan(saved: unknown): asserts saved is SavedPlan {
+  const bad = (pointer: string, message: string): never => {
+    throw new ConfigError(`${PLAN_FILE} is not a plan tally wrote: ${pointer || 'the document'} ${message}`, [{ pointer, message }]);
+  };
+  if (typeof saved !== 'object' || saved === null || Array.isArray(saved)) bad('', 'must be an object');
+  const s = saved as Record<string, unknown>;
+  if (s.version !== 1) bad('/version', 'must be 1 (the only plan.json version)');
+  if (typeof s.runId !== 'string') bad('/runId', 'must be a string');
+  if (typeof s.startEpochMs !== 'number' || !Number.isFinite(s.startEpochMs)) bad('/startEpochMs', 'must be a number');
+  if (!Number.isInteger(s.workers) || (s.workers as number) < 1 || (s.workers as number) > 1024) bad('/workers', 'must be an integer from 1 to 1024');
+  if (typeof s.scenario !== 'object' || s.scenario === null || Array.isArray(s.scenario)) bad('/scenario', 'must be an object');
+}
+
+/**
  * Read a run directory back: plan.json → scenario → the same plan (checked by its run id), and ledger.bin.
  * @param scenarioText when given, the scenario document to use instead of plan.json's (to supply redacted headers).
  * @throws ConfigError `TALLY_CONFIG_UNREADABLE` for a missing or unreadable file, `TALLY_CONFIG_INVALID`
  * for a scenario that no longer validates or plans another run; ReconcileError for a corrupt ledger.
  */
 export async function loadRun(runDir: string, scenarioText?: string): Promise<LoadedRun> {
-  let saved: SavedPlan;
+  let saved: unknown;
   try {
-    saved = JSON.parse(await readFile(join(runDir, PLAN_FILE), 'utf8')) as SavedPlan;
+    saved = JSON.parse(await readFile(join(runDir, PLAN_FILE), 'utf8')) as unknown;
   } catch (cause) {
     throw new ConfigError(`${runDir} holds no readable ${PLAN_FILE} (was it written by tally run with metrics?)`, [{ pointer: '', message: `${PLAN_FILE} is expected` }], { code: 'TALLY_CONFIG_UNREADABLE', cause });
   }
-  if (saved.version !== 1) throw new ConfigError(`${PLAN_FILE} version ${saved.version} is not supported`, [{ pointer: '/version', message: '1 is expected' }]);
+  checkSavedPlan(saved);
   const { scenario } = parseScenario(scenarioText ?? JSON.stringify(saved.scenario), scenarioText === undefined ? `${runDir}/${PLAN_FILE}` : 'scenario');
   const plan = planRun(scenario, saved.startEpochMs, saved.workers);
   if (plan.runId !== saved.runId) {

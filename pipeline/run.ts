@@ -11,13 +11,13 @@
  * incomplete; a runtime failure does the same, then is thrown.
  */
 import { availableParallelism } from 'node:os';
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Piscina } from 'piscina';
 import { systemClock, type Clock } from '../core/clock.ts';
 import type { InputProblem } from '../core/errors.ts';
 import type { ExportOutcome, IntervalMessage } from '../core/messages.ts';
 import type { TextOut } from '../core/text-out.ts';
+import { claimRunDir, type RunDirLock } from '../host/run-dir.ts';
 import { RunAggregator } from '../reports/aggregate.ts';
 import { prepareResultsValidator, type Results } from '../reports/results.ts';
 import { loadScenarioFile } from '../scenarios/load.ts';
@@ -38,8 +38,10 @@ import { startWorkerPool } from './worker-pool.ts';
 /** Options of {@link runScenario}. */
 export interface RunOptions {
   scenarioPath: string;
-  /** Output directory; default `runs/<run id>`. */
+  /** Output directory; default `runs/<run id>`. It must be empty (or new) unless `overwrite`. */
   outDir?: string;
+  /** Accept an output directory that holds files; tally's own files of an earlier run are removed first. */
+  overwrite?: boolean;
   /** Where progress and the summary go; default process.stdout. */
   stdout?: TextOut;
   /** Lead time between planning and the first intended start (ms). Default 250. */
@@ -71,6 +73,7 @@ export const REPORT_INTERVAL_MS = 1000;
 interface LiveRun {
   out: TextOut;
   outDir: string;
+  dirLock: RunDirLock;
   pool: Piscina;
   record: RunRecord;
   readback: RunReadback | undefined;
@@ -90,6 +93,7 @@ interface LiveRun {
 export async function runScenario(options: RunOptions): Promise<RunOutcome> {
   const run = await setUp(options);
   try {
+    await firstCheckpoint(run);
     await loadPhase(run);
     await endLoad(run);
     await settleAndReconcile(run);
@@ -102,21 +106,24 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
   }
 }
 
-/** Load and plan: the scenario, a warm worker pool, the plan (its clock starts after warm-up) and the run directory. */
-async function loadAndPlan(options: RunOptions, out: TextOut, clock: Clock): Promise<{ scenario: Scenario; warnings: InputProblem[]; plan: Plan; pool: Piscina; outDir: string }> {
+/** Load and plan: the scenario, the run directory (claimed first when named), a warm worker pool, the plan (its clock starts after warm-up). */
+async function loadAndPlan(options: RunOptions, out: TextOut, clock: Clock): Promise<{ scenario: Scenario; warnings: InputProblem[]; plan: Plan; pool: Piscina; dirLock: RunDirLock }> {
   const { scenario, warnings } = await loadScenarioFile(options.scenarioPath);
   for (const w of warnings) out.write(`warning: ${w.pointer}: ${w.message}\n`);
-  const threads = scenario.load?.workers ?? availableParallelism();
-  const pool = await startWorkerPool(threads);
+  const overwrite = options.overwrite ?? false;
+  let dirLock = options.outDir === undefined ? undefined : await claimRunDir(options.outDir, { overwrite });
+  let pool: Piscina | undefined;
   try {
+    const threads = scenario.load?.workers ?? availableParallelism();
+    pool = await startWorkerPool(threads);
     // Compiled before the clock starts: lazily, it stalled the main thread at the first checkpoint.
     prepareResultsValidator();
     const plan = planRun(scenario, Math.ceil(clock.nowMs()) + (options.leadMs ?? 250), threads);
-    const outDir = options.outDir ?? join('runs', plan.runId);
-    await mkdir(outDir, { recursive: true });
-    return { scenario, warnings, plan, pool, outDir };
+    dirLock ??= await claimRunDir(join('runs', plan.runId), { overwrite });
+    return { scenario, warnings, plan, pool, dirLock };
   } catch (error) {
-    await pool.destroy();
+    await pool?.destroy();
+    await dirLock?.release();
     throw error;
   }
 }
@@ -125,7 +132,8 @@ async function loadAndPlan(options: RunOptions, out: TextOut, clock: Clock): Pro
 async function setUp(options: RunOptions): Promise<LiveRun> {
   const out = options.stdout ?? process.stdout;
   const clock = options.clock ?? systemClock;
-  const { scenario, warnings, plan, pool, outDir } = await loadAndPlan(options, out, clock);
+  const { scenario, warnings, plan, pool, dirLock } = await loadAndPlan(options, out, clock);
+  const outDir = dirLock.dir;
   let pre: Preflight | undefined;
   let readback: RunReadback | undefined;
   try {
@@ -134,6 +142,7 @@ async function setUp(options: RunOptions): Promise<LiveRun> {
   } catch (error) {
     await pre?.close();
     await pool.destroy();
+    await dirLock.release();
     throw error;
   }
   const stop = options.stop ?? new StopControl();
@@ -147,7 +156,12 @@ async function setUp(options: RunOptions): Promise<LiveRun> {
     checkpoint: () => writeResultsJson(outDir, record.snapshot(false)),
     onError: (error) => record.fail(error),
   });
-  return { out, outDir, pool, record, readback, log, removeSignalHandlers };
+  return { out, outDir, dirLock, pool, record, readback, log, removeSignalHandlers };
+}
+
+/** results.json before the load starts (`complete: false`, `running`), so a run killed in its first seconds still leaves one. */
+async function firstCheckpoint(run: LiveRun): Promise<void> {
+  await writeResultsJson(run.outDir, run.record.snapshot(false));
 }
 
 /** Start the stand-ins and the telemetry endpoint, then run the shards, routing their reports, until they end. */
@@ -232,4 +246,5 @@ async function closeRun(run: LiveRun): Promise<void> {
   await run.pool.destroy();
   await run.record.parts.telemetry.close().catch(() => {});
   await run.standIn?.close().catch(() => {});
+  await run.dirLock.release();
 }

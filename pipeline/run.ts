@@ -14,7 +14,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { Piscina } from 'piscina';
 import { systemClock, type Clock } from '../core/clock.ts';
-import type { InputProblem } from '../core/errors.ts';
+import { IoError, type InputProblem } from '../core/errors.ts';
 import type { ExportOutcome, IntervalMessage } from '../core/messages.ts';
 import type { TextOut } from '../core/text-out.ts';
 import { claimRunDir, type RunDirLock } from '../host/run-dir.ts';
@@ -154,7 +154,11 @@ async function setUp(options: RunOptions): Promise<LiveRun> {
     datapath: pre.datapath,
     progress: progressPrinter(out, plan, aggregator, telemetry.ledger),
     checkpoint: () => writeResultsJson(outDir, record.snapshot(false)),
-    onError: (error) => record.fail(error),
+    onError: (error) => {
+      record.fail(error);
+      // A file of the run cannot be written (a full disk): stop, keep the figures for the terminal.
+      if (error instanceof IoError) stop.stop('TALLY_IO_FAILED');
+    },
   });
   return { out, outDir, dirLock, pool, record, readback, log, removeSignalHandlers };
 }
@@ -232,7 +236,11 @@ async function readBack(run: LiveRun): Promise<void> {
 async function writeResults(run: LiveRun): Promise<Results> {
   const results = run.record.snapshot(run.record.complete);
   await run.log.checkpointsDone();
-  await writeFinalResults(run.outDir, results, run.out);
+  try {
+    await writeFinalResults(run.outDir, results, run.out);
+  } catch (error) {
+    run.record.fail(error);
+  }
   return results;
 }
 

@@ -87,11 +87,12 @@ function report(thrown: unknown): number {
   return exitCodeFor(err);
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
-    process.exitCode = report(err);
-  },
-);
+/** Once the command has ended, the process exits within this even if a socket or timer lingers (ms). */
+const EXIT_GRACE_MS = 2000;
+
+function exitSoon(code: number): void {
+  process.exitCode = code;
+  setTimeout(() => process.exit(code), EXIT_GRACE_MS).unref();
+}
+
+main(process.argv.slice(2)).then(exitSoon, (err: unknown) => exitSoon(report(err)));

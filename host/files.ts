@@ -3,6 +3,7 @@
  * ledger.bin, reconcile reports, the lab's state) goes through {@link writeFileAtomic}, so
  * a reader never sees half a file and a failed write (a full disk) leaves nothing behind.
  */
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { rename, rm, writeFile } from 'node:fs/promises';
 import { errnoCodeOf, errnoDetails, IoError } from '../core/errors.ts';
 
@@ -38,4 +39,20 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, m
 /** {@link writeFileAtomic} of a value as indented JSON with a final newline. */
 export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
   await writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`);
+}
+
+/**
+ * {@link writeFileAtomic}, synchronously: for the last words of a process that is about to
+ * exit (a second Ctrl-C), when nothing asynchronous will run again.
+ * @throws IoError `TALLY_IO_FAILED` naming `path`.
+ */
+export function writeFileAtomicSync(path: string, data: string | Uint8Array): void {
+  const temp = `${path}.tmp-${process.pid}`;
+  try {
+    writeFileSync(temp, data);
+    renameSync(temp, path);
+  } catch (error) {
+    rmSync(temp, { force: true });
+    throw writeFailure(path, error);
+  }
 }

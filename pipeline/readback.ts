@@ -137,9 +137,10 @@ export class RunReadback {
    * After the load: visibility until the deadlines, read-back and reconciliation, the
    * waterfall, datapath metrics, Tempo; ledger.bin.
    * @param input.reconciliation the embedded receiver's reconciliation, when there was one.
+   * @param input.stop the run's stop: visibility polls end at it (one poll when already stopped).
    * @throws CollectorError when Prometheus or Tempo cannot be read at all.
    */
-  async finish(input: { ledger?: MetricsLedger; store?: ObservationStore; stopped: boolean; loadEndMs: number; reconciliation?: Reconciliation; spans?: SpanTotals }): Promise<ReadbackFinish> {
+  async finish(input: { ledger?: MetricsLedger; store?: ObservationStore; stop: AbortSignal; loadEndMs: number; reconciliation?: Reconciliation; spans?: SpanTotals }): Promise<ReadbackFinish> {
     const backends: BackendsResults = {};
     const { ledger, store } = input;
     if (ledger) await saveLedger(this.#outDir, ledger);
@@ -147,7 +148,7 @@ export class RunReadback {
     const p = this.#scenario.backends?.prometheus;
     if (this.#remoteWriteUrl !== undefined) backends.remoteWrite = { url: this.#remoteWriteUrl, requests: this.#remoteWriteRequests, rejections: { ...this.#rejections }, statuses: { ...(ledger?.totals.statuses ?? {}) } };
     if (p !== undefined && this.#api !== undefined && this.#space !== undefined && this.#visibility !== undefined && ledger && store) {
-      const visibility = await this.#visibility.finish(ledger, input.stopped);
+      const visibility = await this.#visibility.finish(ledger, input.stop);
       const startedMs = Date.now();
       const read = await readAndReconcile(this.#api, this.#space, ledger, store);
       reconciliation = read.reconciliation;
@@ -183,7 +184,7 @@ export class RunReadback {
     return { ...(reconciliation ? { reconciliation } : {}), backends };
   }
 
-  /** Stop polling and close connections. */
+  /** Stop polling and close connections (requests still in flight are dropped after a grace). */
   async close(): Promise<void> {
     await this.#visibility?.close();
     await this.#api?.close();

@@ -6,7 +6,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { IoError } from '../core/errors.ts';
 import type { TextOut } from '../core/text-out.ts';
-import { writeFileAtomic, writeJsonAtomic } from '../host/files.ts';
+import { writeFileAtomic, writeFileAtomicSync, writeJsonAtomic } from '../host/files.ts';
 import { renderMarkdown, renderTerminal } from '../reports/render.ts';
 import type { Results } from '../reports/results.ts';
 
@@ -18,6 +18,11 @@ export const SUMMARY_FILE = 'summary.md';
 /** Rewrite results.json (a checkpoint or the final one). */
 export async function writeResultsJson(outDir: string, results: Results): Promise<void> {
   await writeJsonAtomic(join(outDir, RESULTS_FILE), results);
+}
+
+/** Rewrite results.json synchronously (the last words before a forced exit). */
+export function writeResultsJsonSync(outDir: string, results: Results): void {
+  writeFileAtomicSync(join(outDir, RESULTS_FILE), `${JSON.stringify(results, null, 2)}\n`);
 }
 
 /**

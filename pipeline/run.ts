@@ -27,11 +27,11 @@ import { IntervalLog } from './interval-log.ts';
 import { preflight, type Preflight } from './preflight.ts';
 import { progressPrinter } from './progress.ts';
 import { prepareRunReadback, type RunReadback } from './readback.ts';
-import { writeFinalResults, writeResultsJson } from './results-files.ts';
+import { writeFinalResults, writeResultsJson, writeResultsJsonSync } from './results-files.ts';
 import { RunRecord } from './run-record.ts';
 import { runShards } from './shards.ts';
 import { startLoadStandIn, type LoadStandIn } from './stand-ins.ts';
-import { StopControl, waitUnlessStopped } from './stop.ts';
+import { raceStop, StopControl, waitUnlessStopped } from './stop.ts';
 import { RunTelemetry } from './telemetry.ts';
 import { startWorkerPool } from './worker-pool.ts';
 
@@ -68,6 +68,8 @@ export interface RunOutcome {
 
 /** Length of one interval line (ms). */
 export const REPORT_INTERVAL_MS = 1000;
+/** After a stop, how long a phase may still take before it is given up (ms). */
+export const STOP_GRACE_MS = 1000;
 
 /** A run between its set-up and its end. */
 interface LiveRun {
@@ -146,7 +148,8 @@ async function setUp(options: RunOptions): Promise<LiveRun> {
     throw error;
   }
   const stop = options.stop ?? new StopControl();
-  const removeSignalHandlers = options.handleSignals !== false ? stop.handleProcessSignals() : () => {};
+  let lastWords: (() => void) | undefined;
+  const removeSignalHandlers = options.handleSignals !== false ? stop.handleProcessSignals({ lastWords: () => lastWords?.() }) : () => {};
   const aggregator = new RunAggregator(plan.workers, REPORT_INTERVAL_MS);
   const telemetry = new RunTelemetry(scenario, plan);
   const record = new RunRecord({ scenario, plan, warnings, clock, aggregator, telemetry, preflight: pre, stop });
@@ -160,6 +163,8 @@ async function setUp(options: RunOptions): Promise<LiveRun> {
       if (error instanceof IoError) stop.stop('TALLY_IO_FAILED');
     },
   });
+  // A second signal exits at once: what was measured goes to results.json synchronously first.
+  lastWords = () => writeResultsJsonSync(outDir, record.snapshot(false));
   return { out, outDir, dirLock, pool, record, readback, log, removeSignalHandlers };
 }
 
@@ -224,9 +229,12 @@ async function readBack(run: LiveRun): Promise<void> {
   if (!readback) return;
   const { telemetry, stop } = record.parts;
   try {
-    const done = await readback.finish({ ledger: telemetry.ledger, store: telemetry.store, stopped: stop.reason !== undefined, loadEndMs: run.loadEndMs ?? record.parts.clock.nowMs(), spans: telemetry.spanLedger?.totals });
-    if (done.reconciliation) telemetry.setMetricsReconciliation(done.reconciliation);
-    record.backends = done.backends;
+    const finish = readback.finish({ ledger: telemetry.ledger, store: telemetry.store, stop: stop.signal, loadEndMs: run.loadEndMs ?? record.parts.clock.nowMs(), spans: telemetry.spanLedger?.totals });
+    // A stop gives the read-back a second, whatever its backends do.
+    const read = await raceStop(finish, stop, STOP_GRACE_MS);
+    if (!read.done) return;
+    if (read.value.reconciliation) telemetry.setMetricsReconciliation(read.value.reconciliation);
+    record.backends = read.value.backends;
   } catch (error) {
     record.fail(error);
   }

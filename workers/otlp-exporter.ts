@@ -22,6 +22,8 @@ import { GrpcTransport } from './grpc-transport.ts';
 import { HttpTransport } from './otlp-exporter-http.ts';
 import { ExporterMetrics, type ExporterInterval } from './otlp-exporter-metrics.ts';
 import { Backoff, retryDelayMs } from './otlp-exporter-retry.ts';
+import { attemptWithDeadline, closeWithin, DrainDeadline } from './otlp-exporter-deadline.ts';
+import { timerMs } from '../core/timers.ts';
 import type { AttemptResult, ExportBatch, ExporterConfig, ExportSettlement, ExportTransport } from './otlp-exporter-types.ts';
 
 export type * from './otlp-exporter-types.ts';
@@ -58,6 +60,8 @@ export class OtlpExporter<K> {
   #spaceWaiters: (() => void)[] = [];
   #idleWaiters: (() => void)[] = [];
   #settlements: ExportSettlement<K>[] = [];
+  #drain: DrainDeadline | undefined;
+  #shutdown: Promise<void> | undefined;
   /**
    * When set, each settlement is handed here as it happens instead of being kept for
    * {@link takeSettlements} (a caller that awaits each batch's fate, e.g. the trace sender).
@@ -130,19 +134,27 @@ export class OtlpExporter<K> {
   /**
    * Stop taking batches, let the queue drain for up to `graceMs`, then cancel what is
    * left (queued, backing off, in flight, or producers waiting for space): those settle
-   * `unsettled`. Closes the transport. Resolves when every batch has settled.
+   * `unsettled`. Closes the transport. Resolves when every batch has settled, at most
+   * `graceMs` plus the deadline grace of otlp-exporter-deadline.ts, whatever the transport does.
+   *
+   * Called again while shutting down (a stop during the end-of-run drain), a shorter
+   * `graceMs` brings the end forward; the same promise is returned.
    */
-  async shutdown(graceMs: number): Promise<void> {
+  shutdown(graceMs: number): Promise<void> {
+    this.#drain ??= new DrainDeadline();
+    this.#drain.shorten(graceMs);
+    this.#shutdown ??= this.#shutdownNow(this.#drain);
+    return this.#shutdown;
+  }
+
+  async #shutdownNow(drain: DrainDeadline): Promise<void> {
     this.#closed = true;
     for (const wake of this.#spaceWaiters.splice(0)) wake();
     if (this.#active > 0 || this.queueDepth > 0) {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        new Promise<void>((resolve) => this.#idleWaiters.push(resolve)),
-        new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, graceMs)))),
-      ]);
-      clearTimeout(timer);
+      this.#idleWaiters.push(() => drain.done());
+      await drain.wait();
     }
+    drain.done();
     this.#stop.abort();
     while (this.queueDepth > 0) {
       const e = this.#queue[this.#head++];
@@ -150,8 +162,9 @@ export class OtlpExporter<K> {
     }
     this.#queue = [];
     this.#head = 0;
+    // Each attempt in flight ends within the abort grace (attemptWithDeadline), so this wait is bounded.
     if (this.#active > 0) await new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
-    await this.#transport.close();
+    await closeWithin(this.#transport);
     this.#metrics.depth(0);
   }
 
@@ -207,7 +220,7 @@ export class OtlpExporter<K> {
     for (;;) {
       if (this.#stop.signal.aborted) return settle('unsettled', attempts === 0 ? 'exporter shut down while the batch was queued' : `exporter shut down while backing off after: ${describe(last)}`);
       attempts++;
-      last = await this.#transport.send(batch.signal, payload, this.#stop.signal);
+      last = await attemptWithDeadline(this.#transport, batch.signal, payload, this.#stop.signal, this.#config.timeoutMs);
       if (this.#stop.signal.aborted && last.errorCode === 'ABORTED') return settle('unsettled', 'exporter shut down while the batch was in flight');
       this.#metrics.attempt(last.class, last.durationUs, attempts > 1);
       if (last.class === 'success' || last.class === 'partial_success') return settle('acknowledged');
@@ -246,7 +259,7 @@ function sleep(ms: number, abort: AbortSignal): Promise<void> {
       abort.removeEventListener('abort', done);
       resolve();
     };
-    const timer = setTimeout(done, ms);
+    const timer = setTimeout(done, timerMs(ms));
     abort.addEventListener('abort', done, { once: true });
   });
 }

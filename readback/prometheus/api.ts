@@ -77,6 +77,8 @@ export interface CallOptions {
 }
 
 const RETRYABLE_STATUS = new Set([429, 502, 503, 504]);
+/** How long `close()` waits for requests in flight before dropping them (ms). */
+const CLOSE_GRACE_MS = 1000;
 const ERROR_TEXT_CHARS = 512;
 
 function errnoOf(error: unknown): string {
@@ -222,11 +224,13 @@ export class PrometheusApi {
     return { ...result, data: parseBuildInfo(result.data) };
   }
 
-  /** Close the pool once in-flight requests finish. */
+  /** Close the pool once in-flight requests finish, or drop them after {@link CLOSE_GRACE_MS}. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await this.#pool.close();
+    const closing = this.#pool.close().catch(() => {});
+    const gaveUp = await Promise.race([closing.then(() => false), sleep(CLOSE_GRACE_MS).then(() => true)]);
+    if (gaveUp) await this.#pool.destroy().catch(() => {});
   }
 
   #fail(message: string, details: Record<string, unknown>, cause?: unknown): CollectorError {

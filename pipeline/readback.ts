@@ -14,6 +14,8 @@
  */
 import type { ExportOutcome, ShardTask } from '../core/messages.ts';
 import { ConfigError } from '../core/errors.ts';
+import type { TextOut } from '../core/text-out.ts';
+import { formatDurationMs } from '../core/units.ts';
 import type { MetricsLedger } from '../ledger/ledger.ts';
 import type { ObservationStore } from '../reconcile/observations.ts';
 import type { Reconciliation } from '../reconcile/points.ts';
@@ -46,7 +48,12 @@ export interface ReadbackFinish {
 export interface PrepareReadbackOptions {
   outDir: string;
   scenarioPath: string;
+  /** Where progress goes (what the run waits for). */
+  out: TextOut;
 }
+
+/** Attempts of the build-info check before traffic (each up to `backends.prometheus.timeout`). */
+const STARTUP_ATTEMPTS = 2;
 
 /** One run's read-back. */
 export class RunReadback {
@@ -73,7 +80,7 @@ export class RunReadback {
     this.#naming = naming;
     let credentials: Credentials | undefined;
     if (p !== undefined) {
-      this.#api = new PrometheusApi({ url: p.url, auth: p.auth, timeoutMs: 120_000 });
+      this.#api = new PrometheusApi({ url: p.url, auth: p.auth, timeoutMs: p.timeoutMs });
       credentials = new Credentials(p.auth);
       if (plan.telemetry && naming.length > 0) {
         this.#space = runReadbackSpace(plan, naming, p.maxSamplesPerQuery);
@@ -101,9 +108,14 @@ export class RunReadback {
    * credentials), first counter readings.
    * @throws CollectorError when Prometheus cannot be queried; ConfigError for unreadable credentials.
    */
-  async start(scenarioPath: string): Promise<void> {
+  async start(scenarioPath: string, out: TextOut): Promise<void> {
     if (this.#plan.telemetry) await savePlan(this.#outDir, scenarioPath, this.#plan);
-    if (this.#api !== undefined) this.#version = (await this.#api.buildInfo()).data.version;
+    const p = this.#scenario.backends?.prometheus;
+    if (this.#api !== undefined && p !== undefined) {
+      // Say what the run waits for: a Prometheus that hangs would otherwise look like a hung tally.
+      out.write(`waiting for Prometheus at ${p.url} (build info: up to ${STARTUP_ATTEMPTS} attempts of ${formatDurationMs(p.timeoutMs)}; backends.prometheus.timeout)\n`);
+      this.#version = (await this.#api.buildInfo({ maxRetries: STARTUP_ATTEMPTS - 1 })).data.version;
+    }
     await this.#probe.before();
   }
 
@@ -203,7 +215,7 @@ export async function prepareRunReadback(scenario: Scenario, plan: Plan, options
   }
   const readback = new RunReadback(scenario, plan, options.outDir);
   try {
-    await readback.start(options.scenarioPath);
+    await readback.start(options.scenarioPath, options.out);
   } catch (error) {
     await readback.close();
     throw error;

@@ -51,7 +51,7 @@ export async function reconcileRun(options: ReconcileOptions): Promise<{ path: s
   // Not while a run (or another reconcile) writes to the same directory.
   const dirLock = await claimRunDir(options.runDir, { overwrite: false, existingRun: true, flag: '<run-dir>' });
   const startedMs = Date.now();
-  const api = new PrometheusApi({ url: p.url, auth: p.auth, timeoutMs: 300_000 });
+  const api = new PrometheusApi({ url: p.url, auth: p.auth, timeoutMs: p.timeoutMs });
   try {
     const version = (await api.buildInfo()).data.version;
     const space = runReadbackSpace(plan, runMetricNaming(plan, p.translationStrategy), p.maxSamplesPerQuery);

@@ -140,7 +140,7 @@ async function setUp(options: RunOptions): Promise<LiveRun> {
   let readback: RunReadback | undefined;
   try {
     pre = await preflight(scenario, plan, out, options.datapathNetns ?? process.env.TALLY_LAB_NODE_NETNS);
-    readback = await prepareRunReadback(scenario, plan, { outDir, scenarioPath: options.scenarioPath });
+    readback = await prepareRunReadback(scenario, plan, { outDir, scenarioPath: options.scenarioPath, out });
   } catch (error) {
     await pre?.close();
     await pool.destroy();

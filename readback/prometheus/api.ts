@@ -74,6 +74,8 @@ export interface PrometheusApiOptions {
 /** Per-call options. */
 export interface CallOptions {
   signal?: AbortSignal;
+  /** Retries after the first attempt for this call (default: the client's `maxRetries`). */
+  maxRetries?: number;
 }
 
 const RETRYABLE_STATUS = new Set([429, 502, 503, 504]);
@@ -220,7 +222,7 @@ export class PrometheusApi {
    * @see https://prometheus.io/docs/prometheus/latest/querying/api/#build-information
    */
   async buildInfo(options: CallOptions = {}): Promise<ApiResult<BuildInfo>> {
-    const result = await this.#call('/api/v1/status/buildinfo', null, options.signal);
+    const result = await this.#call('/api/v1/status/buildinfo', null, options.signal, options.maxRetries);
     return { ...result, data: parseBuildInfo(result.data) };
   }
 
@@ -241,7 +243,7 @@ export class PrometheusApi {
   }
 
   /** One API call with bounded retries; returns the checked envelope. */
-  async #call(path: string, form: URLSearchParams | null, signal: AbortSignal | undefined): Promise<ApiResult<unknown>> {
+  async #call(path: string, form: URLSearchParams | null, signal: AbortSignal | undefined, maxRetries = this.#options.maxRetries): Promise<ApiResult<unknown>> {
     if (this.#closed) throw new CollectorError('Prometheus API client used after close()');
     const fullPath = `${this.#prefix}${path}`;
     const body = form === null ? undefined : form.toString();
@@ -262,14 +264,14 @@ export class PrometheusApi {
       } catch (error) {
         if (error instanceof TallyError) throw error;
         if (signal?.aborted) throw this.#fail(`Prometheus API ${fullPath}: aborted`, { path: fullPath, httpStatus: 0, errno: 'ABORTED' }, error);
-        if (attempt < this.#options.maxRetries) {
+        if (attempt < maxRetries) {
           await sleep(this.#backoffMs(attempt, undefined), undefined, { signal });
           continue;
         }
         const errno = errnoOf(error);
         throw this.#fail(`Prometheus API ${this.#origin}${fullPath}: no response (${errno}) after ${attempt + 1} attempts`, { path: fullPath, httpStatus: 0, errno }, error);
       }
-      if (RETRYABLE_STATUS.has(status) && attempt < this.#options.maxRetries) {
+      if (RETRYABLE_STATUS.has(status) && attempt < maxRetries) {
         await sleep(this.#backoffMs(attempt, retryAfter), undefined, { signal });
         continue;
       }

@@ -3,10 +3,11 @@
  * start instant and worker count, from which the plan is re-derived exactly, since the
  * planner is pure) and `ledger.bin` (ledger/ledger-file.ts).
  *
- * Secrets: header values whose names look secret (authorization, token, key, secret,
- * password, cookie) are replaced by `[REDACTED]` in plan.json, and the OTLP / remote-write
- * headers entirely (reconcile sends nothing). File and environment-variable credentials
- * are references, kept as they are. `tally reconcile --scenario FILE` supplies the
+ * Secrets: every header value (OTLP / remote-write headers and the Prometheus API's) is
+ * replaced by `[REDACTED]` in plan.json, except those of a few known harmless headers
+ * (core/header-secrets.ts: `X-Scope-OrgID`, `Accept`, …). File and environment-variable
+ * credentials are references, kept as they are; URLs cannot carry credentials (the loader
+ * refuses them). `tally reconcile --scenario FILE` supplies the
  * document again when a redacted header is needed.
  */
 import { readFile } from 'node:fs/promises';
@@ -14,6 +15,7 @@ import { writeFileAtomic } from '../host/files.ts';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError, ReconcileError } from '../core/errors.ts';
+import { isSecretHeader, REDACTED } from '../core/header-secrets.ts';
 import { decodeLedger, encodeLedger } from '../ledger/ledger-file.ts';
 import type { MetricsLedger } from '../ledger/ledger.ts';
 import { parseScenario } from '../scenarios/load.ts';
@@ -24,8 +26,6 @@ import type { Scenario } from '../scenarios/types.ts';
 export const PLAN_FILE = 'plan.json';
 export const LEDGER_FILE = 'ledger.bin';
 
-const REDACTED = '[REDACTED]';
-const SECRET_HEADER = /authorization|token|key|secret|password|cookie/i;
 
 /** plan.json. */
 export interface SavedPlan {
@@ -41,10 +41,10 @@ export interface SavedPlan {
   telemetry?: { ticks: number; exportIntervalMs: number; pointsPlanned: number; metrics: { name: string; seriesCount: number }[] };
 }
 
-function redactHeaders(headers: unknown, all: boolean): void {
+function redactHeaders(headers: unknown): void {
   if (typeof headers !== 'object' || headers === null) return;
   const h = headers as Record<string, unknown>;
-  for (const name of Object.keys(h)) if (all || SECRET_HEADER.test(name)) h[name] = REDACTED;
+  for (const name of Object.keys(h)) if (isSecretHeader(name)) h[name] = REDACTED;
 }
 
 /**
@@ -53,8 +53,8 @@ function redactHeaders(headers: unknown, all: boolean): void {
  */
 export function redactScenarioDocument(doc: Record<string, any>): Record<string, any> {
   const copy = structuredClone(doc);
-  redactHeaders(copy.telemetry?.headers, true);
-  redactHeaders(copy.backends?.prometheus?.auth?.headers, false);
+  redactHeaders(copy.telemetry?.headers);
+  redactHeaders(copy.backends?.prometheus?.auth?.headers);
   return copy;
 }
 

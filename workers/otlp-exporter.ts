@@ -24,6 +24,7 @@ import { ExporterMetrics, type ExporterInterval } from './otlp-exporter-metrics.
 import { Backoff, retryDelayMs } from './otlp-exporter-retry.ts';
 import { attemptWithDeadline, closeWithin, DrainDeadline } from './otlp-exporter-deadline.ts';
 import { timerMs } from '../core/timers.ts';
+import { headerSecrets, redactSecrets } from '../core/header-secrets.ts';
 import type { AttemptResult, ExportBatch, ExporterConfig, ExportSettlement, ExportTransport } from './otlp-exporter-types.ts';
 
 export type * from './otlp-exporter-types.ts';
@@ -61,6 +62,8 @@ export class OtlpExporter<K> {
   #idleWaiters: (() => void)[] = [];
   #settlements: ExportSettlement<K>[] = [];
   #drain: DrainDeadline | undefined;
+  /** Header values never to be quoted in a settlement's message (a peer may echo them). */
+  readonly #secrets: string[];
   #shutdown: Promise<void> | undefined;
   /**
    * When set, each settlement is handed here as it happens instead of being kept for
@@ -75,6 +78,7 @@ export class OtlpExporter<K> {
   constructor(config: ExporterConfig, transport: ExportTransport = createTransport(config)) {
     this.#config = config;
     this.#transport = transport;
+    this.#secrets = headerSecrets(config.headers);
   }
 
   /** Batches waiting in the queue (not in flight). */
@@ -239,6 +243,10 @@ export class OtlpExporter<K> {
   }
 
   #settle(s: ExportSettlement<K>): void {
+    if (this.#secrets.length > 0) {
+      if (s.reason !== undefined) s.reason = redactSecrets(s.reason, this.#secrets);
+      if (s.last?.message !== undefined) s.last = { ...s.last, message: redactSecrets(s.last.message, this.#secrets) };
+    }
     if (this.onSettle !== undefined) this.onSettle(s);
     else this.#settlements.push(s);
     this.#metrics.settled(s.finalState, s.items, s.rejectedItems, s.durationUs);

@@ -28,6 +28,7 @@ import { encodeRemoteWriteBody, type RemoteWriteSample, type RemoteWriteSeries }
 import { RemoteWriteSender, type RemoteWriteOutcome } from '../workers/remote-write-sender.ts';
 import { ABORT_GRACE_MS, ATTEMPT_GRACE_MS } from './otlp-exporter-deadline.ts';
 import { timerMs } from '../core/timers.ts';
+import { headerSecrets, redactSecrets } from '../core/header-secrets.ts';
 
 /** How long requests in flight may take after a stop before they settle `unsettled` (ms). */
 const STOP_GRACE_MS = 1000;
@@ -205,7 +206,8 @@ export class RemoteWriteShard {
       sentAtMs,
     };
     if (!r.ok) {
-      if (r.errorMessage !== undefined) outcome.message = r.errorMessage.slice(0, 512);
+      // The receiver's answer may echo the request's headers: their values are not kept.
+      if (r.errorMessage !== undefined) outcome.message = redactSecrets(r.errorMessage, headerSecrets(this.#task.headers)).slice(0, 512);
       if (r.errno !== undefined) outcome.errorCode = r.errno;
       if (r.rejection !== undefined) outcome.rejection = r.rejection;
     }

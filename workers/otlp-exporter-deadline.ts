@@ -86,11 +86,14 @@ export class DrainDeadline {
 
   /** End the wait `graceMs` from now, unless it already ends sooner. */
   shorten(graceMs: number): void {
-    const endsAtMs = performance.now() + Math.max(0, graceMs);
+    const nowMs = performance.now();
+    const endsAtMs = nowMs + Math.max(0, graceMs);
     if (endsAtMs >= this.#endsAtMs) return;
     this.#endsAtMs = endsAtMs;
     clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => this.done(), timerMs(endsAtMs - performance.now()));
+    // Whole milliseconds, as the attempts' own timeouts: a drain as long as an attempt's
+    // timeout, started after it, must end after it (Node orders equal timers by creation).
+    this.#timer = setTimeout(() => this.done(), timerMs(Math.ceil(endsAtMs - nowMs)));
   }
 
   /** End the wait now. */

@@ -58,6 +58,8 @@ export interface RunOptions {
   clock?: Clock;
   /** Stop switch; default a new one (with the process's signals when `handleSignals`). */
   stop?: StopControl;
+  /** Told where the load and the telemetry go once the stand-ins listen (tests, sweeps). */
+  onEndpoints?: (endpoints: Endpoints) => void;
 }
 
 /** What a finished (or stopped) run returns. */
@@ -85,6 +87,7 @@ interface LiveRun {
   removeSignalHandlers: () => void;
   /** Epoch ms when the last shard ended. */
   loadEndMs?: number;
+  onEndpoints?: (endpoints: Endpoints) => void;
 }
 
 /**
@@ -165,7 +168,7 @@ async function setUp(options: RunOptions): Promise<LiveRun> {
   });
   // A second signal exits at once: what was measured goes to results.json synchronously first.
   lastWords = () => writeResultsJsonSync(outDir, record.snapshot(false));
-  return { out, outDir, dirLock, pool, record, readback, log, removeSignalHandlers };
+  return { out, outDir, dirLock, pool, record, readback, log, removeSignalHandlers, onEndpoints: options.onEndpoints };
 }
 
 /** results.json before the load starts (`complete: false`, `running`), so a run killed in its first seconds still leaves one. */
@@ -177,10 +180,12 @@ async function firstCheckpoint(run: LiveRun): Promise<void> {
 async function loadPhase(run: LiveRun): Promise<void> {
   const { record, readback, log } = run;
   const { scenario, plan, aggregator, telemetry, stop } = record.parts;
-  run.standIn = await startLoadStandIn(scenario);
+  const standInFailed = (error: unknown): void => record.fail(error);
+  run.standIn = await startLoadStandIn(scenario, standInFailed);
   record.served = run.standIn.served;
   const endpoints: Endpoints = run.standIn.target ? { target: run.standIn.target } : {};
-  await telemetry.start(endpoints);
+  await telemetry.start(endpoints, standInFailed);
+  run.onEndpoints?.(endpoints);
   const tasks = shardTasks(scenario, plan, endpoints, REPORT_INTERVAL_MS);
   readback?.attach(tasks);
   readback?.startPolling();
@@ -188,6 +193,7 @@ async function loadPhase(run: LiveRun): Promise<void> {
     telemetry.onExport(o);
     readback?.onOutcome(o);
   };
+  record.stalls.start();
   const failures = await runShards(run.pool, tasks, {
     interval: (m: IntervalMessage) => log.write(aggregator.add(m, onExport, telemetry.onTraceExport)),
     ended: (shard, error) => {
@@ -195,6 +201,7 @@ async function loadPhase(run: LiveRun): Promise<void> {
       log.write(aggregator.shardDone(shard));
     },
   }, stop);
+  record.stalls.stop();
   run.loadEndMs = record.parts.clock.nowMs();
   for (const failure of failures) record.fail(failure);
 }
@@ -204,6 +211,7 @@ async function endLoad(run: LiveRun): Promise<void> {
   const { record, log } = run;
   log.write(record.parts.aggregator.flush());
   await log.drained();
+  await run.standIn?.refresh();
   const datapath = record.parts.preflight.datapath;
   if (datapath) {
     try {
@@ -220,7 +228,11 @@ async function settleAndReconcile(run: LiveRun): Promise<void> {
   const { telemetry, scenario, stop } = run.record.parts;
   if (!telemetry.receiver) return;
   await waitUnlessStopped(scenario.reconcile.settleMs, stop);
-  telemetry.reconcile();
+  try {
+    await telemetry.reconcile();
+  } catch (error) {
+    run.record.fail(error);
+  }
 }
 
 /** Read the backends back (Prometheus, the waterfall's counters, Tempo) and take their reconciliation. */

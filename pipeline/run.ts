@@ -229,7 +229,7 @@ async function settleAndReconcile(run: LiveRun): Promise<void> {
   if (!telemetry.receiver) return;
   await waitUnlessStopped(scenario.reconcile.settleMs, stop);
   try {
-    await telemetry.reconcile();
+    await telemetry.reconcile(stop, STOP_GRACE_MS);
   } catch (error) {
     run.record.fail(error);
   }

@@ -123,3 +123,22 @@ export async function raceStop<T>(work: Promise<T>, stop: StopControl, graceMs: 
     clearTimeout(deadlineTimer);
   }
 }
+
+/**
+ * Run a stepped computation (a generator that yields between steps), yielding to the event
+ * loop between steps so that signals are handled, and giving up `graceMs` after the run is
+ * stopped.
+ * @returns the computation's result, or undefined when it was given up.
+ */
+export async function stepUnlessStopped<T>(steps: Generator<void, T, void>, stop: StopControl, graceMs: number): Promise<T | undefined> {
+  let stoppedAtMs: number | undefined;
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    if (stop.reason !== undefined) {
+      stoppedAtMs ??= performance.now();
+      if (performance.now() - stoppedAtMs >= graceMs) return undefined;
+    }
+  }
+}

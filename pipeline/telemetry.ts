@@ -15,7 +15,7 @@ import type { ReceiverStats, ReceiverTls } from '../embedded/otlp-receiver.ts';
 import type { ReceiverThreadOptions } from '../embedded/stand-in-messages.ts';
 import { MetricsLedger } from '../ledger/ledger.ts';
 import { ObservationStore, sharedPointCounts } from '../reconcile/observations.ts';
-import { reconcile, type Reconciliation } from '../reconcile/points.ts';
+import { reconcileSteps, type Reconciliation } from '../reconcile/points.ts';
 import { deltaOffsets } from '../reconcile/delta-offsets.ts';
 import { SpanLedger } from '../ledger/span-ledger.ts';
 import { SpanObservationStore } from '../reconcile/span-observations.ts';
@@ -28,6 +28,7 @@ import type { Scenario } from '../scenarios/types.ts';
 import { readTlsFiles } from '../host/tls-files.ts';
 import { CollectorError, ConfigError, type TallyError } from '../core/errors.ts';
 import { StandInThread } from './stand-in-threads.ts';
+import { stepUnlessStopped, type StopControl } from './stop.ts';
 
 /** The embedded receiver as the run sees it: its counters as of its latest report. */
 export interface RunReceiver {
@@ -136,9 +137,12 @@ export class RunTelemetry {
   /**
    * Finish the embedded receiver (it stops listening and hands over its totals), then
    * reconcile what it saw against the ledgers (nothing to read back from an external endpoint).
+   * The point reconciliation runs in steps, yielding to the event loop between them (a run
+   * with a billion points takes seconds): a stop gives it `graceMs` more, then it is given
+   * up and results.json has no reconciliation.
    * @throws CollectorError when the receiver's thread did not hand over its observations.
    */
-  async reconcile(): Promise<void> {
+  async reconcile(stop: StopControl, graceMs: number): Promise<void> {
     if (!this.receiver || !this.#receiverThread) return;
     const last = await this.#receiverThread.finish();
     if (last === undefined) throw this.#receiverThread.failure ?? new CollectorError('the embedded receiver did not hand over its observations');
@@ -146,7 +150,9 @@ export class RunTelemetry {
     if (last.spanTotals) this.spanStore?.adoptTotals(last.spanTotals);
     if (this.ledger && this.store && this.plan.telemetry) {
       const metrics = this.#results.metrics ?? this.#metricsBase();
-      metrics.reconciliation = reconcile(this.ledger, this.store);
+      const reconciliation = await stepUnlessStopped(reconcileSteps(this.ledger, this.store), stop, graceMs);
+      if (reconciliation === undefined) return;
+      metrics.reconciliation = reconciliation;
       metrics.deltaOffsets = deltaOffsets(this.plan.telemetry.metrics.map((m) => m.model), this.store, this.plan.telemetry.ticks);
       this.#results.metrics = metrics;
     }

@@ -53,7 +53,7 @@ export interface PrometheusApiOptions {
   auth?: PrometheusAuth;
   /** JSON pointer of `auth` in the scenario, for credential errors (default `/backends/prometheus/auth`). */
   authPointer?: string;
-  /** Per attempt: time to response headers and between body chunks, in ms (default 60000). */
+  /** Per attempt: the whole exchange, headers and body, in ms (default 60000); the wait ends a second later whatever the transport does. */
   timeoutMs?: number;
   /** Connect timeout, in ms (default 10000). */
   connectTimeoutMs?: number;
@@ -79,6 +79,8 @@ export interface CallOptions {
 }
 
 const RETRYABLE_STATUS = new Set([429, 502, 503, 504]);
+/** Beyond an attempt's timeout, how long the transport may take to give it up before the wait ends anyway (ms). */
+const HARD_DEADLINE_GRACE_MS = 1000;
 /** How long `close()` waits for requests in flight before dropping them (ms). */
 const CLOSE_GRACE_MS = 1000;
 const ERROR_TEXT_CHARS = 512;
@@ -256,20 +258,33 @@ export class PrometheusApi {
       let status: number;
       let text: string;
       let retryAfter: number | undefined;
+      // One deadline for the whole attempt (a body can drip slower than any per-chunk timeout),
+      // and a timer that ends the wait even if the transport never settles.
+      const deadline = AbortSignal.timeout(this.#options.timeoutMs);
+      const attemptSignal = signal === undefined ? deadline : AbortSignal.any([signal, deadline]);
+      let timer: NodeJS.Timeout | undefined;
       try {
-        const response = await this.#pool.request({ path: fullPath, method: body === undefined ? 'GET' : 'POST', headers, body, signal });
-        status = response.statusCode;
-        retryAfter = retryAfterMs(response.headers['retry-after'], Date.now());
-        text = await this.#readBody(response.body, fullPath);
+        const exchange = (async () => {
+          const response = await this.#pool.request({ path: fullPath, method: body === undefined ? 'GET' : 'POST', headers, body, signal: attemptSignal });
+          return { status: response.statusCode, retryAfter: retryAfterMs(response.headers['retry-after'], Date.now()), text: await this.#readBody(response.body, fullPath) };
+        })();
+        exchange.catch(() => {});
+        const hung = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(Object.assign(new Error(`no answer within ${this.#options.timeoutMs} ms`), { code: 'ETIMEDOUT' })), this.#options.timeoutMs + HARD_DEADLINE_GRACE_MS);
+        });
+        ({ status, retryAfter, text } = await Promise.race([exchange, hung]));
       } catch (error) {
         if (error instanceof TallyError) throw error;
         if (signal?.aborted) throw this.#fail(`Prometheus API ${fullPath}: aborted`, { path: fullPath, httpStatus: 0, errno: 'ABORTED' }, error);
+        if (deadline.aborted) error = Object.assign(new Error(`no answer within ${this.#options.timeoutMs} ms`), { code: 'ETIMEDOUT' });
         if (attempt < maxRetries) {
           await sleep(this.#backoffMs(attempt, undefined), undefined, { signal });
           continue;
         }
         const errno = errnoOf(error);
         throw this.#fail(`Prometheus API ${this.#origin}${fullPath}: no response (${errno}) after ${attempt + 1} attempts`, { path: fullPath, httpStatus: 0, errno }, error);
+      } finally {
+        clearTimeout(timer);
       }
       if (RETRYABLE_STATUS.has(status) && attempt < maxRetries) {
         await sleep(this.#backoffMs(attempt, retryAfter), undefined, { signal });

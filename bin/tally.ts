@@ -20,8 +20,9 @@ import { outputsFromFlags } from '../scenarios/outputs-spec.ts';
 import { EXIT_REGRESSION_FOUND, EXIT_SIGINT, EXIT_SIGTERM, EXIT_THRESHOLDS_BREACHED } from './exit-codes.ts';
 
 const USAGE = `usage:
-  tally run <scenario> [--out DIR] [--junit FILE] [--output KIND=URL ...]   run a scenario end to end (default out dir: runs/<run id>/);
-                                     --output pushes tally's own figures live: prometheus-remote-write=URL or otlp=URL
+  tally run <scenario> [--out DIR] [--overwrite] [--junit FILE] [--output KIND=URL ...]   run a scenario end to end
+                                     (default out dir: runs/<run id>/; DIR must be new or empty, or --overwrite replaces
+                                     the run files in it); --output pushes tally's own figures live: prometheus-remote-write=URL or otlp=URL
   tally validate <scenario>          check a scenario without sending anything
   tally plan <scenario> [--json]     series, data points/s, planned arrivals and the port budget, without sending
   tally reconcile <run-dir> [--scenario FILE]   read the backends again against the run's saved ledger
@@ -41,7 +42,7 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'report') return reportCommand(rest, process.stdout);
   let parsed;
   try {
-    parsed = parseArgs({ args: rest, allowPositionals: true, options: { out: { type: 'string' }, output: { type: 'string', multiple: true }, json: { type: 'boolean' }, scenario: { type: 'string' }, junit: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+    parsed = parseArgs({ args: rest, allowPositionals: true, options: { out: { type: 'string' }, overwrite: { type: 'boolean' }, output: { type: 'string', multiple: true }, json: { type: 'boolean' }, scenario: { type: 'string' }, junit: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
   } catch (err) {
     throw new ConfigError(`${(err as Error).message}\n${USAGE}`, [], { code: 'TALLY_USAGE' });
   }
@@ -71,7 +72,7 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'run': {
-      const { results } = await runScenario({ scenarioPath, outDir: parsed.values.out, outputs: outputsFromFlags(parsed.values.output ?? []) });
+      const { results } = await runScenario({ scenarioPath, outDir: parsed.values.out, overwrite: parsed.values.overwrite, outputs: outputsFromFlags(parsed.values.output ?? []) });
       if (parsed.values.junit !== undefined) await writeRunJUnit(parsed.values.junit, results);
       // Stopped by a signal: what was measured is written; exit as the shell convention says (128 + signal).
       if (results.incompleteReason === 'SIGTERM') return EXIT_SIGTERM;
@@ -99,11 +100,12 @@ function report(thrown: unknown): number {
   return exitCodeFor(err);
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
-    process.exitCode = report(err);
-  },
-);
+/** Once the command has ended, the process exits within this even if a socket or timer lingers (ms). */
+const EXIT_GRACE_MS = 2000;
+
+function exitSoon(code: number): void {
+  process.exitCode = code;
+  setTimeout(() => process.exit(code), EXIT_GRACE_MS).unref();
+}
+
+main(process.argv.slice(2)).then(exitSoon, (err: unknown) => exitSoon(report(err)));

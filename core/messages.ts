@@ -12,7 +12,13 @@ import type { MetricModel } from './instruments.ts';
 import type { MessagePort } from 'node:worker_threads';
 import type { SerializedTallyError } from './errors.ts';
 
-/** Error classes of a churn request. errno classes follow Node's `err.code`. */
+/**
+ * Error classes of a churn request. errno classes follow Node's `err.code`; the target's
+ * answer can also be a `protocol_error` (an HTTP/1.1 response whose framing is broken: an
+ * unreadable or conflicting Content-Length, a head over 64 KiB or cut short), an
+ * `invalid_response` (bytes that are not an HTTP response at all) or `response_too_large`
+ * (a body over the client's cap, not read further).
+ */
 export const ERROR_CLASSES = [
   'ECONNREFUSED',
   'ECONNRESET',
@@ -25,6 +31,9 @@ export const ERROR_CLASSES = [
   'ENETUNREACH',
   'ENOTFOUND',
   'EAI_AGAIN',
+  'protocol_error',
+  'invalid_response',
+  'response_too_large',
   'other',
 ] as const;
 export type ErrorClass = (typeof ERROR_CLASSES)[number];

@@ -16,6 +16,8 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { ExportOutcome, ShardTask } from '../core/messages.ts';
 import { ConfigError } from '../core/errors.ts';
 import { POINT_ACKNOWLEDGED, type MetricsLedger } from '../ledger/ledger.ts';
+import type { TextOut } from '../core/text-out.ts';
+import { formatDurationMs } from '../core/units.ts';
 import type { ObservationStore } from '../reconcile/observations.ts';
 import type { Reconciliation } from '../reconcile/points.ts';
 import { PrometheusApi } from '../readback/prometheus/api.ts';
@@ -55,7 +57,12 @@ export interface ReadbackFinish {
 export interface PrepareReadbackOptions {
   outDir: string;
   scenarioPath: string;
+  /** Where progress goes (what the run waits for). */
+  out: TextOut;
 }
+
+/** Attempts of the build-info check before traffic (each up to `backends.prometheus.timeout`). */
+const STARTUP_ATTEMPTS = 2;
 
 /** One run's read-back. */
 export class RunReadback {
@@ -82,7 +89,7 @@ export class RunReadback {
     this.#naming = naming;
     let credentials: Credentials | undefined;
     if (p !== undefined) {
-      this.#api = new PrometheusApi({ url: p.url, auth: p.auth, timeoutMs: 120_000 });
+      this.#api = new PrometheusApi({ url: p.url, auth: p.auth, timeoutMs: p.timeoutMs });
       credentials = new Credentials(p.auth);
       if (plan.telemetry && naming.length > 0) {
         this.#space = runReadbackSpace(plan, naming, p.maxSamplesPerQuery, { deltaIngestion: p.deltaIngestion });
@@ -111,9 +118,14 @@ export class RunReadback {
    * credentials), first counter readings.
    * @throws CollectorError when Prometheus cannot be queried; ConfigError for unreadable credentials.
    */
-  async start(scenarioPath: string): Promise<void> {
+  async start(scenarioPath: string, out: TextOut): Promise<void> {
     if (this.#plan.telemetry) await savePlan(this.#outDir, scenarioPath, this.#plan);
-    if (this.#api !== undefined) this.#version = (await this.#api.buildInfo()).data.version;
+    const p = this.#scenario.backends?.prometheus;
+    if (this.#api !== undefined && p !== undefined) {
+      // Say what the run waits for: a Prometheus that hangs would otherwise look like a hung tally.
+      out.write(`waiting for Prometheus at ${p.url} (build info: up to ${STARTUP_ATTEMPTS} attempts of ${formatDurationMs(p.timeoutMs)}; backends.prometheus.timeout)\n`);
+      this.#version = (await this.#api.buildInfo({ maxRetries: STARTUP_ATTEMPTS - 1 })).data.version;
+    }
     await this.#probe.before();
   }
 
@@ -148,23 +160,25 @@ export class RunReadback {
    * After the load: visibility until the deadlines, read-back and reconciliation, the
    * waterfall, datapath metrics, the trace backends; ledger.bin.
    * @param input.reconciliation the embedded receiver's reconciliation, when there was one.
+   * @param input.stop the run's stop: visibility polls end at it (one poll when already stopped).
    * @throws CollectorError when Prometheus or a trace backend cannot be read at all.
    */
-  async finish(input: { ledger?: MetricsLedger; store?: ObservationStore; stopped: boolean; loadEndMs: number; reconciliation?: Reconciliation; spans?: SpanTotals }): Promise<ReadbackFinish> {
+  async finish(input: { ledger?: MetricsLedger; store?: ObservationStore; stop: AbortSignal; loadEndMs: number; reconciliation?: Reconciliation; spans?: SpanTotals }): Promise<ReadbackFinish> {
     const backends: BackendsResults = {};
     const { ledger, store } = input;
     // Without visibility polling (spans; points with no Prometheus read-back), the pipeline gets
     // `reconcile.settle` after the last export before the last counter reading and the trace reads.
     const unpolled = (input.spans !== undefined && input.spans.spansSent > 0) || (ledger !== undefined && this.#visibility === undefined && this.#scenario.backends?.collector !== undefined);
     const settleLeftMs = input.loadEndMs + this.#scenario.reconcile.settleMs - Date.now();
-    if (unpolled && settleLeftMs > 0 && !input.stopped) await delay(settleLeftMs);
+    // A stop ends the wait at once (signals are honoured in every phase).
+    if (unpolled && settleLeftMs > 0 && !input.stop.aborted) await delay(settleLeftMs, undefined, { signal: input.stop }).catch(() => {});
     if (ledger) await saveLedger(this.#outDir, ledger);
     let reconciliation = input.reconciliation;
     let histogramPartSamples: number | undefined;
     const p = this.#scenario.backends?.prometheus;
     if (this.#remoteWriteUrl !== undefined) backends.remoteWrite = { url: this.#remoteWriteUrl, requests: this.#remoteWriteRequests, rejections: { ...this.#rejections }, statuses: { ...(ledger?.totals.statuses ?? {}) } };
     if (p !== undefined && this.#api !== undefined && this.#space !== undefined && this.#visibility !== undefined && ledger && store) {
-      const visibility = await this.#visibility.finish(ledger, input.stopped);
+      const visibility = await this.#visibility.finish(ledger, input.stop);
       const startedMs = Date.now();
       const read = await readAndReconcile(this.#api, this.#space, ledger, store);
       reconciliation = read.reconciliation;
@@ -243,7 +257,7 @@ export class RunReadback {
     }
   }
 
-  /** Stop polling and close connections. */
+  /** Stop polling and close connections (requests still in flight are dropped after a grace). */
   async close(): Promise<void> {
     this.#probe.close();
     await this.#visibility?.close();
@@ -263,7 +277,7 @@ export async function prepareRunReadback(scenario: Scenario, plan: Plan, options
   }
   const readback = new RunReadback(scenario, plan, options.outDir);
   try {
-    await readback.start(options.scenarioPath);
+    await readback.start(options.scenarioPath, options.out);
   } catch (error) {
     await readback.close();
     throw error;

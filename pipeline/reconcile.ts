@@ -12,6 +12,7 @@ import { readFile } from 'node:fs/promises';
 import { writeJsonAtomic } from '../host/files.ts';
 import { join } from 'node:path';
 import { ConfigError } from '../core/errors.ts';
+import { claimRunDir } from '../host/run-dir.ts';
 import type { TextOut } from '../core/text-out.ts';
 import type { MetricsLedger } from '../ledger/ledger.ts';
 import { ObservationStore } from '../reconcile/observations.ts';
@@ -47,11 +48,22 @@ export interface ReconcileOptions {
  * CollectorError (exit 1) when a backend cannot be read.
  */
 export async function reconcileRun(options: ReconcileOptions): Promise<{ path: string; report: ReconcileReport | TracesReconcileReport }> {
-  const out = options.stdout ?? process.stdout;
   const scenarioText = options.scenarioPath === undefined ? undefined : await readFile(options.scenarioPath, 'utf8').catch((cause: unknown) => {
     throw new ConfigError(`cannot read scenario ${options.scenarioPath}`, [], { code: 'TALLY_CONFIG_UNREADABLE', cause });
   });
   const { scenario, plan, ledger } = await loadRun(options.runDir, scenarioText);
+  // Not while a run (or another reconcile) writes to the same directory.
+  const dirLock = await claimRunDir(options.runDir, { overwrite: false, existingRun: true, flag: '<run-dir>' });
+  try {
+    return await reconcileLocked(options, scenario, plan, ledger);
+  } finally {
+    await dirLock.release();
+  }
+}
+
+/** The reconciliation, once the run directory is claimed. */
+async function reconcileLocked(options: ReconcileOptions, scenario: Scenario, plan: Plan, ledger: MetricsLedger | undefined): Promise<{ path: string; report: ReconcileReport | TracesReconcileReport }> {
+  const out = options.stdout ?? process.stdout;
   const p = scenario.backends?.prometheus;
   const startedMs = Date.now();
   let report: ReconcileReport | TracesReconcileReport;
@@ -88,7 +100,7 @@ async function reconcileMetrics(o: { scenario: Scenario; plan: Plan; ledger: Met
   const { scenario, plan, ledger } = o;
   const p = scenario.backends!.prometheus!;
   const telemetry = plan.telemetry!;
-  const api = new PrometheusApi({ url: p.url, auth: p.auth, timeoutMs: 300_000 });
+  const api = new PrometheusApi({ url: p.url, auth: p.auth, timeoutMs: p.timeoutMs });
   try {
     const version = (await api.buildInfo()).data.version;
     const space = runReadbackSpace(plan, runMetricNaming(plan, { translationStrategy: p.translationStrategy, convertHistogramsToNhcb: p.convertHistogramsToNhcb, resource: scenario.telemetry?.resource }), p.maxSamplesPerQuery, { deltaIngestion: p.deltaIngestion });

@@ -3,10 +3,11 @@
  * start instant and worker count, from which the plan is re-derived exactly, since the
  * planner is pure) and `ledger.bin` (ledger/ledger-file.ts).
  *
- * Secrets: header values whose names look secret (authorization, token, key, secret,
- * password, cookie) are replaced by `[REDACTED]` in plan.json, and the OTLP / remote-write
- * headers entirely (reconcile sends nothing). File and environment-variable credentials
- * are references, kept as they are. `tally reconcile --scenario FILE` supplies the
+ * Secrets: every header value (OTLP / remote-write headers and the Prometheus API's) is
+ * replaced by `[REDACTED]` in plan.json, except those of a few known harmless headers
+ * (core/header-secrets.ts: `X-Scope-OrgID`, `Accept`, …). File and environment-variable
+ * credentials are references, kept as they are; URLs cannot carry credentials (the loader
+ * refuses them). `tally reconcile --scenario FILE` supplies the
  * document again when a redacted header is needed.
  */
 import { readFile } from 'node:fs/promises';
@@ -14,6 +15,7 @@ import { writeFileAtomic } from '../host/files.ts';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError, ReconcileError } from '../core/errors.ts';
+import { isSecretHeader, REDACTED } from '../core/header-secrets.ts';
 import { decodeLedger, encodeLedger } from '../ledger/ledger-file.ts';
 import type { MetricsLedger } from '../ledger/ledger.ts';
 import { parseScenario } from '../scenarios/load.ts';
@@ -24,8 +26,6 @@ import type { Scenario } from '../scenarios/types.ts';
 export const PLAN_FILE = 'plan.json';
 export const LEDGER_FILE = 'ledger.bin';
 
-const REDACTED = '[REDACTED]';
-const SECRET_HEADER = /authorization|token|key|secret|password|cookie/i;
 
 /** plan.json. */
 export interface SavedPlan {
@@ -41,10 +41,10 @@ export interface SavedPlan {
   telemetry?: { ticks: number; exportIntervalMs: number; pointsPlanned: number; metrics: { name: string; seriesCount: number }[] };
 }
 
-function redactHeaders(headers: unknown, all: boolean): void {
+function redactHeaders(headers: unknown): void {
   if (typeof headers !== 'object' || headers === null) return;
   const h = headers as Record<string, unknown>;
-  for (const name of Object.keys(h)) if (all || SECRET_HEADER.test(name)) h[name] = REDACTED;
+  for (const name of Object.keys(h)) if (isSecretHeader(name)) h[name] = REDACTED;
 }
 
 /**
@@ -53,9 +53,9 @@ function redactHeaders(headers: unknown, all: boolean): void {
  */
 export function redactScenarioDocument(doc: Record<string, any>): Record<string, any> {
   const copy = structuredClone(doc);
-  redactHeaders(copy.telemetry?.headers, true);
-  redactHeaders(copy.backends?.prometheus?.auth?.headers, false);
-  for (const output of Array.isArray(copy.outputs) ? copy.outputs : []) redactHeaders(output?.headers, true);
+  redactHeaders(copy.telemetry?.headers);
+  redactHeaders(copy.backends?.prometheus?.auth?.headers);
+  for (const output of Array.isArray(copy.outputs) ? copy.outputs : []) redactHeaders(output?.headers);
   return copy;
 }
 
@@ -100,6 +100,23 @@ export interface LoadedRun {
 }
 
 /**
+ * Check plan.json's shape before anything reads it (a hand-edited or truncated file, `null`).
+ * @throws ConfigError `TALLY_CONFIG_INVALID` naming the first field that is wrong.
+ */
+function checkSavedPlan(saved: unknown): asserts saved is SavedPlan {
+  const bad = (pointer: string, message: string): never => {
+    throw new ConfigError(`${PLAN_FILE} is not a plan tally wrote: ${pointer || 'the document'} ${message}`, [{ pointer, message }]);
+  };
+  if (typeof saved !== 'object' || saved === null || Array.isArray(saved)) bad('', 'must be an object');
+  const s = saved as Record<string, unknown>;
+  if (s.version !== 1) bad('/version', 'must be 1 (the only plan.json version)');
+  if (typeof s.runId !== 'string') bad('/runId', 'must be a string');
+  if (typeof s.startEpochMs !== 'number' || !Number.isFinite(s.startEpochMs)) bad('/startEpochMs', 'must be a number');
+  if (!Number.isInteger(s.workers) || (s.workers as number) < 1 || (s.workers as number) > 1024) bad('/workers', 'must be an integer from 1 to 1024');
+  if (typeof s.scenario !== 'object' || s.scenario === null || Array.isArray(s.scenario)) bad('/scenario', 'must be an object');
+}
+
+/**
  * Read a run directory back: plan.json → scenario → the same plan (checked by its run id), and
  * ledger.bin (not for a run that sent traces and no metrics: it has none).
  * @param scenarioText when given, the scenario document to use instead of plan.json's (to supply redacted headers).
@@ -107,13 +124,13 @@ export interface LoadedRun {
  * for a scenario that no longer validates or plans another run; ReconcileError for a corrupt ledger.
  */
 export async function loadRun(runDir: string, scenarioText?: string): Promise<LoadedRun> {
-  let saved: SavedPlan;
+  let saved: unknown;
   try {
-    saved = JSON.parse(await readFile(join(runDir, PLAN_FILE), 'utf8')) as SavedPlan;
+    saved = JSON.parse(await readFile(join(runDir, PLAN_FILE), 'utf8')) as unknown;
   } catch (cause) {
     throw new ConfigError(`${runDir} holds no readable ${PLAN_FILE} (was it written by tally run with metrics?)`, [{ pointer: '', message: `${PLAN_FILE} is expected` }], { code: 'TALLY_CONFIG_UNREADABLE', cause });
   }
-  if (saved.version !== 1) throw new ConfigError(`${PLAN_FILE} version ${saved.version} is not supported`, [{ pointer: '/version', message: '1 is expected' }]);
+  checkSavedPlan(saved);
   const { scenario } = parseScenario(scenarioText ?? JSON.stringify(saved.scenario), scenarioText === undefined ? `${runDir}/${PLAN_FILE}` : 'scenario');
   const plan = planRun(scenario, saved.startEpochMs, saved.workers);
   if (plan.runId !== saved.runId) {

@@ -17,6 +17,7 @@ import type { Scenario } from '../scenarios/types.ts';
 import type { Preflight } from './preflight.ts';
 import type { StopControl } from './stop.ts';
 import { abortingThreshold } from './thresholds.ts';
+import { StallWatch } from './stall-watch.ts';
 import type { RunTelemetry } from './telemetry.ts';
 
 /** The parts a run's results are built from. */
@@ -42,6 +43,8 @@ export class RunRecord {
   /** What the embedded stand-in served. */
   served: (() => object) | undefined;
   backends: BackendsResults | undefined;
+  /** Main-thread stalls during the load (generator health). */
+  readonly stalls = new StallWatch();
 
   constructor(parts: RunParts) {
     this.parts = parts;
@@ -79,6 +82,7 @@ export class RunRecord {
       telemetry: telemetry.resultsInput(aggregator),
       cpuRatio: elapsedMs > 0 ? (cpu.user + cpu.system) / 1000 / elapsedMs / availableParallelism() : 0,
       eventLoopDelayP99MaxUs: aggregator.eventLoopDelayP99MaxUs,
+      mainThreadStalls: this.stalls.summary(),
       workerEventLoopDelayP99MaxUs: [...aggregator.workerEventLoopDelayP99MaxUs],
       workerCpuRatios: elapsedMs > 0 ? Array.from({ length: plan.workers }, (_, i) => (aggregator.workerCpuUs[i] ?? 0) / 1000 / elapsedMs) : [],
       synSchedule: preflight.synSchedule,

@@ -12,14 +12,14 @@
  * does the same, then is thrown.
  */
 import { availableParallelism } from 'node:os';
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Piscina } from 'piscina';
 import { systemClock, type Clock } from '../core/clock.ts';
-import type { InputProblem } from '../core/errors.ts';
+import { IoError, type InputProblem } from '../core/errors.ts';
 import type { MeasurementOutputConfig } from '../core/measurement-output.ts';
 import type { ExportOutcome, IntervalMessage } from '../core/messages.ts';
 import type { TextOut } from '../core/text-out.ts';
+import { claimRunDir, type RunDirLock } from '../host/run-dir.ts';
 import { RunAggregator } from '../reports/aggregate.ts';
 import { prepareResultsValidator, type Results } from '../reports/results.ts';
 import { loadScenarioFile } from '../scenarios/load.ts';
@@ -30,11 +30,11 @@ import { finishMeasurementOutput, startMeasurementOutput, type MeasurementOutput
 import { preflight, type Preflight } from './preflight.ts';
 import { progressPrinter } from './progress.ts';
 import { prepareRunReadback, type RunReadback } from './readback.ts';
-import { writeFinalResults, writeResultsJson } from './results-files.ts';
+import { writeFinalResults, writeResultsJson, writeResultsJsonSync } from './results-files.ts';
 import { RunRecord } from './run-record.ts';
 import { runShards } from './shards.ts';
 import { startLoadStandIn, type LoadStandIn } from './stand-ins.ts';
-import { StopControl, waitUnlessStopped } from './stop.ts';
+import { raceStop, StopControl, waitUnlessStopped } from './stop.ts';
 import { thresholdWatch } from './thresholds.ts';
 import { RunTelemetry } from './telemetry.ts';
 import { startWorkerPool } from './worker-pool.ts';
@@ -42,8 +42,10 @@ import { startWorkerPool } from './worker-pool.ts';
 /** Options of {@link runScenario}. */
 export interface RunOptions {
   scenarioPath: string;
-  /** Output directory; default `runs/<run id>`. */
+  /** Output directory; default `runs/<run id>`. It must be empty (or new) unless `overwrite`. */
   outDir?: string;
+  /** Accept an output directory that holds files; tally's own files of an earlier run are removed first. */
+  overwrite?: boolean;
   /** Where progress and the summary go; default process.stdout. */
   stdout?: TextOut;
   /** Lead time between planning and the first intended start (ms). Default 250. */
@@ -62,6 +64,8 @@ export interface RunOptions {
   stop?: StopControl;
   /** Measurement outputs besides the scenario's `outputs:` (`tally run --output`). */
   outputs?: MeasurementOutputConfig[];
+  /** Told where the load and the telemetry go once the stand-ins listen (tests, sweeps). */
+  onEndpoints?: (endpoints: Endpoints) => void;
 }
 
 /** What a finished (or stopped) run returns. */
@@ -72,11 +76,14 @@ export interface RunOutcome {
 
 /** Length of one interval line (ms). */
 export const REPORT_INTERVAL_MS = 1000;
+/** After a stop, how long a phase may still take before it is given up (ms). */
+export const STOP_GRACE_MS = 1000;
 
 /** A run between its set-up and its end. */
 interface LiveRun {
   out: TextOut;
   outDir: string;
+  dirLock: RunDirLock;
   pool: Piscina;
   record: RunRecord;
   readback: RunReadback | undefined;
@@ -88,6 +95,7 @@ interface LiveRun {
   removeSignalHandlers: () => void;
   /** Epoch ms when the last shard ended. */
   loadEndMs?: number;
+  onEndpoints?: (endpoints: Endpoints) => void;
 }
 
 /**
@@ -98,6 +106,7 @@ interface LiveRun {
 export async function runScenario(options: RunOptions): Promise<RunOutcome> {
   const run = await setUp(options);
   try {
+    await firstCheckpoint(run);
     await loadPhase(run);
     await endLoad(run);
     await settleAndReconcile(run);
@@ -110,21 +119,24 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
   }
 }
 
-/** Load and plan: the scenario, a warm worker pool, the plan (its clock starts after warm-up) and the run directory. */
-async function loadAndPlan(options: RunOptions, out: TextOut, clock: Clock): Promise<{ scenario: Scenario; warnings: InputProblem[]; plan: Plan; pool: Piscina; outDir: string }> {
+/** Load and plan: the scenario, the run directory (claimed first when named), a warm worker pool, the plan (its clock starts after warm-up). */
+async function loadAndPlan(options: RunOptions, out: TextOut, clock: Clock): Promise<{ scenario: Scenario; warnings: InputProblem[]; plan: Plan; pool: Piscina; dirLock: RunDirLock }> {
   const { scenario, warnings } = await loadScenarioFile(options.scenarioPath);
   for (const w of warnings) out.write(`warning: ${w.pointer}: ${w.message}\n`);
-  const threads = scenario.load?.workers ?? availableParallelism();
-  const pool = await startWorkerPool(threads);
+  const overwrite = options.overwrite ?? false;
+  let dirLock = options.outDir === undefined ? undefined : await claimRunDir(options.outDir, { overwrite });
+  let pool: Piscina | undefined;
   try {
+    const threads = scenario.load?.workers ?? availableParallelism();
+    pool = await startWorkerPool(threads);
     // Compiled before the clock starts: lazily, it stalled the main thread at the first checkpoint.
     prepareResultsValidator();
     const plan = planRun(scenario, Math.ceil(clock.nowMs()) + (options.leadMs ?? 250), threads);
-    const outDir = options.outDir ?? join('runs', plan.runId);
-    await mkdir(outDir, { recursive: true });
-    return { scenario, warnings, plan, pool, outDir };
+    dirLock ??= await claimRunDir(join('runs', plan.runId), { overwrite });
+    return { scenario, warnings, plan, pool, dirLock };
   } catch (error) {
-    await pool.destroy();
+    await pool?.destroy();
+    await dirLock?.release();
     throw error;
   }
 }
@@ -133,19 +145,22 @@ async function loadAndPlan(options: RunOptions, out: TextOut, clock: Clock): Pro
 async function setUp(options: RunOptions): Promise<LiveRun> {
   const out = options.stdout ?? process.stdout;
   const clock = options.clock ?? systemClock;
-  const { scenario, warnings, plan, pool, outDir } = await loadAndPlan(options, out, clock);
+  const { scenario, warnings, plan, pool, dirLock } = await loadAndPlan(options, out, clock);
+  const outDir = dirLock.dir;
   let pre: Preflight | undefined;
   let readback: RunReadback | undefined;
   try {
     pre = await preflight(scenario, plan, out, options.datapathNetns ?? process.env.TALLY_LAB_NODE_NETNS);
-    readback = await prepareRunReadback(scenario, plan, { outDir, scenarioPath: options.scenarioPath });
+    readback = await prepareRunReadback(scenario, plan, { outDir, scenarioPath: options.scenarioPath, out });
   } catch (error) {
     await pre?.close();
     await pool.destroy();
+    await dirLock.release();
     throw error;
   }
   const stop = options.stop ?? new StopControl();
-  const removeSignalHandlers = options.handleSignals !== false ? stop.handleProcessSignals() : () => {};
+  let lastWords: (() => void) | undefined;
+  const removeSignalHandlers = options.handleSignals !== false ? stop.handleProcessSignals({ lastWords: () => lastWords?.() }) : () => {};
   const aggregator = new RunAggregator(plan.workers, REPORT_INTERVAL_MS);
   const telemetry = new RunTelemetry(scenario, plan);
   const record = new RunRecord({ scenario, plan, warnings, clock, aggregator, telemetry, preflight: pre, stop });
@@ -160,19 +175,32 @@ async function setUp(options: RunOptions): Promise<LiveRun> {
       checkThresholds?.(line);
     },
     checkpoint: () => writeResultsJson(outDir, record.snapshot(false)),
-    onError: (error) => record.fail(error),
+    onError: (error) => {
+      record.fail(error);
+      // A file of the run cannot be written (a full disk): stop, keep the figures for the terminal.
+      if (error instanceof IoError) stop.stop('TALLY_IO_FAILED');
+    },
   });
-  return { out, outDir, pool, record, readback, log, output, removeSignalHandlers };
+  // A second signal exits at once: what was measured goes to results.json synchronously first.
+  lastWords = () => writeResultsJsonSync(outDir, record.snapshot(false));
+  return { out, outDir, dirLock, pool, record, readback, log, output, removeSignalHandlers, onEndpoints: options.onEndpoints };
+}
+
+/** results.json before the load starts (`complete: false`, `running`), so a run killed in its first seconds still leaves one. */
+async function firstCheckpoint(run: LiveRun): Promise<void> {
+  await writeResultsJson(run.outDir, run.record.snapshot(false));
 }
 
 /** Start the stand-ins and the telemetry endpoint, then run the shards, routing their reports, until they end. */
 async function loadPhase(run: LiveRun): Promise<void> {
   const { record, readback, log } = run;
   const { scenario, plan, aggregator, telemetry, stop } = record.parts;
-  run.standIn = await startLoadStandIn(scenario);
+  const standInFailed = (error: unknown): void => record.fail(error);
+  run.standIn = await startLoadStandIn(scenario, standInFailed);
   record.served = run.standIn.served;
   const endpoints: Endpoints = run.standIn.target ? { target: run.standIn.target } : {};
-  await telemetry.start(endpoints);
+  await telemetry.start(endpoints, standInFailed);
+  run.onEndpoints?.(endpoints);
   const tasks = shardTasks(scenario, plan, endpoints, REPORT_INTERVAL_MS);
   readback?.attach(tasks);
   readback?.startPolling();
@@ -180,6 +208,7 @@ async function loadPhase(run: LiveRun): Promise<void> {
     telemetry.onExport(o);
     readback?.onOutcome(o);
   };
+  record.stalls.start();
   const failures = await runShards(run.pool, tasks, {
     interval: (m: IntervalMessage) => log.write(aggregator.add(m, onExport, telemetry.onTraceExport)),
     ended: (shard, error) => {
@@ -187,6 +216,7 @@ async function loadPhase(run: LiveRun): Promise<void> {
       log.write(aggregator.shardDone(shard));
     },
   }, stop);
+  record.stalls.stop();
   run.loadEndMs = record.parts.clock.nowMs();
   for (const failure of failures) record.fail(failure);
 }
@@ -196,6 +226,7 @@ async function endLoad(run: LiveRun): Promise<void> {
   const { record, log } = run;
   log.write(record.parts.aggregator.flush());
   await log.drained();
+  await run.standIn?.refresh();
   const datapath = record.parts.preflight.datapath;
   if (datapath) {
     try {
@@ -212,7 +243,11 @@ async function settleAndReconcile(run: LiveRun): Promise<void> {
   const { telemetry, scenario, stop } = run.record.parts;
   if (!telemetry.receiver) return;
   await waitUnlessStopped(scenario.reconcile.settleMs, stop);
-  telemetry.reconcile();
+  try {
+    await telemetry.reconcile(stop, STOP_GRACE_MS);
+  } catch (error) {
+    run.record.fail(error);
+  }
 }
 
 /** Read the backends back (Prometheus, the waterfall's counters, Tempo) and take their reconciliation. */
@@ -221,9 +256,12 @@ async function readBack(run: LiveRun): Promise<void> {
   if (!readback) return;
   const { telemetry, stop } = record.parts;
   try {
-    const done = await readback.finish({ ledger: telemetry.ledger, store: telemetry.store, stopped: stop.reason !== undefined, loadEndMs: run.loadEndMs ?? record.parts.clock.nowMs(), spans: telemetry.spanLedger?.totals });
-    if (done.reconciliation) telemetry.setMetricsReconciliation(done.reconciliation);
-    record.backends = done.backends;
+    const finish = readback.finish({ ledger: telemetry.ledger, store: telemetry.store, stop: stop.signal, loadEndMs: run.loadEndMs ?? record.parts.clock.nowMs(), spans: telemetry.spanLedger?.totals });
+    // A stop gives the read-back a second, whatever its backends do.
+    const read = await raceStop(finish, stop, STOP_GRACE_MS);
+    if (!read.done) return;
+    if (read.value.reconciliation) telemetry.setMetricsReconciliation(read.value.reconciliation);
+    record.backends = read.value.backends;
   } catch (error) {
     record.fail(error);
   }
@@ -233,8 +271,12 @@ async function readBack(run: LiveRun): Promise<void> {
 async function writeResults(run: LiveRun): Promise<Results> {
   const results = run.record.snapshot(run.record.complete);
   await run.log.checkpointsDone();
-  if (run.output) await finishMeasurementOutput(run.output, results, run.record.parts.clock.nowMs(), run.out);
-  await writeFinalResults(run.outDir, results, run.out);
+  try {
+    if (run.output) await finishMeasurementOutput(run.output, results, run.record.parts.clock.nowMs(), run.out);
+    await writeFinalResults(run.outDir, results, run.out);
+  } catch (error) {
+    run.record.fail(error);
+  }
   return results;
 }
 
@@ -249,4 +291,5 @@ async function closeRun(run: LiveRun): Promise<void> {
   await run.pool.destroy();
   await run.record.parts.telemetry.close().catch(() => {});
   await run.standIn?.close().catch(() => {});
+  await run.dirLock.release();
 }

@@ -12,10 +12,16 @@ import { MessageChannel } from 'node:worker_threads';
 import type { Piscina } from 'piscina';
 import { reviveError, type TallyError } from '../core/errors.ts';
 import type { IntervalMessage, ShardTask, WorkerMessage } from '../core/messages.ts';
-import type { StopControl } from './stop.ts';
+import { raceStop, type StopControl } from './stop.ts';
 
 /** Grace for the last report of a shard whose task already settled (ms). */
 const LAST_REPORT_GRACE_MS = 2000;
+/**
+ * After a stop, how long the shards may take to end (ms): their exporters get 1 s to
+ * settle and a bounded grace beyond (workers/otlp-exporter-deadline.ts); a shard still
+ * running after this is given up (the pool is destroyed when the run closes).
+ */
+export const SHARD_STOP_GRACE_MS = 4000;
 
 /** Where shard reports go. */
 export interface ShardRouter {
@@ -48,6 +54,8 @@ export async function runShards(pool: Piscina, tasks: readonly Omit<ShardTask, '
       channel.port1.close();
     });
   });
-  const settled = await Promise.allSettled(runs);
-  return settled.filter((s) => s.status === 'rejected').map((s) => reviveError((s as PromiseRejectedResult).reason));
+  const all = Promise.allSettled(runs);
+  const ended = await raceStop(all, stop, SHARD_STOP_GRACE_MS);
+  if (!ended.done) return [];
+  return ended.value.filter((s) => s.status === 'rejected').map((s) => reviveError((s as PromiseRejectedResult).reason));
 }

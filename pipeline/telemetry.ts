@@ -4,16 +4,22 @@
  * grpc, TLS when `embedded.receiver.tls`, the scenario's faults, traces placed span by
  * span), the OTLP endpoint the shards export to, and the reconciliations and summaries
  * that go into results.json.
+ *
+ * The embedded receiver runs on a thread of its own (pipeline/stand-in-threads.ts): it
+ * decodes every body it is sent, hostile ones included, and must not stall the main
+ * thread. It fills the observation stores' counts in shared memory; its totals come back
+ * when it finishes, before the reconciliation.
  */
 import type { ExportOutcome, TraceExportSettlement } from '../core/messages.ts';
-import { startOtlpReceiver, type OtlpReceiver, type ReceiverTls } from '../embedded/otlp-receiver.ts';
+import type { ReceiverStats, ReceiverTls } from '../embedded/otlp-receiver.ts';
+import type { ReceiverThreadOptions } from '../embedded/stand-in-messages.ts';
 import { finalStateOf, MetricsLedger } from '../ledger/ledger.ts';
 import { RefusalTally } from '../ledger/refusals.ts';
-import { ObservationStore } from '../reconcile/observations.ts';
-import { reconcile, type Reconciliation } from '../reconcile/points.ts';
+import { ObservationStore, sharedPointCounts } from '../reconcile/observations.ts';
+import { reconcileSteps, type Reconciliation } from '../reconcile/points.ts';
 import { deltaOffsets } from '../reconcile/delta-offsets.ts';
 import { SpanLedger, spanFinalStateOf } from '../ledger/span-ledger.ts';
-import { observeTraceRequest, SpanObservationStore } from '../reconcile/span-observations.ts';
+import { SpanObservationStore } from '../reconcile/span-observations.ts';
 import { reconcileTraces } from '../reconcile/spans.ts';
 import { exemplarTraceLinks } from '../reconcile/exemplar-links.ts';
 import type { RunAggregator } from '../reports/aggregate.ts';
@@ -21,7 +27,20 @@ import type { TelemetryResultsInput } from '../reports/telemetry-results.ts';
 import type { Endpoints, Plan } from '../scenarios/plan.ts';
 import type { Scenario } from '../scenarios/types.ts';
 import { readTlsFiles } from '../host/tls-files.ts';
-import { ConfigError } from '../core/errors.ts';
+import { CollectorError, ConfigError, type TallyError } from '../core/errors.ts';
+import { StandInThread } from './stand-in-threads.ts';
+import { stepUnlessStopped, type StopControl } from './stop.ts';
+
+/** The embedded receiver as the run sees it: its counters as of its latest report. */
+export interface RunReceiver {
+  stats(): ReceiverStats;
+}
+
+const NO_STATS: ReceiverStats = {
+  requests: 0, grpcRequests: 0, requestsCompressed: 0, requestsFailedByFault: 0, requestsThrottledByFault: 0, requestsDroppedByFault: 0,
+  pointsRejectedByFault: 0, pointsDroppedByFault: 0, requestsRefusedDelta: 0, requestsRefused: 0, traceRequests: 0, spansReceived: 0,
+  spansRejected: 0, bytesReceived: 0,
+};
 
 /** The run's telemetry bookkeeping; build with {@link RunTelemetry.create}. */
 export class RunTelemetry {
@@ -33,7 +52,8 @@ export class RunTelemetry {
   readonly spanStore: SpanObservationStore | undefined;
   /** Why export requests were refused, by signal (status and the receiver's message). */
   readonly refusals = { metrics: new RefusalTally(), traces: new RefusalTally() };
-  receiver: OtlpReceiver | undefined;
+  receiver: RunReceiver | undefined;
+  #receiverThread: StandInThread | undefined;
   #results: Pick<TelemetryResultsInput, 'metrics' | 'traces'> = {};
 
   constructor(scenario: Scenario, plan: Plan) {
@@ -43,13 +63,15 @@ export class RunTelemetry {
     if (t && t.metrics.length > 0) {
       const seriesCounts = t.metrics.map((m) => m.layout.seriesCount);
       this.ledger = new MetricsLedger(seriesCounts, t.ticks);
-      this.store = new ObservationStore(seriesCounts, t.ticks);
+      // Shared memory: the embedded receiver's thread fills the counts the reconciler reads here.
+      this.store = new ObservationStore(seriesCounts, t.ticks, sharedPointCounts(seriesCounts, t.ticks));
     }
     if (plan.traces) {
-      this.spanLedger = new SpanLedger(plan.traces.model, plan.traces.traceCount);
-      this.spanStore = new SpanObservationStore(plan.traces.model, plan.traces.traceCount);
+      const { model, traceCount } = plan.traces;
+      this.spanLedger = new SpanLedger(model, traceCount);
+      this.spanStore = new SpanObservationStore(model, traceCount, new Uint8Array(new SharedArrayBuffer(traceCount * model.spansMax)));
       if (this.store && t?.metrics.some((m) => m.model.exemplarTraces !== undefined)) {
-        this.store.trackExemplarTraces(plan.traces.model.runIdHex, plan.traces.traceCount, plan.traces.model.shardCount);
+        this.store.trackExemplarTraces(model.runIdHex, traceCount, model.shardCount, new Uint8Array(new SharedArrayBuffer(traceCount)));
       }
     }
   }
@@ -63,10 +85,11 @@ export class RunTelemetry {
    * Start the embedded receiver when the scenario names no endpoint, and set
    * `endpoints.otlpEndpoint`. Reads the TLS files first, so a bad path fails before any
    * traffic.
+   * @param onFailure told when the receiver's thread fails after it started.
    * @throws ConfigError `TALLY_CONFIG_INVALID` for unreadable TLS files (exit 2).
    * @throws CollectorError when the receiver cannot listen.
    */
-  async start(endpoints: Endpoints): Promise<void> {
+  async start(endpoints: Endpoints, onFailure?: (error: TallyError) => void): Promise<void> {
     const t = this.scenario.telemetry;
     if (!t || !this.active) return;
     // Remote write ships to telemetry.endpoint from its own shards (run-readback.ts).
@@ -78,9 +101,9 @@ export class RunTelemetry {
     }
     const plan = this.plan;
     const traces = plan.traces;
-    const spanStore = this.spanStore;
-    const faults = this.scenario.embedded.receiver.faults;
-    this.receiver = await startOtlpReceiver({
+    const store = this.store ?? new ObservationStore([], 0);
+    const exemplarMarks = store.exemplarTraceMarks;
+    const options: ReceiverThreadOptions = {
       space: {
         runId: plan.runId,
         seed: plan.seed,
@@ -89,19 +112,19 @@ export class RunTelemetry {
         ticks: plan.telemetry?.ticks ?? 0,
         metrics: plan.telemetry?.metrics ?? [],
       },
-      store: this.store ?? new ObservationStore([], 0),
-      faults,
+      pointCounts: [...store.pointCounts],
+      faults: this.scenario.embedded.receiver.faults,
       grpc: t.protocol === 'grpc',
       tls: receiverTls(this.scenario),
-      onTraces:
-        traces && spanStore
-          ? (request) => {
-              const { rejectedSpans } = observeTraceRequest(request, { model: traces.model, traceCount: traces.traceCount, faults: { rejectSpanRatio: faults.rejectSpanRatio ?? 0 } }, spanStore);
-              return rejectedSpans > 0 ? { rejectedSpans, errorMessage: `tally fault injection: rejected ${rejectedSpans} spans` } : undefined;
-            }
-          : undefined,
-    });
-    endpoints.otlpEndpoint = t.protocol === 'grpc' ? this.receiver.grpcUrl : this.receiver.url;
+    };
+    if (traces && exemplarMarks !== undefined) options.exemplars = { runIdHex: traces.model.runIdHex, traceCount: traces.traceCount, shardCount: traces.model.shardCount, marks: exemplarMarks };
+    if (traces && this.spanStore) {
+      options.traces = { model: traces.model, traceCount: traces.traceCount, rejectSpanRatio: this.scenario.embedded.receiver.faults.rejectSpanRatio ?? 0, spanCounts: this.spanStore.spanCounts };
+    }
+    const thread = await StandInThread.start({ kind: 'receiver', receiver: options }, onFailure);
+    this.#receiverThread = thread;
+    this.receiver = { stats: () => thread.latest?.receiver ?? NO_STATS };
+    endpoints.otlpEndpoint = t.protocol === 'grpc' ? thread.ready.grpcUrl : thread.ready.url;
   }
 
   /** Record one settled metrics export. */
@@ -116,12 +139,25 @@ export class RunTelemetry {
     this.refusals.traces.record({ finalState: spanFinalStateOf(o), status: o.status, grpcCode: o.grpcCode, message: o.answerMessage ?? o.message, items: o.spans });
   };
 
-  /** Reconcile what the embedded receiver saw against the ledgers (nothing to read back from an external endpoint). */
-  reconcile(): void {
-    if (!this.receiver) return;
+  /**
+   * Finish the embedded receiver (it stops listening and hands over its totals), then
+   * reconcile what it saw against the ledgers (nothing to read back from an external endpoint).
+   * The point reconciliation runs in steps, yielding to the event loop between them (a run
+   * with a billion points takes seconds): a stop gives it `graceMs` more, then it is given
+   * up and results.json has no reconciliation.
+   * @throws CollectorError when the receiver's thread did not hand over its observations.
+   */
+  async reconcile(stop: StopControl, graceMs: number): Promise<void> {
+    if (!this.receiver || !this.#receiverThread) return;
+    const last = await this.#receiverThread.finish();
+    if (last === undefined) throw this.#receiverThread.failure ?? new CollectorError('the embedded receiver did not hand over its observations');
+    if (last.totals) this.store?.adoptTotals(last.totals);
+    if (last.spanTotals) this.spanStore?.adoptTotals(last.spanTotals);
     if (this.ledger && this.store && this.plan.telemetry) {
       const metrics = this.#results.metrics ?? this.#metricsBase();
-      metrics.reconciliation = reconcile(this.ledger, this.store);
+      const reconciliation = await stepUnlessStopped(reconcileSteps(this.ledger, this.store), stop, graceMs);
+      if (reconciliation === undefined) return;
+      metrics.reconciliation = reconciliation;
       metrics.deltaOffsets = deltaOffsets(this.plan.telemetry.metrics.map((m) => m.model), this.store, this.plan.telemetry.ticks);
       this.#results.metrics = metrics;
     }
@@ -164,7 +200,7 @@ export class RunTelemetry {
   }
 
   async close(): Promise<void> {
-    await this.receiver?.close();
+    await this.#receiverThread?.close();
   }
 
   #metricsBase(): NonNullable<TelemetryResultsInput['metrics']> {

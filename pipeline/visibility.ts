@@ -77,11 +77,12 @@ export class RunVisibilityTracker {
 
   /**
    * Stop the in-run polling, then poll until every point the ledger says was acknowledged
-   * is visible or the hard deadline passes (one poll only when `stopped`).
+   * is visible, the hard deadline passes, or the run is stopped (one poll only when it
+   * already was).
    * @returns the summary over acknowledged points.
    * @throws the last poll's error when every poll failed (the backend is unreachable).
    */
-  async finish(ledger: MetricsLedger, stopped: boolean): Promise<RunVisibility> {
+  async finish(ledger: MetricsLedger, stop: AbortSignal): Promise<RunVisibility> {
     clearInterval(this.#timer);
     await this.#busy;
     const masks = acknowledgedMasks(ledger);
@@ -95,18 +96,17 @@ export class RunVisibilityTracker {
       const errorsBefore = this.#pollErrors;
       await this.#poll();
       if (this.#pollErrors === errorsBefore) succeeded++;
-      if (stopped || nowMs >= deadlineMs || pendingPoints(state.lagMs, masks) === 0) break;
-      await sleep(Math.max(1, Math.min(this.#settings.pollIntervalMs, deadlineMs - nowMs)));
+      if (stop.aborted || nowMs >= deadlineMs || pendingPoints(state.lagMs, masks) === 0) break;
+      await sleep(Math.max(1, Math.min(this.#settings.pollIntervalMs, deadlineMs - nowMs)), undefined, { signal: stop }).catch(() => {});
     }
     if (succeeded === 0 && this.#lastError !== undefined) throw this.#lastError;
     const summary = summariseVisibility({ ...state, expectedMask: masks }, this.#settings, Date.now());
     return { ...summary, ...this.#settings, pollErrors: this.#pollErrors };
   }
 
-  /** Stop polling without summarising (the run failed). */
+  /** Stop polling without summarising (the run failed); a poll still running is not waited for. */
   async close(): Promise<void> {
     clearInterval(this.#timer);
-    await this.#busy;
   }
 }
 

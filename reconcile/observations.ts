@@ -53,6 +53,27 @@ export interface ValueMismatch {
 /** Samples kept of each finding list; the counts are always exact. */
 export const SAMPLE_LIMIT = 100;
 
+/**
+ * Per-point arrival counts in memory another thread can share (one SharedArrayBuffer per
+ * metric): the embedded receiver fills them on its own thread, the reconciler reads them
+ * on the main thread, without a copy.
+ */
+export function sharedPointCounts(seriesCounts: readonly number[], ticks: number): Uint8Array[] {
+  return seriesCounts.map((n) => new Uint8Array(new SharedArrayBuffer(n * ticks)));
+}
+
+/** Everything an {@link ObservationStore} holds besides its per-point counts (structured-clone safe). */
+export interface ObservationTotals {
+  pointsReceived: number;
+  valueMismatchCount: number;
+  valueMismatches: ValueMismatch[];
+  unexpectedCount: number;
+  unexpected: UnexpectedPoint[];
+  foreignRunPoints: number;
+  exemplarsReceived: number;
+  exemplarsNamingOtherTraces: number;
+}
+
 /** Observations of one run's metric data points. */
 export class ObservationStore {
   readonly seriesCounts: number[];
@@ -60,9 +81,9 @@ export class ObservationStore {
   readonly #counts: Uint8Array[];
   pointsReceived = 0;
   valueMismatchCount = 0;
-  readonly valueMismatches: ValueMismatch[] = [];
+  valueMismatches: ValueMismatch[] = [];
   unexpectedCount = 0;
-  readonly unexpected: UnexpectedPoint[] = [];
+  unexpected: UnexpectedPoint[] = [];
   /** Points whose resource named another run (`tally.run.id`): ignored, but counted. */
   foreignRunPoints = 0;
   /** Exemplars on recorded points. */
@@ -74,10 +95,48 @@ export class ObservationStore {
   /** One byte per generated trace sequence: 1 once an exemplar named it. */
   #exemplarTraces: Uint8Array | undefined;
 
-  constructor(seriesCounts: number[], ticks: number) {
+  /**
+   * @param counts per-metric arrival counts to use (e.g. {@link sharedPointCounts}, so that
+   * two threads see the same points); default new, private ones.
+   */
+  constructor(seriesCounts: number[], ticks: number, counts?: Uint8Array[]) {
     this.seriesCounts = seriesCounts;
     this.ticks = ticks;
-    this.#counts = seriesCounts.map((n) => new Uint8Array(n * ticks));
+    if (counts !== undefined && (counts.length !== seriesCounts.length || counts.some((c, m) => c.length !== seriesCounts[m] * ticks))) {
+      throw new RangeError('counts do not match the series space');
+    }
+    this.#counts = counts ?? seriesCounts.map((n) => new Uint8Array(n * ticks));
+  }
+
+  /** The per-metric arrival counts (shared with another thread when built over {@link sharedPointCounts}). */
+  get pointCounts(): readonly Uint8Array[] {
+    return this.#counts;
+  }
+
+  /** The exemplar-trace marks, when tracked (shareable as the counts are). */
+  get exemplarTraceMarks(): Uint8Array | undefined {
+    return this.#exemplarTraces;
+  }
+
+  /** Everything but the counts, as plain data. */
+  totals(): ObservationTotals {
+    return {
+      pointsReceived: this.pointsReceived, valueMismatchCount: this.valueMismatchCount, valueMismatches: [...this.valueMismatches],
+      unexpectedCount: this.unexpectedCount, unexpected: [...this.unexpected], foreignRunPoints: this.foreignRunPoints,
+      exemplarsReceived: this.exemplarsReceived, exemplarsNamingOtherTraces: this.exemplarsNamingOtherTraces,
+    };
+  }
+
+  /** Take the totals another store (over the same counts, on another thread) collected. */
+  adoptTotals(t: ObservationTotals): void {
+    this.pointsReceived = t.pointsReceived;
+    this.valueMismatchCount = t.valueMismatchCount;
+    this.valueMismatches = [...t.valueMismatches];
+    this.unexpectedCount = t.unexpectedCount;
+    this.unexpected = [...t.unexpected];
+    this.foreignRunPoints = t.foreignRunPoints;
+    this.exemplarsReceived = t.exemplarsReceived;
+    this.exemplarsNamingOtherTraces = t.exemplarsNamingOtherTraces;
   }
 
   /** Times the point arrived. */
@@ -117,11 +176,12 @@ export class ObservationStore {
    * core/trace-model.ts) with this run prefix, a sequence below `traceCount` and the
    * shard that sends it (`sequence mod shardCount`).
    * @param runIdHex trace id bytes 0–7 of the run (16 hex).
+   * @param marks the marks to use (shared with another thread), one byte per trace; default new ones.
    */
-  trackExemplarTraces(runIdHex: string, traceCount: number, shardCount: number): void {
+  trackExemplarTraces(runIdHex: string, traceCount: number, shardCount: number, marks?: Uint8Array): void {
     this.#exemplarRunIdHex = runIdHex.toLowerCase();
     this.#exemplarShardCount = shardCount;
-    this.#exemplarTraces = new Uint8Array(traceCount);
+    this.#exemplarTraces = marks ?? new Uint8Array(traceCount);
   }
 
   /** Record the trace id (hex, as received) of an exemplar on a recorded point. */

@@ -81,46 +81,71 @@ const STATE_NAME = {
   [POINT_UNSETTLED]: 'unsettled',
 } as const;
 
+/** Compare series [from, to) of metric `m`, adding to `r`, `byStage` and the missing sample. */
+function reconcileSeries(ledger: MetricsLedger, seen: ObservationStore, m: number, from: number, to: number, r: MetricReconciliation, byStage: MissingByStage, missing: MissingPoint[]): void {
+  const ticks = ledger.ticks;
+  for (let s = from; s < to; s++) {
+    let sentInSeries = 0;
+    let seenInSeries = 0;
+    for (let k = 1; k <= ticks; k++) {
+      const state = ledger.state(m, s, k);
+      const n = seen.count(m, s, k);
+      if (n > 0) {
+        r.pointsReceived += n;
+        seenInSeries++;
+        if (n > 1) r.duplicatePoints += n - 1;
+      }
+      if (state === POINT_UNSENT) {
+        if (n > 0) r.unsentReceived += n;
+        continue;
+      }
+      r.pointsSent++;
+      sentInSeries++;
+      if (n > 0) continue;
+      r.pointsMissing++;
+      if (state === POINT_FAILED) byStage.failedExport++;
+      else if (state === POINT_ACKNOWLEDGED) byStage.lostAfterAck++;
+      else if (state === POINT_DROPPED) byStage.droppedByQueue++;
+      else if (state === POINT_UNSETTLED) byStage.unsettled++;
+      // POINT_PARTIAL: attributed per batch below, where the rejected count is known.
+      if (missing.length < SAMPLE_LIMIT) missing.push({ metricIndex: m, series: s, tick: k, ledgerState: STATE_NAME[state] });
+    }
+    if (sentInSeries > 0 && seenInSeries === 0) r.seriesMissing++;
+  }
+}
+
 /**
  * Reconcile a ledger against observations of the same series space.
  * @returns exact counts; samples hold at most {@link SAMPLE_LIMIT} entries each.
  */
 export function reconcile(ledger: MetricsLedger, seen: ObservationStore): Reconciliation {
-  const ticks = ledger.ticks;
+  const steps = reconcileSteps(ledger, seen, Number.POSITIVE_INFINITY);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
+
+/**
+ * {@link reconcile}, as steps of about `pointsPerStep` points: a caller that must stay
+ * responsive (a run that may be stopped) yields to its event loop between two steps, or
+ * gives up. The result is the same.
+ * @param pointsPerStep points compared between two yields (a series is never split).
+ */
+export function* reconcileSteps(ledger: MetricsLedger, seen: ObservationStore, pointsPerStep = 2_000_000): Generator<void, Reconciliation, void> {
   const missing: MissingPoint[] = [];
   const byStage: MissingByStage = { rejected: 0, failedExport: 0, droppedByQueue: 0, unsettled: 0, lostAfterAck: 0 };
-  const metrics: MetricReconciliation[] = ledger.seriesCounts.map((seriesCount, m) => {
+  const metrics: MetricReconciliation[] = [];
+  // Whole series per step; the hot loop stays in a plain function (V8 optimises generator bodies less).
+  const seriesPerStep = Math.max(1, Math.floor(pointsPerStep / Math.max(1, ledger.ticks)));
+  for (let m = 0; m < ledger.seriesCounts.length; m++) {
     const r: MetricReconciliation = { metricIndex: m, pointsSent: 0, pointsReceived: 0, pointsMissing: 0, seriesMissing: 0, duplicatePoints: 0, unsentReceived: 0 };
-    for (let s = 0; s < seriesCount; s++) {
-      let sentInSeries = 0;
-      let seenInSeries = 0;
-      for (let k = 1; k <= ticks; k++) {
-        const state = ledger.state(m, s, k);
-        const n = seen.count(m, s, k);
-        if (n > 0) {
-          r.pointsReceived += n;
-          seenInSeries++;
-          if (n > 1) r.duplicatePoints += n - 1;
-        }
-        if (state === POINT_UNSENT) {
-          if (n > 0) r.unsentReceived += n;
-          continue;
-        }
-        r.pointsSent++;
-        sentInSeries++;
-        if (n > 0) continue;
-        r.pointsMissing++;
-        if (state === POINT_FAILED) byStage.failedExport++;
-        else if (state === POINT_ACKNOWLEDGED) byStage.lostAfterAck++;
-        else if (state === POINT_DROPPED) byStage.droppedByQueue++;
-        else if (state === POINT_UNSETTLED) byStage.unsettled++;
-        // POINT_PARTIAL: attributed per batch below, where the rejected count is known.
-        if (missing.length < SAMPLE_LIMIT) missing.push({ metricIndex: m, series: s, tick: k, ledgerState: STATE_NAME[state] });
-      }
-      if (sentInSeries > 0 && seenInSeries === 0) r.seriesMissing++;
+    metrics.push(r);
+    for (let from = 0; from < ledger.seriesCounts[m]; from += seriesPerStep) {
+      reconcileSeries(ledger, seen, m, from, Math.min(ledger.seriesCounts[m], from + seriesPerStep), r, byStage, missing);
+      if (from + seriesPerStep < ledger.seriesCounts[m] || m + 1 < ledger.seriesCounts.length) yield;
     }
-    return r;
-  });
+  }
   // Points missing from partial_success batches are rejections up to each batch's count.
   let rejectedButVisible = 0;
   for (const b of ledger.partialBatches) {

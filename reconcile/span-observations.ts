@@ -72,6 +72,18 @@ export interface WrongSpanContent {
   observed: string;
 }
 
+/** Everything a {@link SpanObservationStore} holds besides its per-span counts (structured-clone safe). */
+export interface SpanObservationTotals {
+  spansReceived: number;
+  wrongContentCount: number;
+  wrongContentByField: Partial<Record<SpanField, number>>;
+  wrongContent: WrongSpanContent[];
+  unexpectedCount: number;
+  unexpectedByReason: Partial<Record<UnexpectedSpanReason, number>>;
+  unexpected: UnexpectedSpan[];
+  foreignRunSpans: number;
+}
+
 /** Observations of one run's spans. */
 export class SpanObservationStore {
   readonly traceCount: number;
@@ -81,18 +93,50 @@ export class SpanObservationStore {
   spansReceived = 0;
   /** Arrivals with at least one wrong field. */
   wrongContentCount = 0;
-  readonly wrongContentByField: Partial<Record<SpanField, number>> = {};
-  readonly wrongContent: WrongSpanContent[] = [];
+  wrongContentByField: Partial<Record<SpanField, number>> = {};
+  wrongContent: WrongSpanContent[] = [];
   unexpectedCount = 0;
-  readonly unexpectedByReason: Partial<Record<UnexpectedSpanReason, number>> = {};
-  readonly unexpected: UnexpectedSpan[] = [];
+  unexpectedByReason: Partial<Record<UnexpectedSpanReason, number>> = {};
+  unexpected: UnexpectedSpan[] = [];
   /** Spans whose resource named another run (`tally.run.id`): ignored, but counted. */
   foreignRunSpans = 0;
 
-  constructor(model: TraceModel, traceCount: number) {
+  /**
+   * @param counts the per-span arrival counts to use (e.g. over a SharedArrayBuffer, so
+   * that the receiver's thread and the reconciler's see the same spans), `traceCount ×
+   * model.spansMax` bytes; default new, private ones.
+   */
+  constructor(model: TraceModel, traceCount: number, counts?: Uint8Array) {
     this.traceCount = traceCount;
     this.slotsPerTrace = model.spansMax;
-    this.#counts = new Uint8Array(traceCount * this.slotsPerTrace);
+    if (counts !== undefined && counts.length !== traceCount * this.slotsPerTrace) throw new RangeError('counts do not match the trace space');
+    this.#counts = counts ?? new Uint8Array(traceCount * this.slotsPerTrace);
+  }
+
+  /** The per-span arrival counts. */
+  get spanCounts(): Uint8Array {
+    return this.#counts;
+  }
+
+  /** Everything but the counts, as plain data. */
+  totals(): SpanObservationTotals {
+    return {
+      spansReceived: this.spansReceived, wrongContentCount: this.wrongContentCount, wrongContentByField: { ...this.wrongContentByField },
+      wrongContent: [...this.wrongContent], unexpectedCount: this.unexpectedCount, unexpectedByReason: { ...this.unexpectedByReason },
+      unexpected: [...this.unexpected], foreignRunSpans: this.foreignRunSpans,
+    };
+  }
+
+  /** Take the totals another store (over the same counts, on another thread) collected. */
+  adoptTotals(t: SpanObservationTotals): void {
+    this.spansReceived = t.spansReceived;
+    this.wrongContentCount = t.wrongContentCount;
+    this.wrongContentByField = { ...t.wrongContentByField };
+    this.wrongContent = [...t.wrongContent];
+    this.unexpectedCount = t.unexpectedCount;
+    this.unexpectedByReason = { ...t.unexpectedByReason };
+    this.unexpected = [...t.unexpected];
+    this.foreignRunSpans = t.foreignRunSpans;
   }
 
   /** Times span `index` of trace `seq` arrived (saturates at 255). */

@@ -49,6 +49,8 @@ export interface ResultsInput {
   workerCpuRatios?: number[];
   /** Worst interval's event-loop delay p99 of each worker thread (µs). */
   workerEventLoopDelayP99MaxUs?: number[];
+  /** Stalls of the main thread's event loop during the load (it merges reports and writes the log). */
+  mainThreadStalls?: { count: number; maxMs: number; totalMs: number; thresholdMs: number };
   /** The client kernel's SYN schedule (for the SYN-retransmit signature). */
   synSchedule?: SynSchedule;
   /** Port budget computed before the run. */
@@ -116,6 +118,8 @@ export function buildResults(input: ResultsInput): Results {
   if (input.cpuRatio > SATURATED_CPU_RATIO) reasons.push(`CPU ${(input.cpuRatio * 100).toFixed(0)}% > ${SATURATED_CPU_RATIO * 100}%`);
   const busiest = Math.max(0, ...(input.workerCpuRatios ?? []));
   if (busiest > SATURATED_CPU_RATIO) reasons.push(`a worker thread used ${(busiest * 100).toFixed(0)}% of a core > ${SATURATED_CPU_RATIO * 100}%`);
+  const stalls = input.mainThreadStalls;
+  if (stalls !== undefined && stalls.count > 0) reasons.push(`the main thread stalled ${stalls.count} time(s), the longest ${stalls.maxMs} ms (≥ ${stalls.thresholdMs} ms)`);
   const results: Results = {
     schemaVersion: 1,
     complete: input.complete,
@@ -139,6 +143,7 @@ export function buildResults(input: ResultsInput): Results {
       eventLoopDelayP99MaxUs: input.eventLoopDelayP99MaxUs,
       workerCpuRatios: (input.workerCpuRatios ?? []).map((r) => round(r, 4)),
       workerEventLoopDelayP99MaxUs: input.workerEventLoopDelayP99MaxUs ?? [],
+      ...(stalls !== undefined ? { mainThreadStalls: stalls } : {}),
     },
     findings,
     warnings: input.warnings,

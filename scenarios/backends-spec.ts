@@ -13,6 +13,8 @@ import type { BackendsSpec, Scenario } from './types.ts';
 export const REMOTE_WRITE_PROTOCOL = 'prometheus/remote-write';
 /** Default hard visibility deadline. */
 export const DEFAULT_MAX_WAIT = '30s';
+/** Default wait for one answer of the Prometheus API (`backends.prometheus.timeout`). */
+export const DEFAULT_PROMETHEUS_TIMEOUT = '30s';
 
 /** Instruments remote write carries: one Prometheus sample per data point. */
 const REMOTE_WRITE_INSTRUMENTS = new Set(['counter', 'up-down-counter', 'gauge']);
@@ -90,6 +92,7 @@ export function normaliseBackends(doc: TallyScenario, scenario: Scenario): void 
       url: p.url,
       maxSamplesPerQuery: p.maxSamplesPerQuery ?? 200_000,
       pollIntervalMs: parseDurationMs(p.pollInterval ?? '1s', '/backends/prometheus/pollInterval'),
+      timeoutMs: parseDurationMs(p.timeout ?? DEFAULT_PROMETHEUS_TIMEOUT, '/backends/prometheus/timeout'),
       datapathMetrics: p.datapathMetrics ?? false,
       translationStrategy: p.translationStrategy ?? 'UnderscoreEscapingWithSuffixes',
       convertHistogramsToNhcb: p.convertHistogramsToNhcb ?? false,

@@ -6,11 +6,9 @@
  * reads the file.
  */
 import type { TallyScenario } from './scenario-document.ts';
-import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { ErrorObject } from 'ajv';
-import { parseDocument } from 'yaml';
 import { ConfigError, type InputProblem } from '../core/errors.ts';
 import { parseDurationMs } from '../core/units.ts';
 import type { MetricSpec, Scenario } from './types.ts';
@@ -21,6 +19,13 @@ import { normaliseOutput, outputsProblems } from './outputs-spec.ts';
 import { normaliseLatency, normaliseReceiver, normaliseTelemetry, seriesCountOf, telemetryProblems } from './telemetry-spec.ts';
 import { parseThresholds } from './thresholds-spec.ts';
 import { NOT_ALIASES } from './threshold-names.ts';
+import { parseBoundedDocument, readScenarioText } from './document-limits.ts';
+import { addScenarioKeywords } from './schema-keywords.ts';
+import { headerProblems } from './headers-spec.ts';
+import { scenarioUrlProblems } from './url-spec.ts';
+import { bookkeepingProblems } from './memory-budget.ts';
+
+export { MAX_SCENARIO_BYTES, MAX_SCENARIO_NODES } from './document-limits.ts';
 
 const require = createRequire(import.meta.url);
 /** The scenario JSON Schema (draft 2020-12), the source of truth. */
@@ -33,8 +38,7 @@ let validator: ReturnType<Ajv2020['compile']> | undefined;
 function validate(doc: unknown): ErrorObject[] {
   if (validator === undefined) {
     const ajv = new Ajv2020({ allErrors: true, strict: true, strictRequired: false, verbose: true });
-    // `unit` documents each field's unit; Ajv's strict mode needs to know the keyword.
-    ajv.addKeyword({ keyword: 'unit', schemaType: 'string' });
+    addScenarioKeywords(ajv);
     validator = ajv.compile(scenarioSchema);
   }
   return validator(doc) ? [] : [...(validator.errors ?? [])];
@@ -42,6 +46,12 @@ function validate(doc: unknown): ErrorObject[] {
 
 function escapePointerToken(token: string): string {
   return token.replaceAll('~', '~0').replaceAll('/', '~1');
+}
+
+/** ` (unit)` of the field an error is about, from its schema's `unit`, or nothing. */
+function unitOf(e: ErrorObject): string {
+  const unit = (e.parentSchema as { unit?: string } | undefined)?.unit;
+  return unit === undefined || unit === 'none' ? '' : ` (${unit})`;
 }
 
 /** The first sentence of a field's description, which lists its accepted forms. */
@@ -107,6 +117,16 @@ function toProblems(errors: ErrorObject[]): InputProblem[] {
       case 'oneOf':
         message = `must be one of its documented forms: ${oneOfHint(e)}`;
         break;
+      case 'minDuration':
+      case 'maxDuration':
+        message = `must be at ${e.keyword === 'minDuration' ? 'least' : 'most'} ${String(e.schema)}`;
+        break;
+      case 'maximum':
+      case 'minimum':
+      case 'exclusiveMaximum':
+      case 'exclusiveMinimum':
+        message = `${e.message ?? 'is out of range'}${unitOf(e)}`;
+        break;
       default:
         message = e.message ?? `fails ${e.keyword}`;
     }
@@ -126,18 +146,6 @@ function toProblems(errors: ErrorObject[]): InputProblem[] {
 /** Number of series of a metric: the product of its attribute value counts. */
 export function seriesCount(metric: Pick<MetricSpec, 'attributes'>): number {
   return seriesCountOf(metric.attributes);
-}
-
-/** Parse the document text (YAML or JSON) into a plain value. */
-function parseText(text: string, sourceName: string): unknown {
-  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    throw new ConfigError(
-      `${sourceName}: not valid YAML/JSON`,
-      doc.errors.map((e) => ({ pointer: '', message: `line ${e.linePos?.[0].line ?? '?'}: ${e.message.split('\n')[0]}` })),
-    );
-  }
-  return doc.toJS();
 }
 
 /** The cross-field rules the schema cannot say. */
@@ -187,6 +195,10 @@ export function crossFieldProblems(doc: TallyScenario): { errors: InputProblem[]
   const thresholds = parseThresholds(doc);
   errors.push(...thresholds.errors);
   warnings.push(...thresholds.warnings);
+  // What an HTTP client would refuse mid-run, and credentials where they would leak.
+  errors.push(...headerProblems(doc.telemetry?.headers, '/telemetry/headers', doc.telemetry?.protocol === 'grpc'));
+  errors.push(...headerProblems(doc.backends?.prometheus?.auth?.headers, '/backends/prometheus/auth/headers'));
+  errors.push(...scenarioUrlProblems(doc));
   return { errors, warnings };
 }
 
@@ -226,7 +238,7 @@ export interface ParsedScenario {
  * @see scenarios/scenario.schema.json
  */
 export function parseScenario(text: string, sourceName = 'scenario'): ParsedScenario {
-  const doc = parseText(text, sourceName);
+  const doc = parseBoundedDocument(text, sourceName);
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
     throw new ConfigError(`${sourceName}: a scenario must be a mapping (object)`, [{ pointer: '', message: 'must be an object' }]);
   }
@@ -237,6 +249,9 @@ export function parseScenario(text: string, sourceName = 'scenario'): ParsedScen
   const { errors, warnings } = crossFieldProblems(doc as TallyScenario);
   if (errors.length > 0) throw new ConfigError(`${sourceName}: ${errors.length} problem(s) in the scenario`, errors);
   const scenario = normalise(doc as TallyScenario);
+  const budget = bookkeepingProblems(scenario);
+  if (budget.errors.length > 0) throw new ConfigError(`${sourceName}: the run would not fit in memory`, budget.errors);
+  warnings.push(...budget.warnings);
   // The trace model's own rules (span ranges, kind weights) name their pointers too.
   if (scenario.telemetry?.traces) resolveTraceModel(scenario.telemetry.traces, { runId: 'validate', seed: scenario.seed, shardCount: 1, startUnixNano: 0n });
   return { scenario, warnings };
@@ -247,11 +262,5 @@ export function parseScenario(text: string, sourceName = 'scenario'): ParsedScen
  * @throws ConfigError `TALLY_CONFIG_UNREADABLE` when the file cannot be read, `TALLY_CONFIG_INVALID` when it is invalid.
  */
 export async function loadScenarioFile(path: string): Promise<ParsedScenario> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (cause) {
-    throw new ConfigError(`cannot read scenario ${path}: ${(cause as Error).message}`, [], { code: 'TALLY_CONFIG_UNREADABLE', cause });
-  }
-  return parseScenario(text, path);
+  return parseScenario(await readScenarioText(path), path);
 }

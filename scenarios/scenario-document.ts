@@ -21,7 +21,7 @@ export type TallyScenario = {
    */
   seed?: number;
   /**
-   * How long load and telemetry run.
+   * How long load and telemetry run. At most 168h.
    */
   duration: string;
   load?: Load;
@@ -53,7 +53,7 @@ export type Load = {
    */
   startRate?: number;
   /**
-   * Period over which `rate`, `startRate` and arrival-rate stage targets count iterations.
+   * Period over which `rate`, `startRate` and arrival-rate stage targets count iterations. From 1ms to 1h.
    */
   timeUnit?: string;
   /**
@@ -65,7 +65,7 @@ export type Load = {
   stages?: [
     {
       /**
-       * Length of the stage.
+       * Length of the stage. At most 168h.
        */
       duration: string;
       /**
@@ -75,7 +75,7 @@ export type Load = {
     },
     ...{
       /**
-       * Length of the stage.
+       * Length of the stage. At most 168h.
        */
       duration: string;
       /**
@@ -93,11 +93,11 @@ export type Load = {
      */
     connections: number;
     /**
-     * Time over which one burst is released.
+     * Time over which one burst is released. At most 1h.
      */
     window: string;
     /**
-     * Period between burst starts.
+     * Period between burst starts. At most 24h.
      */
     every: string;
   };
@@ -118,7 +118,7 @@ export type Load = {
    */
   workers?: number;
   /**
-   * Open model: an iteration that starts later than its intended start by more than this counts as a late start.
+   * Open model: an iteration that starts later than its intended start by more than this counts as a late start. At most 1h.
    */
   lateStartThreshold?: string;
   /**
@@ -151,7 +151,7 @@ export type Load = {
      */
     resolve?: 'per-connection' | 'cached';
     /**
-     * How long a cached answer is used.
+     * How long a cached answer is used. At most 24h.
      */
     ttl?: string;
   };
@@ -184,11 +184,11 @@ export type Load = {
      */
     close?: 'fin' | 'rst';
     /**
-     * Give up on a TCP connect after this long (counted as ETIMEDOUT).
+     * Give up on a TCP connect after this long (counted as ETIMEDOUT). From 1ms to 10m.
      */
     connectTimeout?: string;
     /**
-     * Give up on a response after this long from the request write (counted as ETIMEDOUT).
+     * Give up on a response after this long from the request write (counted as ETIMEDOUT). From 1ms to 1h.
      */
     requestTimeout?: string;
     /**
@@ -247,7 +247,7 @@ export type Telemetry = Telemetry1 & {
      */
     insecureSkipVerify?: boolean;
     /**
-     * Name to verify the server certificate against (SNI). Omitted: the endpoint's host.
+     * Name to verify the server certificate against (SNI). Omitted: the endpoint's host. At most 253 characters.
      */
     serverName?: string;
   };
@@ -260,11 +260,11 @@ export type Telemetry = Telemetry1 & {
      */
     enabled?: boolean;
     /**
-     * Backoff before the first retry.
+     * Backoff before the first retry. At most 1h.
      */
     initialInterval?: string;
     /**
-     * Upper bound of the backoff interval.
+     * Upper bound of the backoff interval. At most 1h.
      */
     maxInterval?: string;
     /**
@@ -276,7 +276,7 @@ export type Telemetry = Telemetry1 & {
      */
     randomizationFactor?: number;
     /**
-     * Most time spent on one batch, first attempt to last; 0s = no limit.
+     * Most time spent on one batch, first attempt to last; 0s = no limit. At most 24h.
      */
     maxElapsedTime?: string;
   };
@@ -307,11 +307,11 @@ export type Telemetry = Telemetry1 & {
     maxDataPoints?: number;
   };
   /**
-   * Time between ticks: each tick exports one data point per series.
+   * Time between ticks: each tick exports one data point per series. From 100ms to 24h.
    */
   exportInterval?: string;
   /**
-   * Timeout of one export attempt (exporterhelper `timeout`).
+   * Timeout of one export attempt (exporterhelper `timeout`). From 1ms to 10m.
    */
   timeout?: string;
   /**
@@ -319,7 +319,7 @@ export type Telemetry = Telemetry1 & {
    */
   maxBatchDataPoints?: number;
   /**
-   * Extra HTTP headers, or gRPC metadata (keys lowercased), on every export attempt. Values never appear in results or logs.
+   * Extra HTTP headers, or gRPC metadata (keys lowercased), on every export attempt: at most 64, names of at most 256 characters, values of at most 8192 visible ASCII characters (no line breaks or control characters). Host, Content-Length and the other framing headers tally sets itself are refused. Values never appear in results, plan.json or logs.
    */
   headers?: {
     [k: string]: string;
@@ -544,7 +544,7 @@ export interface Traces {
    */
   statusErrorRatio?: number;
   /**
-   * Duration of each trace's root span; children nest inside it. A trace is sent when its root span ends (its intended start plus this).
+   * Duration of each trace's root span; children nest inside it. A trace is sent when its root span ends (its intended start plus this). At most 1h.
    */
   spanDuration?: string;
   /**
@@ -552,7 +552,7 @@ export interface Traces {
    */
   maxBatchSpans?: number;
   /**
-   * Longest a span waits in a batch that is not full before the batch is sent (the SDK BatchSpanProcessor's scheduled delay).
+   * Longest a span waits in a batch that is not full before the batch is sent (the SDK BatchSpanProcessor's scheduled delay). At most 1h.
    */
   batchDelay?: string;
 }
@@ -597,29 +597,29 @@ export interface Embedded {
       | {
           distribution: 'fixed';
           /**
-           * The delay.
+           * The delay. At most 10m.
            */
           value: string;
         }
       | {
           distribution: 'uniform';
           /**
-           * Shortest delay.
+           * Shortest delay. At most 10m.
            */
           min: string;
           /**
-           * Longest delay.
+           * Longest delay. At most 10m.
            */
           max: string;
         }
       | {
           distribution: 'exponential';
           /**
-           * Mean delay.
+           * Mean delay. At most 10m.
            */
           mean: string;
           /**
-           * Cap on the delay.
+           * Cap on the delay. At most 10m.
            */
           max: string;
         };
@@ -673,7 +673,7 @@ export interface Faults {
    */
   throttleRequestRatio?: number;
   /**
-   * Server hint sent with 503/429 (Retry-After, rounded up to whole seconds) and UNAVAILABLE/RESOURCE_EXHAUSTED (google.rpc.RetryInfo).
+   * Server hint sent with 503/429 (Retry-After, rounded up to whole seconds) and UNAVAILABLE/RESOURCE_EXHAUSTED (google.rpc.RetryInfo). At most 1h.
    */
   retryAfter?: string;
   /**
@@ -703,29 +703,29 @@ export interface Faults {
     | {
         distribution: 'fixed';
         /**
-         * The delay.
+         * The delay. At most 10m.
          */
         value: string;
       }
     | {
         distribution: 'uniform';
         /**
-         * Shortest delay.
+         * Shortest delay. At most 10m.
          */
         min: string;
         /**
-         * Longest delay.
+         * Longest delay. At most 10m.
          */
         max: string;
       }
     | {
         distribution: 'exponential';
         /**
-         * Mean delay.
+         * Mean delay. At most 10m.
          */
         mean: string;
         /**
-         * Cap on the delay.
+         * Cap on the delay. At most 10m.
          */
         max: string;
       };
@@ -743,11 +743,11 @@ export interface Faults {
  */
 export interface Reconcile {
   /**
-   * Soft visibility deadline: wait after the last export before reading back; with `backends.prometheus`, a point first visible later than this after it was sent is late.
+   * Soft visibility deadline: wait after the last export before reading back; with `backends.prometheus`, a point first visible later than this after it was sent is late. At most 1h.
    */
   settle?: string;
   /**
-   * Hard visibility deadline (`backends.prometheus`): a point not visible this long after it was sent is lost. The run polls until every acknowledged point is visible or this passes. At least `settle`.
+   * Hard visibility deadline (`backends.prometheus`): a point not visible this long after it was sent is lost. The run polls until every acknowledged point is visible or this passes. At least `settle`. At most 24h.
    */
   maxWait?: string;
 }
@@ -806,7 +806,7 @@ export interface PrometheusBackend {
       passwordEnv?: string;
     };
     /**
-     * Extra request headers (e.g. `X-Scope-OrgID`); values of names mentioning authorization, token, key, secret, password or cookie are treated as secrets.
+     * Extra request headers (e.g. `X-Scope-OrgID`): at most 64, names of at most 256 characters, values of at most 8192 visible ASCII characters. Every value is treated as a secret (redacted from plan.json and messages) except those of a few known harmless headers (`X-Scope-OrgID`, `Accept`, `User-Agent`, …).
      */
     headers?: {
       [k: string]: string;
@@ -817,9 +817,13 @@ export interface PrometheusBackend {
    */
   maxSamplesPerQuery?: number;
   /**
-   * Time between visibility polls, during and after the run: the resolution of the time-to-visible histogram.
+   * Time between visibility polls, during and after the run: the resolution of the time-to-visible histogram. From 10ms to 1h.
    */
   pollInterval?: string;
+  /**
+   * Longest wait for one answer of the Prometheus API (per attempt; a failed attempt is retried at most 3 times): the build-info check before any traffic, each visibility poll and each read-back query. From 100ms to 10m.
+   */
+  timeout?: string;
   /**
    * Also query the Cilium and node-exporter datapath metrics this Prometheus scrapes (BPF map pressure, drops by reason, conntrack GC, node conntrack) over the run window, into results.json `datapathMetrics`.
    */

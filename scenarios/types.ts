@@ -195,6 +195,8 @@ export interface PrometheusBackendSpec {
   };
   maxSamplesPerQuery: number;
   pollIntervalMs: number;
+  /** Longest wait for one answer of the API, per attempt (ms). */
+  timeoutMs: number;
   datapathMetrics: boolean;
   /** Prometheus's `otlp.translation_strategy` (how OTLP names become Prometheus names). */
   translationStrategy: 'UnderscoreEscapingWithSuffixes' | 'UnderscoreEscapingWithoutSuffixes' | 'NoUTF8EscapingWithSuffixes' | 'NoTranslation';

@@ -21,11 +21,13 @@ export interface ResponseHead {
   connectionClose: boolean;
   /** Value of `x-tally-backend`, when present. */
   backend: string | undefined;
+  /** The framing is broken: a Content-Length that is not a number, or two that differ (RFC 9112 §6.3 item 5). */
+  framingError: boolean;
 }
 
 /** A zeroed {@link ResponseHead}. */
 export function emptyHead(): ResponseHead {
-  return { status: 0, contentLength: -1, chunked: false, connectionClose: false, backend: undefined };
+  return { status: 0, contentLength: -1, chunked: false, connectionClose: false, backend: undefined, framingError: false };
 }
 
 const lower = (s: string): number[] => Array.from(s, (c) => c.charCodeAt(0));
@@ -78,6 +80,8 @@ export function parseHeadInto(buf: Uint8Array, start: number, end: number, isHea
   out.chunked = false;
   out.connectionClose = false;
   out.backend = undefined;
+  out.framingError = false;
+  let lengthSeen = false;
   // "HTTP/1.x NNN": the status code is at offsets 9..11.
   let status = 0;
   if (end - start >= 12 && buf[start] === 72 && buf[start + 4] === 47 && buf[start + 8] === 32) {
@@ -108,7 +112,10 @@ export function parseHeadInto(buf: Uint8Array, start: number, end: number, isHea
         const d = buf[i] - 48;
         n = d >= 0 && d <= 9 ? n * 10 + d : -1;
       }
-      out.contentLength = Number.isSafeInteger(n) ? n : -1;
+      // An unreadable length, or a second one that differs, leaves the message's end unknown: a framing error, not "until close".
+      if (!Number.isSafeInteger(n) || n < 0 || (lengthSeen && n !== out.contentLength)) out.framingError = true;
+      lengthSeen = true;
+      out.contentLength = Number.isSafeInteger(n) && n >= 0 ? n : -1;
     } else if (first === 99 && nameIs(buf, p, eol, CONNECTION)) {
       out.connectionClose = latin1(buf, p + CONNECTION.length + 1, eol).toLowerCase().includes('close');
     } else if (first === 116 /* t */ && nameIs(buf, p, eol, TRANSFER_ENCODING)) {
@@ -119,11 +126,16 @@ export function parseHeadInto(buf: Uint8Array, start: number, end: number, isHea
     }
     p = eol;
   }
-  if (out.chunked) out.contentLength = -1;
+  if (out.chunked) {
+    out.contentLength = -1;
+    // Transfer-Encoding overrides Content-Length (RFC 9112 §6.3 item 3).
+    out.framingError = false;
+  }
   // 1xx, 204 and 304 and HEAD responses have no body (RFC 9112 §6.3).
   if (isHead || status === 204 || status === 304 || (status >= 100 && status < 200)) {
     out.contentLength = 0;
     out.chunked = false;
+    out.framingError = false;
   }
 }
 
@@ -137,4 +149,17 @@ export function parseHead(head: string, isHead: boolean): { status: number; cont
   const out = emptyHead();
   parseHeadInto(bytes, 0, bytes.length - 4, isHead, out);
   return { status: out.status, contentLength: out.contentLength, chunked: out.chunked };
+}
+
+const HTTP_PREFIX = [72, 84, 84, 80, 47]; // "HTTP/"
+
+/**
+ * Whether `buf[from, to)`, the first bytes of a response, can still be the start of an
+ * HTTP/1.x status line: they must begin `HTTP/`. Random bytes are told apart at once,
+ * without waiting for a CRLFCRLF that may never come.
+ */
+export function startsLikeHttp(buf: Uint8Array, from: number, to: number): boolean {
+  const n = Math.min(to - from, HTTP_PREFIX.length);
+  for (let i = 0; i < n; i++) if (buf[from + i] !== HTTP_PREFIX[i]) return false;
+  return true;
 }

@@ -26,6 +26,7 @@ import type { ErrorClass } from '../core/messages.ts';
 import { classifyError } from './client-errors.ts';
 import type { HostResolver } from './dns-cache.ts';
 import { BACKEND_HEADER } from './http1-head.ts';
+import { MAX_RESPONSE_BODY_BYTES } from './raw-connection.ts';
 import type { LoadClient, LoadClientOptions, RequestResult } from './load-client.ts';
 
 interface TimedSocket extends Socket {
@@ -42,7 +43,15 @@ function onSendHeaders(message: unknown): void {
   starting = undefined;
 }
 
-/** undici error codes mapped onto errno classes. */
+/** llhttp's reasons for bytes that do not begin an HTTP/1.x response (its status line). */
+const NOT_A_RESPONSE = /Expected HTTP\/|Invalid constant|Invalid (HTTP )?version|Invalid status/i;
+
+/**
+ * undici error codes mapped onto errno classes. undici's HTTPParserError carries no code
+ * (its llhttp code lookup yields undefined), so it is told apart by its name and llhttp's
+ * reason: a status line that is not one is an `invalid_response`, any other parse error a
+ * `protocol_error`.
+ */
 function classifyUndici(err: Error & { code?: string }): ErrorClass {
   switch (err.code) {
     case 'UND_ERR_CONNECT_TIMEOUT':
@@ -51,7 +60,13 @@ function classifyUndici(err: Error & { code?: string }): ErrorClass {
       return 'ETIMEDOUT';
     case 'UND_ERR_SOCKET':
       return 'ECONNRESET';
+    case 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH':
+    case 'UND_ERR_HEADERS_OVERFLOW':
+      return 'protocol_error';
+    case 'UND_ERR_RES_EXCEEDED_MAX_SIZE':
+      return 'response_too_large';
     default:
+      if (err.name === 'HTTPParserError') return NOT_A_RESPONSE.test(err.message) ? 'invalid_response' : 'protocol_error';
       return classifyError(err as NodeJS.ErrnoException);
   }
 }
@@ -193,6 +208,7 @@ class KeepAliveClient {
       pipelining: 1,
       headersTimeout: options.requestTimeoutMs,
       bodyTimeout: options.requestTimeoutMs,
+      maxResponseSize: MAX_RESPONSE_BODY_BYTES,
       connect,
     });
   }

@@ -3,7 +3,8 @@
  * `<endpoint>/v1/metrics` or `/v1/traces`, optional gzip (`Content-Encoding: gzip`),
  * TLS with a CA bundle, client certificate and `insecureSkipVerify`, and a per-attempt
  * timeout covering the whole exchange. Each attempt's answer is classified by the OTLP
- * spec's failure table; it never throws.
+ * spec's failure table; it never throws. A reply body over {@link MAX_OTLP_REPLY_BYTES}
+ * is not read further: the attempt is `bad_response` (`RESPONSE_TOO_LARGE`), not retried.
  *
  * @see https://opentelemetry.io/docs/specs/otlp/#otlphttp
  * @see https://undici.nodejs.org/#/docs/api/Pool
@@ -17,6 +18,7 @@ import { readTlsFiles } from '../host/tls-files.ts';
 import { classifyHttpStatus, parseRetryAfterMs } from './otlp-exporter-retry.ts';
 import { errorBodyMessage, readPartialSuccess } from './otlp-exporter-response.ts';
 import type { AttemptResult, ExporterConfig, ExportTransport, OtlpSignal } from './otlp-exporter-types.ts';
+import { MAX_OTLP_REPLY_BYTES, readCappedBody } from './reply-body.ts';
 
 
 /** The OTLP/HTTP transport. */
@@ -76,7 +78,12 @@ export class HttpTransport implements ExportTransport {
         body: payload,
         signal: AbortSignal.any([timeout, abort]),
       });
-      const bytes = new Uint8Array(await res.body.arrayBuffer());
+      const reply = await readCappedBody(res.body, MAX_OTLP_REPLY_BYTES);
+      if (reply.tooLarge) {
+        // The peer's answer cannot be read: the batch's fate is unknown, and is not retried.
+        return { class: 'bad_response', retryable: false, httpStatus: res.statusCode, rejectedItems: 0, message: `reply body over ${MAX_OTLP_REPLY_BYTES} bytes (HTTP ${res.statusCode}); not read further`, errorCode: 'RESPONSE_TOO_LARGE', durationUs: elapsedUs() };
+      }
+      const bytes = reply.bytes;
       if (res.statusCode >= 200 && res.statusCode < 300) {
         const read = readPartialSuccess(signal, this.#json, bytes);
         if ('error' in read) return { class: 'bad_response', retryable: false, httpStatus: res.statusCode, rejectedItems: 0, message: read.error, errorCode: 'BAD_RESPONSE', durationUs: elapsedUs() };

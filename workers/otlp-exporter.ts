@@ -22,6 +22,9 @@ import { GrpcTransport } from './grpc-transport.ts';
 import { HttpTransport } from './otlp-exporter-http.ts';
 import { ExporterMetrics, type ExporterInterval } from './otlp-exporter-metrics.ts';
 import { Backoff, retryDelayMs } from './otlp-exporter-retry.ts';
+import { attemptWithDeadline, closeWithin, DrainDeadline } from './otlp-exporter-deadline.ts';
+import { timerMs } from '../core/timers.ts';
+import { headerSecrets, redactSecrets } from '../core/header-secrets.ts';
 import type { AttemptResult, ExportBatch, ExporterConfig, ExportSettlement, ExportTransport } from './otlp-exporter-types.ts';
 
 export type * from './otlp-exporter-types.ts';
@@ -58,6 +61,10 @@ export class OtlpExporter<K> {
   #spaceWaiters: (() => void)[] = [];
   #idleWaiters: (() => void)[] = [];
   #settlements: ExportSettlement<K>[] = [];
+  #drain: DrainDeadline | undefined;
+  /** Header values never to be quoted in a settlement's message (a peer may echo them). */
+  readonly #secrets: string[];
+  #shutdown: Promise<void> | undefined;
   /**
    * When set, each settlement is handed here as it happens instead of being kept for
    * {@link takeSettlements} (a caller that awaits each batch's fate, e.g. the trace sender).
@@ -71,6 +78,7 @@ export class OtlpExporter<K> {
   constructor(config: ExporterConfig, transport: ExportTransport = createTransport(config)) {
     this.#config = config;
     this.#transport = transport;
+    this.#secrets = headerSecrets(config.headers);
   }
 
   /** Batches waiting in the queue (not in flight). */
@@ -130,19 +138,27 @@ export class OtlpExporter<K> {
   /**
    * Stop taking batches, let the queue drain for up to `graceMs`, then cancel what is
    * left (queued, backing off, in flight, or producers waiting for space): those settle
-   * `unsettled`. Closes the transport. Resolves when every batch has settled.
+   * `unsettled`. Closes the transport. Resolves when every batch has settled, at most
+   * `graceMs` plus the deadline grace of otlp-exporter-deadline.ts, whatever the transport does.
+   *
+   * Called again while shutting down (a stop during the end-of-run drain), a shorter
+   * `graceMs` brings the end forward; the same promise is returned.
    */
-  async shutdown(graceMs: number): Promise<void> {
+  shutdown(graceMs: number): Promise<void> {
+    this.#drain ??= new DrainDeadline();
+    this.#drain.shorten(graceMs);
+    this.#shutdown ??= this.#shutdownNow(this.#drain);
+    return this.#shutdown;
+  }
+
+  async #shutdownNow(drain: DrainDeadline): Promise<void> {
     this.#closed = true;
     for (const wake of this.#spaceWaiters.splice(0)) wake();
     if (this.#active > 0 || this.queueDepth > 0) {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        new Promise<void>((resolve) => this.#idleWaiters.push(resolve)),
-        new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, graceMs)))),
-      ]);
-      clearTimeout(timer);
+      this.#idleWaiters.push(() => drain.done());
+      await drain.wait();
     }
+    drain.done();
     this.#stop.abort();
     while (this.queueDepth > 0) {
       const e = this.#queue[this.#head++];
@@ -150,8 +166,9 @@ export class OtlpExporter<K> {
     }
     this.#queue = [];
     this.#head = 0;
+    // Each attempt in flight ends within the abort grace (attemptWithDeadline), so this wait is bounded.
     if (this.#active > 0) await new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
-    await this.#transport.close();
+    await closeWithin(this.#transport);
     this.#metrics.depth(0);
   }
 
@@ -207,7 +224,7 @@ export class OtlpExporter<K> {
     for (;;) {
       if (this.#stop.signal.aborted) return settle('unsettled', attempts === 0 ? 'exporter shut down while the batch was queued' : `exporter shut down while backing off after: ${describe(last)}`);
       attempts++;
-      last = await this.#transport.send(batch.signal, payload, this.#stop.signal);
+      last = await attemptWithDeadline(this.#transport, batch.signal, payload, this.#stop.signal, this.#config.timeoutMs);
       if (this.#stop.signal.aborted && last.errorCode === 'ABORTED') return settle('unsettled', 'exporter shut down while the batch was in flight');
       this.#metrics.attempt(last.class, last.durationUs, attempts > 1);
       if (last.class === 'success' || last.class === 'partial_success') return settle('acknowledged');
@@ -226,6 +243,10 @@ export class OtlpExporter<K> {
   }
 
   #settle(s: ExportSettlement<K>): void {
+    if (this.#secrets.length > 0) {
+      if (s.reason !== undefined) s.reason = redactSecrets(s.reason, this.#secrets);
+      if (s.last?.message !== undefined) s.last = { ...s.last, message: redactSecrets(s.last.message, this.#secrets) };
+    }
     if (this.onSettle !== undefined) this.onSettle(s);
     else this.#settlements.push(s);
     this.#metrics.settled(s.finalState, s.items, s.rejectedItems, s.durationUs);
@@ -257,7 +278,7 @@ function sleep(ms: number, abort: AbortSignal): Promise<void> {
       abort.removeEventListener('abort', done);
       resolve();
     };
-    const timer = setTimeout(done, ms);
+    const timer = setTimeout(done, timerMs(ms));
     abort.addEventListener('abort', done, { once: true });
   });
 }

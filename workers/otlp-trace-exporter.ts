@@ -79,7 +79,8 @@ export function createExporterTraceSender(config: ExporterConfig, drainMs: numbe
       return settled;
     },
     stop(graceMs) {
-      shutdown ??= exporter.shutdown(graceMs);
+      // During the end-of-run drain too: a shorter grace brings the drain's end forward.
+      shutdown = exporter.shutdown(graceMs);
     },
     whenFull: config.queue.whenFull,
     noteBlocked: (us) => exporter.noteProducerBlocked(us),

@@ -7,6 +7,7 @@
  *
  * @see https://opentelemetry.io/docs/specs/otlp/#otlphttp-response
  */
+import { MAX_OTLP_REPLY_BYTES, readCappedBody } from './reply-body.ts';
 import { Pool } from 'undici';
 import { JsonTraceSerializer, ProtobufTraceSerializer, type IExportTraceServiceResponse } from '@opentelemetry/otlp-transformer';
 import { errorBodyMessage } from './otlp-exporter-response.ts';
@@ -59,7 +60,9 @@ export function createHttpTraceSender(options: HttpTraceSenderOptions): TraceSen
     async send(body: Uint8Array): Promise<TraceSendOutcome> {
       try {
         const res = await pool.request({ path, method: 'POST', headers, body, headersTimeout: options.timeoutMs, bodyTimeout: options.timeoutMs });
-        const reply = new Uint8Array(await res.body.arrayBuffer());
+        const read = await readCappedBody(res.body, MAX_OTLP_REPLY_BYTES);
+        if (read.tooLarge) return { status: res.statusCode, rejectedSpans: 0, errorCode: 'RESPONSE_TOO_LARGE', message: `reply body over ${MAX_OTLP_REPLY_BYTES} bytes; not read further` };
+        const reply = read.bytes;
         if (res.statusCode >= 200 && res.statusCode < 300) return { status: res.statusCode, ...readPartialSuccess(reply, json) };
         const contentType = res.headers['content-type'];
         const outcome: TraceSendOutcome = {

@@ -16,7 +16,7 @@ import { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { ErrorClass } from '../core/messages.ts';
 import { classifyError } from './client-errors.ts';
-import { emptyHead, findHeadEnd, parseHeadInto, type ResponseHead } from './http1-head.ts';
+import { emptyHead, findHeadEnd, parseHeadInto, startsLikeHttp, type ResponseHead } from './http1-head.ts';
 import type { RequestResult } from './load-client.ts';
 import type { Deadline, TimeoutWheel } from './timeout-wheel.ts';
 import { crrBackend } from './tcp-crr.ts';
@@ -45,8 +45,14 @@ export interface ConnOwner {
 
 /** One read buffer for every socket of the thread: each read is consumed before the next can arrive. */
 const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
-/** Largest response head accepted (bytes). */
+/** Largest response head accepted (bytes); a longer one is a `protocol_error`. */
 const MAX_HEAD_BYTES = 64 * 1024;
+/**
+ * Largest response body read (bytes): a body announced or found to be longer fails the
+ * request as `response_too_large` at once, instead of reading a hostile target's gigabyte.
+ * The embedded target answers at most 1 MiB.
+ */
+export const MAX_RESPONSE_BODY_BYTES = 16 * 1024 * 1024;
 const CHUNKED_END = [48, 13, 10, 13, 10]; // "0\r\n\r\n"
 
 const STATE_CONNECTING = 0;
@@ -107,6 +113,8 @@ export class RawConnection implements Deadline {
   #headBuf: Buffer | undefined;
   #bodyRemaining = 0;
   #chunkMatch = 0;
+  /** Body bytes read so far (chunked and until-close bodies, checked against the cap). */
+  #bodyRead = 0;
   #backend: string | undefined;
 
   constructor(config: ConnConfig, owner: ConnOwner, address: string, port: number, localAddress: string | undefined, t0: number, dnsUs: number) {
@@ -143,6 +151,7 @@ export class RawConnection implements Deadline {
     this.#bodyRemaining = this.config.crrResponseBytes ?? 0;
     this.#headBuf = undefined;
     this.#chunkMatch = 0;
+    this.#bodyRead = 0;
     this.#backend = undefined;
   }
 
@@ -200,9 +209,11 @@ export class RawConnection implements Deadline {
         if (this.#bodyRemaining <= 0) this.#complete();
         return;
       case PHASE_CHUNKED:
+        if (this.#overCap(n)) return;
         if (this.#scanChunked(buf, 0, n)) this.#complete();
         return;
       default: // PHASE_UNTIL_CLOSE: complete on 'end'
+        this.#overCap(n);
         return;
     }
   }
@@ -216,9 +227,11 @@ export class RawConnection implements Deadline {
       buf = Buffer.concat([this.#headBuf, chunk.subarray(0, n)]);
       len = buf.length;
     }
+    // Bytes that cannot begin an HTTP response are not one, whatever follows.
+    if (from === 0 && !startsLikeHttp(buf, 0, len)) return this.#fail('invalid_response');
     const end = findHeadEnd(buf, from, len);
     if (end === -1) {
-      if (len > MAX_HEAD_BYTES) return this.#fail('other');
+      if (len > MAX_HEAD_BYTES) return this.#fail('protocol_error');
       // The shared read buffer is reused by the next read: keep a copy.
       this.#headBuf = this.#headBuf === undefined ? Buffer.from(chunk.subarray(0, n)) : buf;
       return;
@@ -226,20 +239,33 @@ export class RawConnection implements Deadline {
     this.#headBuf = undefined;
     const head = this.#head;
     parseHeadInto(buf, 0, end, this.config.isHead, head);
+    if (head.status === 0) return this.#fail('invalid_response');
+    if (head.framingError) return this.#fail('protocol_error');
+    if (head.contentLength > MAX_RESPONSE_BODY_BYTES) return this.#fail('response_too_large');
     this.#backend = head.backend;
     if (head.connectionClose) this.reusable = false;
     const bodyStart = end + 4;
     if (head.chunked) {
       this.#phase = PHASE_CHUNKED;
+      if (this.#overCap(len - bodyStart)) return;
       if (this.#scanChunked(buf, bodyStart, len)) this.#complete();
     } else if (head.contentLength < 0) {
       this.#phase = PHASE_UNTIL_CLOSE;
       this.reusable = false;
+      this.#overCap(len - bodyStart);
     } else {
       this.#phase = PHASE_LENGTH;
       this.#bodyRemaining = head.contentLength - (len - bodyStart);
       if (this.#bodyRemaining <= 0) this.#complete();
     }
+  }
+
+  /** Count body bytes of a body without a length; past the cap, fail the request. @returns whether it failed. */
+  #overCap(n: number): boolean {
+    this.#bodyRead += n;
+    if (this.#bodyRead <= MAX_RESPONSE_BODY_BYTES) return false;
+    this.#fail('response_too_large');
+    return true;
   }
 
   /** Track whether the bytes read so far end in the last-chunk marker `0\r\n\r\n` (as the previous client did; trailers are not supported). */
@@ -261,8 +287,10 @@ export class RawConnection implements Deadline {
   ended(): void {
     if (this.#state === STATE_CLOSED) return;
     this.reusable = false;
-    // The server closed first: a body delimited by close is complete; anything else is cut short.
+    // The server closed first: a body delimited by close is complete; a head cut short is a
+    // broken response; anything else (no answer, a body cut short) is a reset.
     if (!this.#settled && this.#phase === PHASE_UNTIL_CLOSE) this.#complete();
+    else if (!this.#settled && this.#phase === PHASE_HEAD && this.#headBuf !== undefined) this.#fail('protocol_error');
     else if (!this.#settled) this.#fail(this.#connectedAt === -1 ? 'other' : 'ECONNRESET');
     else this.close();
   }

@@ -123,14 +123,15 @@ export class RemoteWriteSender {
    * 2xx: ok. 429 and 5xx: retryable. Other 4xx: refused for good, with the body text.
    * No response: retryable, with the errno.
    * @param body snappy-compressed `WriteRequest`, e.g. from {@link encodeRemoteWriteBody}.
+   * @param signal aborts the request (a run stop); the outcome then has errno `ABORTED`.
    * @throws InternalError `TALLY_INTERNAL` after `close()`.
    */
-  async sendEncoded(body: Uint8Array): Promise<RemoteWriteOutcome> {
+  async sendEncoded(body: Uint8Array, signal?: AbortSignal): Promise<RemoteWriteOutcome> {
     if (this.#closed) throw new InternalError('remote write sender used after close()');
     const startMs = this.#clock.monotonicMs();
     const elapsedUs = () => Math.round((this.#clock.monotonicMs() - startMs) * 1000);
     try {
-      const response = await this.#pool.request({ path: this.#path, method: 'POST', headers: this.#headers, body });
+      const response = await this.#pool.request({ path: this.#path, method: 'POST', headers: this.#headers, body, signal });
       const status = response.statusCode;
       if (status >= 200 && status < 300) {
         // The specification reserves the success body; read it only to keep the connection.
@@ -148,14 +149,14 @@ export class RemoteWriteSender {
       };
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      return { status: 0, ok: false, retryable: true, errno: errnoOf(error), errorMessage: message.slice(0, ERROR_TEXT_BYTES), durationUs: elapsedUs() };
+      return { status: 0, ok: false, retryable: true, errno: signal?.aborted ? 'ABORTED' : errnoOf(error), errorMessage: message.slice(0, ERROR_TEXT_BYTES), durationUs: elapsedUs() };
     }
   }
 
-  /** Close the pool's connections once in-flight requests finish. */
-  async close(): Promise<void> {
+  /** Close the pool's connections once in-flight requests finish; `now`: drop them (a run stop). */
+  async close(now = false): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await this.#pool.close();
+    await (now ? this.#pool.destroy() : this.#pool.close());
   }
 }

@@ -25,7 +25,13 @@ import { seriesAttributes } from '../core/series.ts';
 import { cumulativeSampleValue } from '../core/sample-value.ts';
 import type { ExportOutcome, RemoteWriteMetricTask, ShardRemoteWriteTask } from '../core/messages.ts';
 import { encodeRemoteWriteBody, type RemoteWriteSample, type RemoteWriteSeries } from '../wire/remote-write.ts';
-import { RemoteWriteSender } from '../workers/remote-write-sender.ts';
+import { RemoteWriteSender, type RemoteWriteOutcome } from '../workers/remote-write-sender.ts';
+import { ABORT_GRACE_MS, ATTEMPT_GRACE_MS } from './otlp-exporter-deadline.ts';
+import { timerMs } from '../core/timers.ts';
+import { headerSecrets, redactSecrets } from '../core/header-secrets.ts';
+
+/** How long requests in flight may take after a stop before they settle `unsettled` (ms). */
+const STOP_GRACE_MS = 1000;
 import { epochNowMs } from './load-shard.ts';
 
 export type { RemoteWriteFaults, RemoteWriteMetricTask, ShardRemoteWriteTask } from '../core/messages.ts';
@@ -85,6 +91,8 @@ export class RemoteWriteShard {
   #stopped = false;
   #timer: NodeJS.Timeout | undefined;
   #wake: (() => void) | undefined;
+  /** Aborts requests in flight {@link STOP_GRACE_MS} after a stop. */
+  readonly #abort = new AbortController();
 
   /**
    * @param startEpochMs the run start (epoch ms, whole).
@@ -106,15 +114,17 @@ export class RemoteWriteShard {
         await Promise.all(this.#batches.map((b) => this.#send(b, tick)));
       }
     } finally {
-      await this.#sender.close();
+      await this.#sender.close(this.#stopped);
     }
   }
 
-  /** Stop before the next tick; requests in flight still finish. */
+  /** Stop before the next tick; requests in flight get {@link STOP_GRACE_MS}, then settle `unsettled`. */
   stop(): void {
+    if (this.#stopped) return;
     this.#stopped = true;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#wake?.();
+    setTimeout(() => this.#abort.abort(), STOP_GRACE_MS);
   }
 
   /** Take the outcomes recorded since the last call. */
@@ -160,11 +170,27 @@ export class RemoteWriteShard {
     return { body: encodeRemoteWriteBody(series).body, fault };
   }
 
+  /** One request, ended by its answer, the run's stop, or a deadline that does not wait for the transport. */
+  #sendWithin(body: Uint8Array): Promise<RemoteWriteOutcome> {
+    const hardMs = this.#task.timeoutMs + ATTEMPT_GRACE_MS;
+    let timer: NodeJS.Timeout | undefined;
+    let onAbort: (() => void) | undefined;
+    const deadline = new Promise<RemoteWriteOutcome>((resolve) => {
+      timer = setTimeout(() => resolve({ status: 0, ok: false, retryable: true, errno: 'ETIMEDOUT', errorMessage: `no answer within ${hardMs} ms`, durationUs: hardMs * 1000 }), timerMs(hardMs));
+      onAbort = () => setTimeout(() => resolve({ status: 0, ok: false, retryable: true, errno: 'ABORTED', errorMessage: 'run stopped', durationUs: 0 }), ABORT_GRACE_MS);
+      this.#abort.signal.addEventListener('abort', onAbort, { once: true });
+    });
+    return Promise.race([this.#sender.sendEncoded(body, this.#abort.signal), deadline]).finally(() => {
+      clearTimeout(timer);
+      if (onAbort !== undefined) this.#abort.signal.removeEventListener('abort', onAbort);
+    });
+  }
+
   async #send(batch: Batch, tick: number): Promise<void> {
     const { body } = this.#encode(batch, tick);
     const sentAtMs = Date.now();
     const t0 = performance.now();
-    const r = await this.#sender.sendEncoded(body);
+    const r = await this.#sendWithin(body);
     const outcome: ExportOutcome = {
       metricIndex: batch.metric.metricIndex,
       seriesStart: batch.seriesStart,
@@ -175,12 +201,13 @@ export class RemoteWriteShard {
       rejectedDataPoints: 0,
       durationUs: Math.round((performance.now() - t0) * 1000),
       sizeBytes: body.byteLength,
-      finalState: r.ok ? 'acknowledged' : 'failed',
+      finalState: r.ok ? 'acknowledged' : r.errno === 'ABORTED' ? 'unsettled' : 'failed',
       attempts: 1,
       sentAtMs,
     };
     if (!r.ok) {
-      if (r.errorMessage !== undefined) outcome.message = r.errorMessage.slice(0, 512);
+      // The receiver's answer may echo the request's headers: their values are not kept.
+      if (r.errorMessage !== undefined) outcome.message = redactSecrets(r.errorMessage, headerSecrets(this.#task.headers)).slice(0, 512);
       if (r.errno !== undefined) outcome.errorCode = r.errno;
       if (r.rejection !== undefined) outcome.rejection = r.rejection;
     }

@@ -11,6 +11,7 @@
  * @see https://prometheus.io/docs/prometheus/latest/configuration/configuration/#http_config
  * @see https://prometheus.io/docs/prometheus/latest/configuration/promtool/ ("The file is read upon every http request")
  */
+import { isSecretHeader } from '../../core/header-secrets.ts';
 import { readFile } from 'node:fs/promises';
 import { ConfigError } from '../../core/errors.ts';
 
@@ -21,15 +22,13 @@ export interface PrometheusAuth {
   /** HTTP basic authentication (RFC 7617); the password from a file (read per request) or an environment variable. */
   basic?: { username: string; passwordFile?: string; passwordEnv?: string };
   /**
-   * Extra request headers, e.g. `X-Scope-OrgID` for Mimir/Cortex tenants. Values of
-   * headers whose name mentions authorization, token, key, secret, password or cookie
-   * are treated as secrets and redacted.
+   * Extra request headers, e.g. `X-Scope-OrgID` for Mimir/Cortex tenants. Every value is
+   * treated as a secret and redacted, except those of core/header-secrets.ts's harmless headers.
    */
   headers?: Readonly<Record<string, string>>;
 }
 
 const REDACTED = '[REDACTED]';
-const SECRET_HEADER = /authorization|token|key|secret|password|cookie/i;
 // Tokens rotate; remember the few latest so an old one echoed in a late reply is still hidden.
 const SECRETS_KEPT = 16;
 // Shorter secrets would redact ordinary words out of error text; refuse them instead.
@@ -85,7 +84,7 @@ export class Credentials {
     if (problems.length > 0) throw new ConfigError('invalid Prometheus API credentials', problems);
     for (const [name, value] of Object.entries(auth.headers ?? {})) {
       this.#staticHeaders[name.toLowerCase()] = value;
-      if (SECRET_HEADER.test(name)) this.redactor.add(value);
+      if (isSecretHeader(name)) this.redactor.add(value);
     }
   }
 

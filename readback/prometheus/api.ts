@@ -55,7 +55,7 @@ export interface PrometheusApiOptions {
   auth?: PrometheusAuth;
   /** JSON pointer of `auth` in the scenario, for credential errors (default `/backends/prometheus/auth`). */
   authPointer?: string;
-  /** Per attempt: time to response headers and between body chunks, in ms (default 60000). */
+  /** Per attempt: the whole exchange, headers and body, in ms (default 60000); the wait ends a second later whatever the transport does. */
   timeoutMs?: number;
   /** Connect timeout, in ms (default 10000). */
   connectTimeoutMs?: number;
@@ -76,9 +76,15 @@ export interface PrometheusApiOptions {
 /** Per-call options. */
 export interface CallOptions {
   signal?: AbortSignal;
+  /** Retries after the first attempt for this call (default: the client's `maxRetries`). */
+  maxRetries?: number;
 }
 
 const RETRYABLE_STATUS = new Set([429, 502, 503, 504]);
+/** Beyond an attempt's timeout, how long the transport may take to give it up before the wait ends anyway (ms). */
+const HARD_DEADLINE_GRACE_MS = 1000;
+/** How long `close()` waits for requests in flight before dropping them (ms). */
+const CLOSE_GRACE_MS = 1000;
 const ERROR_TEXT_CHARS = 512;
 
 function errnoOf(error: unknown): string {
@@ -232,15 +238,17 @@ export class PrometheusApi {
    * @see https://prometheus.io/docs/prometheus/latest/querying/api/#build-information
    */
   async buildInfo(options: CallOptions = {}): Promise<ApiResult<BuildInfo>> {
-    const result = await this.#call('/api/v1/status/buildinfo', null, options.signal);
+    const result = await this.#call('/api/v1/status/buildinfo', null, options.signal, options.maxRetries);
     return { ...result, data: parseBuildInfo(result.data) };
   }
 
-  /** Close the pool once in-flight requests finish. */
+  /** Close the pool once in-flight requests finish, or drop them after {@link CLOSE_GRACE_MS}. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await this.#pool.close();
+    const closing = this.#pool.close().catch(() => {});
+    const gaveUp = await Promise.race([closing.then(() => false), sleep(CLOSE_GRACE_MS).then(() => true)]);
+    if (gaveUp) await this.#pool.destroy().catch(() => {});
   }
 
   #fail(message: string, details: Record<string, unknown>, cause?: unknown): CollectorError {
@@ -251,7 +259,7 @@ export class PrometheusApi {
   }
 
   /** One API call with bounded retries; returns the checked envelope. */
-  async #call(path: string, form: URLSearchParams | null, signal: AbortSignal | undefined): Promise<ApiResult<unknown>> {
+  async #call(path: string, form: URLSearchParams | null, signal: AbortSignal | undefined, maxRetries = this.#options.maxRetries): Promise<ApiResult<unknown>> {
     if (this.#closed) throw new CollectorError('Prometheus API client used after close()');
     const fullPath = `${this.#prefix}${path}`;
     const body = form === null ? undefined : form.toString();
@@ -264,22 +272,35 @@ export class PrometheusApi {
       let status: number;
       let text: string;
       let retryAfter: number | undefined;
+      // One deadline for the whole attempt (a body can drip slower than any per-chunk timeout),
+      // and a timer that ends the wait even if the transport never settles.
+      const deadline = AbortSignal.timeout(this.#options.timeoutMs);
+      const attemptSignal = signal === undefined ? deadline : AbortSignal.any([signal, deadline]);
+      let timer: NodeJS.Timeout | undefined;
       try {
-        const response = await this.#pool.request({ path: fullPath, method: body === undefined ? 'GET' : 'POST', headers, body, signal });
-        status = response.statusCode;
-        retryAfter = retryAfterMs(response.headers['retry-after'], Date.now());
-        text = await this.#readBody(response.body, fullPath);
+        const exchange = (async () => {
+          const response = await this.#pool.request({ path: fullPath, method: body === undefined ? 'GET' : 'POST', headers, body, signal: attemptSignal });
+          return { status: response.statusCode, retryAfter: retryAfterMs(response.headers['retry-after'], Date.now()), text: await this.#readBody(response.body, fullPath) };
+        })();
+        exchange.catch(() => {});
+        const hung = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(Object.assign(new Error(`no answer within ${this.#options.timeoutMs} ms`), { code: 'ETIMEDOUT' })), this.#options.timeoutMs + HARD_DEADLINE_GRACE_MS);
+        });
+        ({ status, retryAfter, text } = await Promise.race([exchange, hung]));
       } catch (error) {
         if (error instanceof TallyError) throw error;
         if (signal?.aborted) throw this.#fail(`Prometheus API ${fullPath}: aborted`, { path: fullPath, httpStatus: 0, errno: 'ABORTED' }, error);
-        if (attempt < this.#options.maxRetries) {
+        if (deadline.aborted) error = Object.assign(new Error(`no answer within ${this.#options.timeoutMs} ms`), { code: 'ETIMEDOUT' });
+        if (attempt < maxRetries) {
           await sleep(this.#backoffMs(attempt, undefined), undefined, { signal });
           continue;
         }
         const errno = errnoOf(error);
         throw this.#fail(`Prometheus API ${this.#origin}${fullPath}: no response (${errno}) after ${attempt + 1} attempts`, { path: fullPath, httpStatus: 0, errno }, error);
+      } finally {
+        clearTimeout(timer);
       }
-      if (RETRYABLE_STATUS.has(status) && attempt < this.#options.maxRetries) {
+      if (RETRYABLE_STATUS.has(status) && attempt < maxRetries) {
         await sleep(this.#backoffMs(attempt, retryAfter), undefined, { signal });
         continue;
       }

@@ -6,6 +6,7 @@
  * the base URL) are kept in this module only. Every string that leaves it (error
  * messages, details, body text) goes through {@link HttpTransport.redact}.
  */
+import { isSecretHeader } from '../../core/header-secrets.ts';
 import { readFile } from 'node:fs/promises';
 import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
 import { Pool } from 'undici';
@@ -69,7 +70,6 @@ export interface HttpTransport {
   close(): Promise<void>;
 }
 
-const SECRET_HEADER = /auth|token|key|secret|cookie|password|credential/i;
 const DEFAULTS = { connectTimeoutMs: 2000, requestTimeoutMs: 30_000, maxBodyBytes: 64 * 1024 * 1024, connections: 8 };
 
 /**
@@ -166,7 +166,7 @@ function headersAndSecrets(headers: Record<string, string>, auth: TempoAuth): { 
   const staticHeaders: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) {
     staticHeaders[name.toLowerCase()] = value;
-    if (SECRET_HEADER.test(name)) addSecret(secrets, value);
+    if (isSecretHeader(name)) addSecret(secrets, value);
   }
   if (auth.kind === 'basic') {
     addSecret(secrets, auth.password);

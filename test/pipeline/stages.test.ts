@@ -69,7 +69,7 @@ test('the interval log writes lines in order, each with its datapath delta, and 
   assert.equal((errors[0] as { code: string }).code, 'ENOSPC', 'a failed checkpoint is reported, not thrown into the run');
 });
 
-test('the load stand-in: the embedded target serves, an external target is only addressed', async () => {
+test('the load stand-in: the embedded target serves (on its own thread), an external target is only addressed', async () => {
   const embedded = parseScenario('name: s\nduration: 2s\nload: { executor: constant-vus, vus: 1 }\n').scenario;
   const standIn = await startLoadStandIn(embedded);
   try {
@@ -82,6 +82,8 @@ test('the load stand-in: the embedded target serves, an external target is only 
       s.on('error', reject);
     });
     assert.match(reply, /^HTTP\/1\.1 200 /);
+    // The target runs on its own thread: its counts are brought up to date on request.
+    await standIn.refresh();
     assert.deepEqual(standIn.served(), { embedded: true, requestsServed: 1 });
   } finally {
     await standIn.close();

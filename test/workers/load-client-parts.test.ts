@@ -22,10 +22,19 @@ test('the byte parser reads status, framing, Connection: close and the backend h
     chunked: false,
     connectionClose: true,
     backend: 'be-3',
+    framingError: false,
   });
   assert.equal(parse('HTTP/1.1 200 OK\r\ntransfer-encoding: gzip, chunked\r\ncontent-length: 3\r\n\r\n').chunked, true);
   assert.equal(parse('HTTP/1.1 200 OK\r\ntransfer-encoding: gzip, chunked\r\ncontent-length: 3\r\n\r\n').contentLength, -1);
   assert.equal(parse('HTTP/1.1 200 OK\r\ncontent-length: 1x\r\n\r\n').contentLength, -1);
+  // An unreadable or conflicting length is a framing error (not "until close"); chunked overrides a length.
+  assert.equal(parse('HTTP/1.1 200 OK\r\ncontent-length: 1x\r\n\r\n').framingError, true);
+  assert.equal(parse('HTTP/1.1 200 OK\r\ncontent-length: zz\r\n\r\n').framingError, true);
+  assert.equal(parse('HTTP/1.1 200 OK\r\ncontent-length:\r\n\r\n').framingError, true);
+  assert.equal(parse('HTTP/1.1 200 OK\r\ncontent-length: 2\r\ncontent-length: 3\r\n\r\n').framingError, true);
+  assert.equal(parse('HTTP/1.1 200 OK\r\ncontent-length: 2\r\ncontent-length: 2\r\n\r\n').framingError, false);
+  assert.equal(parse('HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\ncontent-length: zz\r\n\r\n').framingError, false);
+  assert.equal(parse('HTTP/1.1 200 OK\r\n\r\n').framingError, false);
   assert.equal(parse('HTTP/1.1 200 OK\r\ncontent-lengthx: 5\r\n\r\n').contentLength, -1);
   assert.equal(parse('HTTP/1.1 304 Not Modified\r\ncontent-length: 5\r\n\r\n').contentLength, 0);
   assert.equal(parse('HTTP/1.1 2x0 OK\r\n\r\n').status, 0);

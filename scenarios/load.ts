@@ -198,6 +198,7 @@ export function crossFieldProblems(doc: TallyScenario): { errors: InputProblem[]
   // What an HTTP client would refuse mid-run, and credentials where they would leak.
   errors.push(...headerProblems(doc.telemetry?.headers, '/telemetry/headers', doc.telemetry?.protocol === 'grpc'));
   errors.push(...headerProblems(doc.backends?.prometheus?.auth?.headers, '/backends/prometheus/auth/headers'));
+  (doc.outputs ?? []).forEach((o, i) => errors.push(...headerProblems(o.headers, `/outputs/${i}/headers`)));
   errors.push(...scenarioUrlProblems(doc));
   return { errors, warnings };
 }

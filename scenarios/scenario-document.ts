@@ -455,9 +455,10 @@ export type Metric = {
  */
 export type Outputs = [] | [Output] | [Output, Output] | [Output, Output, Output] | [Output, Output, Output, Output];
 /**
- * Threshold expressions on one figure, each a string (`p(99)<20ms`, `rate<0.001`, `count==0`) or an object with abortOnFail.
+ * Threshold expressions on one figure, each a string (`p(99)<20ms`, `rate<0.001`, `count==0`) or an object with abortOnFail; at most 32.
  *
  * @minItems 1
+ * @maxItems 32
  */
 export type ThresholdList = [
   (
@@ -472,7 +473,7 @@ export type ThresholdList = [
          */
         abortOnFail?: boolean;
         /**
-         * Do not check abortOnFail before this much of the run has passed, so the figure has samples.
+         * Do not check abortOnFail before this much of the run has passed, so the figure has samples. At most 168h.
          */
         delayAbortEval?: string;
       }
@@ -489,7 +490,7 @@ export type ThresholdList = [
          */
         abortOnFail?: boolean;
         /**
-         * Do not check abortOnFail before this much of the run has passed, so the figure has samples.
+         * Do not check abortOnFail before this much of the run has passed, so the figure has samples. At most 168h.
          */
         delayAbortEval?: string;
       }
@@ -897,13 +898,13 @@ export interface Output {
    */
   url: string;
   /**
-   * Extra HTTP headers on every request (tenant, authorization). Values never appear in results, logs or plan.json.
+   * Extra HTTP headers on every request (tenant, authorization): at most 64, names of at most 256 characters, values of at most 8192 visible ASCII characters; framing headers refused, as for telemetry.headers. Values never appear in results, logs or plan.json.
    */
   headers?: {
     [k: string]: string;
   };
   /**
-   * Deadline of one request, to the end of the response.
+   * Deadline of one request, to the end of the response. From 1ms to 10m.
    */
   timeout?: string;
   /**
@@ -919,20 +920,20 @@ export interface Output {
    */
   retry?: {
     /**
-     * Delay before the first retry.
+     * Delay before the first retry. At most 10m.
      */
     initialInterval?: string;
     /**
-     * Largest delay between retries.
+     * Largest delay between retries. At most 10m.
      */
     maxInterval?: string;
     /**
-     * Most time spent on one request, first attempt to last.
+     * Most time spent on one request, first attempt to last. At most 1h.
      */
     maxElapsedTime?: string;
   };
   /**
-   * After the run, how long the final snapshot (and whatever is queued before it) may take to deliver; what is left is counted as unsent in results.json `measurementOutputs`.
+   * After the run, how long the final snapshot (and whatever is queued before it) may take to deliver; what is left is counted as unsent in results.json `measurementOutputs`. At most 10m.
    */
   drainTimeout?: string;
 }
@@ -1028,6 +1029,18 @@ export interface Thresholds {
    * Requests that ended with the EAI_AGAIN connection error class, over requests. k6 type: rate.
    */
   'errors{class:EAI_AGAIN}'?: ThresholdList;
+  /**
+   * Requests that ended with the protocol_error connection error class, over requests. k6 type: rate.
+   */
+  'errors{class:protocol_error}'?: ThresholdList;
+  /**
+   * Requests that ended with the invalid_response connection error class, over requests. k6 type: rate.
+   */
+  'errors{class:invalid_response}'?: ThresholdList;
+  /**
+   * Requests that ended with the response_too_large connection error class, over requests. k6 type: rate.
+   */
+  'errors{class:response_too_large}'?: ThresholdList;
   /**
    * Requests that ended with the other connection error class, over requests. k6 type: rate.
    */

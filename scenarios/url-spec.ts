@@ -26,6 +26,8 @@ const CREDENTIALS_GO: Record<string, string> = {
   '/backends/prometheus/url': 'use /backends/prometheus/auth (bearerTokenFile, basic with passwordFile or passwordEnv, or headers)',
   '/backends/collector/metricsUrl': 'tally sends no credentials to the collector: remove them',
   '/backends/tempo/url': 'tally sends no credentials to Tempo: remove them',
+  '/backends/jaeger/url': 'tally sends no credentials to Jaeger: remove them',
+  '/backends/jaeger/metricsUrl': 'tally sends no credentials to Jaeger: remove them',
 };
 
 /**
@@ -43,14 +45,20 @@ export function urlProblems(text: string, pointer: string): InputProblem[] {
   if (url.hostname === '') problems.push({ pointer, message: 'names no host' });
   if (url.port === '0') problems.push({ pointer, message: 'has port 0, which nothing listens on: give the port to connect to' });
   if (url.username !== '' || url.password !== '') {
-    problems.push({ pointer, message: `carries credentials (user:password@), which tally would not send and would write to plan.json; ${CREDENTIALS_GO[pointer] ?? 'remove them'}` });
+    problems.push({ pointer, message: `carries credentials (user:password@), which tally would not send and would write to plan.json; ${goesTo(pointer, 'remove them')}` });
   }
   for (const name of new Set(url.searchParams.keys())) {
     if (SECRET_PARAMETER.test(name.toLowerCase().replace(/[-_]/g, ''))) {
-      problems.push({ pointer, message: `has a query parameter "${name}" that looks like a credential, which would be written to plan.json; ${CREDENTIALS_GO[pointer] ?? 'remove it'}` });
+      problems.push({ pointer, message: `has a query parameter "${name}" that looks like a credential, which would be written to plan.json; ${goesTo(pointer, 'remove it')}` });
     }
   }
   return problems;
+}
+
+/** Where the credentials of the URL at `pointer` belong (an output's go in its own headers). */
+function goesTo(pointer: string, otherwise: string): string {
+  if (/^\/outputs\/\d+\/url$/.test(pointer)) return `send them as a header in ${pointer.replace(/url$/, 'headers')}, which is never written to a file`;
+  return CREDENTIALS_GO[pointer] ?? otherwise;
 }
 
 /** Problems of every URL of a (schema-valid) scenario document. */
@@ -61,6 +69,9 @@ export function scenarioUrlProblems(doc: TallyScenario): InputProblem[] {
     [doc.backends?.prometheus?.url, '/backends/prometheus/url'],
     [doc.backends?.collector?.metricsUrl, '/backends/collector/metricsUrl'],
     [doc.backends?.tempo?.url, '/backends/tempo/url'],
+    [doc.backends?.jaeger?.url, '/backends/jaeger/url'],
+    [doc.backends?.jaeger?.metricsUrl, '/backends/jaeger/metricsUrl'],
+    ...(doc.outputs ?? []).map((o, i): [string | undefined, string] => [o.url, `/outputs/${i}/url`]),
   ];
   return urls.flatMap(([text, pointer]) => (text === undefined ? [] : urlProblems(text, pointer)));
 }

@@ -49,12 +49,22 @@ const same: string[] = [];
 let slower: string;
 let lossy: string;
 
-async function run(name: string, text: string): Promise<string> {
+/** Attempts at a run whose generator was not saturated (another job on the host can saturate it). */
+const UNSATURATED_ATTEMPTS = 3;
+
+/**
+ * Run a scenario into `<dir>/<name>`. With `unsaturated`, a run whose generator was
+ * saturated is run again (at most {@link UNSATURATED_ATTEMPTS} times): its latency verdicts
+ * would be inconclusive by design, and this test is about what an unsaturated one shows.
+ */
+async function run(name: string, text: string, unsaturated = false): Promise<string> {
   const path = join(dir, `${name}.yaml`);
   await writeFile(path, text);
-  const outDir = join(dir, name);
-  await runScenario({ scenarioPath: path, outDir, stdout: sink, handleSignals: false });
-  return outDir;
+  for (let attempt = 1; ; attempt++) {
+    const outDir = join(dir, attempt === 1 ? name : `${name}-${attempt}`);
+    const { results } = await runScenario({ scenarioPath: path, outDir, stdout: sink, handleSignals: false });
+    if (!unsaturated || !results.generator.saturated || attempt === UNSATURATED_ATTEMPTS) return outDir;
+  }
 }
 
 function cli(args: string[]): { status: number | null; stdout: string } {
@@ -68,7 +78,7 @@ test('setup: the same scenario run repeatedly, a candidate with a 20% slower tar
   // and the baselines around the candidates see the same drift.
   for (let i = 0; i < SAME_RUNS; i++) {
     same.push(await run(`same-${i}`, scenario({ min: 15, max: 25 })));
-    if (i === 2) slower = await run('slower', scenario({ min: 18, max: 30 }));
+    if (i === 2) slower = await run('slower', scenario({ min: 18, max: 30 }), true);
     if (i === 3) lossy = await run('lossy', scenario({ min: 15, max: 25 }, '  receiver: { faults: { rejectDataPointRatio: 0.01 } }'));
   }
 });

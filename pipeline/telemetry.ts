@@ -70,7 +70,8 @@ export class RunTelemetry {
       const { model, traceCount } = plan.traces;
       this.spanLedger = new SpanLedger(model, traceCount);
       this.spanStore = new SpanObservationStore(model, traceCount, new Uint8Array(new SharedArrayBuffer(traceCount * model.spansMax)));
-      if (this.store && t?.metrics.some((m) => m.model.exemplarTraces !== undefined)) {
+      // A shard's receiver sees only its own spans, while its exemplars may name any shard's traces: the join needs one receiver.
+      if (this.store && plan.shard === undefined && t?.metrics.some((m) => m.model.exemplarTraces !== undefined)) {
         this.store.trackExemplarTraces(model.runIdHex, traceCount, model.shardCount, new Uint8Array(new SharedArrayBuffer(traceCount)));
       }
     }
@@ -163,7 +164,7 @@ export class RunTelemetry {
     }
     if (this.spanLedger && this.spanStore) {
       this.#results.traces = { ...(this.#results.traces ?? this.#tracesBase()), reconciliation: reconcileTraces(this.spanLedger, this.spanStore) };
-      if (this.#results.metrics && this.store && this.plan.traces && this.plan.telemetry?.metrics.some((m) => m.model.exemplarTraces !== undefined)) {
+      if (this.#results.metrics && this.store?.exemplarTraceMarks !== undefined && this.plan.traces && this.plan.telemetry?.metrics.some((m) => m.model.exemplarTraces !== undefined)) {
         this.#results.metrics.exemplarTraces = exemplarTraceLinks(this.store, this.spanStore, this.plan.traces.model);
       }
     }
@@ -208,7 +209,7 @@ export class RunTelemetry {
   }
 
   #tracesBase(): NonNullable<TelemetryResultsInput['traces']> {
-    return { tracesPlanned: this.plan.traces?.traceCount ?? 0, ledger: this.spanLedger!.totals };
+    return { tracesPlanned: this.plan.traces?.tracesPlanned ?? 0, ledger: this.spanLedger!.totals };
   }
 }
 

@@ -24,7 +24,7 @@ import { reconcileTraces } from '../reconcile/spans.ts';
 import { exemplarTraceLinks } from '../reconcile/exemplar-links.ts';
 import type { RunAggregator } from '../reports/aggregate.ts';
 import type { TelemetryResultsInput } from '../reports/telemetry-results.ts';
-import type { Endpoints, Plan } from '../scenarios/plan.ts';
+import { seriesSlice, type Endpoints, type Plan } from '../scenarios/plan.ts';
 import type { Scenario } from '../scenarios/types.ts';
 import { readTlsFiles } from '../host/tls-files.ts';
 import { CollectorError, ConfigError, type TallyError } from '../core/errors.ts';
@@ -159,7 +159,9 @@ export class RunTelemetry {
       const reconciliation = await stepUnlessStopped(reconcileSteps(this.ledger, this.store), stop, graceMs);
       if (reconciliation === undefined) return;
       metrics.reconciliation = reconciliation;
-      metrics.deltaOffsets = deltaOffsets(this.plan.telemetry.metrics.map((m) => m.model), this.store, this.plan.telemetry.ticks);
+      const shard = this.plan.shard;
+      const owned = shard?.index === undefined ? undefined : (m: number) => seriesSlice(this.plan.telemetry!.metrics[m].layout.seriesCount, shard.index!, shard.count);
+      metrics.deltaOffsets = deltaOffsets(this.plan.telemetry.metrics.map((m) => m.model), this.store, this.plan.telemetry.ticks, owned);
       this.#results.metrics = metrics;
     }
     if (this.spanLedger && this.spanStore) {

@@ -99,3 +99,24 @@ export function shareOfStages(perStage: readonly number[], shard: ShardSpec): nu
     return share;
   });
 }
+
+/** Latest `--start-at` accepted, ahead of now (ms): a shard waits for it, and every wait is bounded. */
+export const MAX_START_AHEAD_MS = 24 * 3600_000;
+
+/**
+ * Parse `--start-at`: an RFC 3339 date-time with a time zone (`2026-11-21T18:00:00Z`,
+ * `…+01:00`, fractional seconds allowed) or epoch milliseconds.
+ * @returns the instant in whole epoch ms (fractions rounded up, so it is never earlier than asked).
+ * @throws ConfigError `TALLY_USAGE` for anything else.
+ * @see https://www.rfc-editor.org/rfc/rfc3339#section-5.6
+ */
+export function parseStartAt(text: string): number {
+  const t = text.trim();
+  let ms = Number.NaN;
+  if (/^\d{10,16}$/.test(t)) ms = Number(t);
+  else if (/^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/.test(t)) ms = Date.parse(t.replace(' ', 'T'));
+  if (!Number.isFinite(ms)) {
+    throw new ConfigError(`--start-at ${JSON.stringify(text)}: expected an RFC 3339 date-time with a zone (2026-11-21T18:00:00Z) or epoch milliseconds`, [{ pointer: '', message: '--start-at <RFC 3339 | epoch ms>' }], { code: 'TALLY_USAGE' });
+  }
+  return Math.ceil(ms);
+}

@@ -47,6 +47,8 @@ export interface BarrierOptions {
   nowMs?: () => number;
   /** Ends the wait (a signal). */
   signal?: AbortSignal;
+  /** Shard 0: more routes on the same server (pipeline/shard-collect.ts); returns true when it answered. */
+  routes?: (req: IncomingMessage, res: ServerResponse) => boolean;
 }
 
 /** A reached barrier: the start instant, and (shard 0) the server to close when the run ends. */
@@ -101,6 +103,7 @@ class Coordinator {
       res.end(`${JSON.stringify(body)}\n`);
     };
     const url = new URL(req.url ?? '/', 'http://barrier');
+    if (this.#options.routes?.(req, res)) return;
     if (req.method !== 'GET' || url.pathname !== '/v1/start') return reply(404, { error: 'not_found' });
     const asked = parseCheckIn(url);
     if (asked === undefined) return reply(400, { error: 'bad_request', expected: '/v1/start?shard=i&count=N&hash=H' });

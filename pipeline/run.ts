@@ -76,12 +76,16 @@ export interface RunOptions {
   startAtMs?: number;
   /** Reach the start instant through shard 0's barrier (`--barrier URL`). */
   barrier?: ShardBarrierOptions;
+  /** Hand every shard's run directory to shard 0 and merge there (`--collect DIR`): the barrier stays open after the run. */
+  collect?: string;
 }
 
 /** What a finished (or stopped) run returns. */
 export interface RunOutcome {
   outDir: string;
   results: Results;
+  /** A sharded run's start (with `collect`, shard 0's barrier still open: pipeline/shard-collect.ts closes it). */
+  sharded?: ShardStart;
 }
 
 /** Length of one interval line (ms). */
@@ -125,9 +129,9 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
     await readBack(run);
     const results = await writeResults(run);
     if (run.record.failure) throw run.record.failure;
-    return { outDir: run.outDir, results };
+    return { outDir: run.outDir, results, ...(run.sharded === undefined ? {} : { sharded: run.sharded }) };
   } finally {
-    await closeRun(run);
+    await closeRun(run, options.collect !== undefined);
   }
 }
 
@@ -308,8 +312,8 @@ async function writeResults(run: LiveRun): Promise<Results> {
   return results;
 }
 
-/** Release everything the run holds, whatever happened. */
-async function closeRun(run: LiveRun): Promise<void> {
+/** Release everything the run holds, whatever happened (shard 0's barrier stays open for collection when the run succeeded). */
+async function closeRun(run: LiveRun, collecting: boolean): Promise<void> {
   run.removeSignalHandlers();
   await run.log.close();
   await run.output?.close();
@@ -319,6 +323,6 @@ async function closeRun(run: LiveRun): Promise<void> {
   await run.pool.destroy();
   await run.record.parts.telemetry.close().catch(() => {});
   await run.standIn?.close().catch(() => {});
-  await run.sharded?.close();
+  if (!collecting || run.record.failure !== undefined) await run.sharded?.close();
   await run.dirLock.release();
 }

@@ -13,6 +13,7 @@ import { scenarioHash } from '../scenarios/scenario-hash.ts';
 import { MAX_START_AHEAD_MS, type ShardSpec } from '../scenarios/shard-plan.ts';
 import { startBarrier } from './barrier.ts';
 import { readRedactedScenario } from './run-files.ts';
+import { ShardCollector } from './shard-collect.ts';
 
 /** The least time between planning a shard and its start instant (ms): set-up (stand-ins, preflight) comes first. */
 export const MIN_START_LEAD_MS = 100;
@@ -33,6 +34,10 @@ export interface ShardStart {
   document: Record<string, any>;
   /** Close shard 0's barrier server (no-op elsewhere). */
   close(): Promise<void>;
+  /** The barrier's URL, when the start was agreed there. */
+  barrierUrl?: string;
+  /** Shard 0 with `--collect`: receives the other shards' run directories on the barrier's server. */
+  collector?: ShardCollector;
 }
 
 /** The default run directory of a shard: `runs/<run id>.shard-<i>-of-<N>`. */
@@ -47,16 +52,20 @@ export function shardRunDir(runId: string, shard: ShardSpec): string {
  * passed (or is under {@link MIN_START_LEAD_MS} away) once the shard is ready,
  * `TALLY_SHARD_BARRIER_FAILED` from the barrier.
  */
-export async function shardStart(o: { scenarioPath: string; shard: ShardSpec; threads: number; clock: Clock; startAtMs?: number; barrier?: ShardBarrierOptions }): Promise<ShardStart> {
+export async function shardStart(o: { scenarioPath: string; shard: ShardSpec; threads: number; clock: Clock; startAtMs?: number; barrier?: ShardBarrierOptions; collect?: string }): Promise<ShardStart> {
   if ((o.startAtMs === undefined) === (o.barrier === undefined)) {
     throw new ConfigError('a shard needs the start instant every shard shares: --start-at <time> or --barrier <url>, exactly one', [{ pointer: '', message: '--start-at or --barrier with --shard' }], { code: 'TALLY_USAGE' });
+  }
+  if (o.collect !== undefined && o.barrier === undefined) {
+    throw new ConfigError('--collect hands the shards\' results to shard 0 over the barrier: it needs --barrier', [{ pointer: '', message: '--collect with --barrier' }], { code: 'TALLY_USAGE' });
   }
   const document = await readRedactedScenario(o.scenarioPath);
   const hash = scenarioHash(document);
   let startEpochMs: number;
   let close = async (): Promise<void> => {};
+  const collector = o.collect !== undefined && o.shard.index === 0 ? new ShardCollector(o.collect, o.shard, hash) : undefined;
   if (o.barrier !== undefined) {
-    const reached = await startBarrier({ ...o.barrier, shard: o.shard, scenarioHash: hash, nowMs: () => o.clock.nowMs() });
+    const reached = await startBarrier({ ...o.barrier, shard: o.shard, scenarioHash: hash, nowMs: () => o.clock.nowMs(), ...(collector === undefined ? {} : { routes: collector.routes }) });
     startEpochMs = reached.startEpochMs;
     close = reached.close;
   } else startEpochMs = o.startAtMs!;
@@ -70,5 +79,5 @@ export async function shardStart(o: { scenarioPath: string; shard: ShardSpec; th
     throw new ShardError('TALLY_SHARD_START_MISSED', `shard ${o.shard.index}/${o.shard.count} was ready ${Math.round(-aheadMs)} ms after the shared start instant ${new Date(startEpochMs).toISOString()}: its arrivals would all be late`, { details: { startEpochMs, aheadMs } });
   }
   const identity: ShardIdentity = { index: o.shard.index, count: o.shard.count, runId: '', scenarioHash: hash, startEpochMs, threads: o.threads };
-  return { identity, document, close };
+  return { identity, document, close, ...(o.barrier === undefined ? {} : { barrierUrl: o.barrier.url }), ...(collector === undefined ? {} : { collector }) };
 }

@@ -13,6 +13,7 @@ export interface ShardFlags {
   'start-at'?: string;
   barrier?: string;
   'barrier-bind'?: string;
+  collect?: string;
 }
 
 /**
@@ -20,13 +21,14 @@ export interface ShardFlags {
  * @throws ConfigError `TALLY_USAGE` for a malformed flag, `--start-at`/`--barrier` without
  * `--shard`, or a barrier URL that is not `http://host:port`.
  */
-export function runShardOptions(flags: ShardFlags): Pick<RunOptions, 'shard' | 'startAtMs' | 'barrier'> {
+export function runShardOptions(flags: ShardFlags): Pick<RunOptions, 'shard' | 'startAtMs' | 'barrier' | 'collect'> {
   const usage = (message: string): ConfigError => new ConfigError(message, [{ pointer: '', message }], { code: 'TALLY_USAGE' });
   if (flags.shard === undefined) {
-    if (flags['start-at'] !== undefined || flags.barrier !== undefined || flags['barrier-bind'] !== undefined) throw usage('--start-at, --barrier and --barrier-bind go with --shard i/N');
+    if (flags['start-at'] !== undefined || flags.barrier !== undefined || flags['barrier-bind'] !== undefined || flags.collect !== undefined) throw usage('--start-at, --barrier, --barrier-bind and --collect go with --shard i/N');
     return {};
   }
-  const out: Pick<RunOptions, 'shard' | 'startAtMs' | 'barrier'> = { shard: parseShardFlag(flags.shard) };
+  const out: Pick<RunOptions, 'shard' | 'startAtMs' | 'barrier' | 'collect'> = { shard: parseShardFlag(flags.shard) };
+  if (flags.collect !== undefined) out.collect = flags.collect;
   if (flags['start-at'] !== undefined) out.startAtMs = parseStartAt(flags['start-at']);
   if (flags.barrier !== undefined) {
     let url: URL;

@@ -155,6 +155,11 @@ export async function finishCollection(outcome: RunOutcome, o: { collect: string
   const sharded = outcome.sharded;
   if (sharded === undefined || sharded.barrierUrl === undefined) return undefined;
   const shard = { index: sharded.identity.index, count: sharded.identity.count };
+  // Stopped by a signal (a pod being deleted): no time to wait for the others.
+  if (outcome.results.incompleteReason === 'SIGTERM' || outcome.results.incompleteReason === 'SIGINT') {
+    await sharded.close();
+    return undefined;
+  }
   if (sharded.collector === undefined) {
     await handOverRunDir(sharded.barrierUrl, shard, sharded.identity.scenarioHash, outcome.outDir);
     return undefined;

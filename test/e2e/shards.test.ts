@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { validateResults } from '../../reports/results.ts';
 import { freeLoopbackPort } from '../peers/process.ts';
+import { loadRun } from '../../pipeline/run-files.ts';
 
 const CLI = new URL('../../bin/tally.ts', import.meta.url).pathname;
 const RATE = 300;
@@ -164,8 +165,12 @@ test('three shards on loopback: one start instant, arrivals interleaved at the t
   assert.equal(m.thresholds.ok, true);
   t.diagnostic(`merged: target ${load.targetRatePerSecond}/s, achieved ${load.achievedRatePerSecond}/s, requests ${load.requests}, latency p50/p99 ${load.latencyUs.p50}/${load.latencyUs.p99} µs, points ${m.summary.metrics.pointsSent} sent / ${m.summary.metrics.pointsMissing} missing, spans ${m.summary.traces.spansSent} sent / ${m.summary.traces.spansMissing} missing`);
 
-  // The merged directory is a normal run directory.
+  // The merged directory is a normal run directory: report, compare, and the whole run re-derived for tally reconcile.
   assert.equal(cli(['report', join(dir, 'merged')]).status, 0);
+  const saved = await loadRun(join(dir, 'merged'));
+  assert.equal(saved.plan.runId, m.run.id);
+  assert.equal(saved.plan.traces!.model.shardCount, 3, 'the trace ids the shards sent');
+  assert.equal(saved.ledger!.totals.pointsSent, m.summary.metrics.pointsSent, 'the shards\' ledgers, united');
   assert.equal(cli(['compare', join(dir, 'merged'), join(dir, 'merged')]).status, 0);
 
   // Refusals, each with its code (exit 2).

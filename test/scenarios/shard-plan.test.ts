@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { parseScenario } from '../../scenarios/load.ts';
 import { planRun, shardTasks } from '../../scenarios/plan.ts';
-import { parseShardFlag, residuesBelow, shareOfStages, threadLane, threadSeriesSlice } from '../../scenarios/shard-plan.ts';
+import { parseShardFlag, parseStartAt, residuesBelow, shareOfStages, threadLane, threadSeriesSlice } from '../../scenarios/shard-plan.ts';
 import { shardOfSeq, traceIdOf, parseTraceIdHex } from '../../core/trace-model.ts';
 import { SpanLedger } from '../../ledger/span-ledger.ts';
 import { ConfigError, TallyError } from '../../core/errors.ts';
@@ -131,5 +131,14 @@ test('an unsharded plan is unchanged: threads are the shards', () => {
     assert.equal(task.load!.lane, undefined);
     assert.equal(task.traces!.firstSeq, undefined);
     assert.equal(task.telemetry!.resourceShard, undefined);
+  }
+});
+
+test('--start-at takes RFC 3339 with a zone or epoch ms, nothing else', () => {
+  assert.equal(parseStartAt('2026-11-21T18:00:00Z'), Date.UTC(2026, 10, 21, 18));
+  assert.equal(parseStartAt('2026-11-21T19:00:00.5+01:00'), Date.UTC(2026, 10, 21, 18) + 500);
+  assert.equal(parseStartAt('1795372800000'), 1_795_372_800_000);
+  for (const bad of ['2026-11-21T18:00:00', 'tomorrow', '12', '2026-13-01T00:00:00Z', '']) {
+    assert.throws(() => parseStartAt(bad), (e: unknown) => e instanceof ConfigError && e.code === 'TALLY_USAGE', bad);
   }
 });

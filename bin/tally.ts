@@ -10,6 +10,10 @@ import { loadScenarioFile } from '../scenarios/load.ts';
 import { availableParallelism } from 'node:os';
 import { labCommand } from './commands/lab.ts';
 import { compareCommand, reportCommand } from './commands/compare.ts';
+import { mergeCommand } from './commands/merge.ts';
+import { k8sCommand } from './commands/k8s.ts';
+import { runShardOptions } from './commands/shard-flags.ts';
+import { finishCollection } from '../pipeline/shard-collect.ts';
 import { writeRunJUnit } from '../pipeline/report.ts';
 import { planScenario } from '../pipeline/plan.ts';
 import { renderPlan } from '../reports/plan-report.ts';
@@ -23,6 +27,12 @@ const USAGE = `usage:
   tally run <scenario> [--out DIR] [--overwrite] [--junit FILE] [--output KIND=URL ...]   run a scenario end to end
                                      (default out dir: runs/<run id>/; DIR must be new or empty, or --overwrite replaces
                                      the run files in it); --output pushes tally's own figures live: prometheus-remote-write=URL or otlp=URL
+  tally run <scenario> --shard i/N (--start-at TIME | --barrier URL [--barrier-bind HOST] [--collect DIR]) [--out DIR]
+                                     one shard of a run split across processes or pods (tally merge adds them up;
+                                     --collect: every shard hands its run to shard 0, which merges into DIR/merged)
+  tally merge <shard-dir>... --out DIR [--allow-incomplete] [--overwrite] [--junit FILE]   exact merge of a sharded run's shards
+  tally k8s render <scenario> --shards N --namespace NS --image IMAGE [--schedule CRON] [--with-target] [--out DIR|-]
+                                     Kubernetes manifests for a sharded run (tally k8s --help)
   tally validate <scenario>          check a scenario without sending anything
   tally plan <scenario> [--json]     series, data points/s, planned arrivals and the port budget, without sending
   tally reconcile <run-dir> [--scenario FILE]   read the backends again against the run's saved ledger
@@ -40,9 +50,11 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'target') return targetCommand(rest, process.stdout);
   if (command === 'compare') return compareCommand(rest, process.stdout);
   if (command === 'report') return reportCommand(rest, process.stdout);
+  if (command === 'merge') return mergeCommand(rest, process.stdout);
+  if (command === 'k8s') return k8sCommand(rest, process.stdout);
   let parsed;
   try {
-    parsed = parseArgs({ args: rest, allowPositionals: true, options: { out: { type: 'string' }, overwrite: { type: 'boolean' }, output: { type: 'string', multiple: true }, json: { type: 'boolean' }, scenario: { type: 'string' }, junit: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+    parsed = parseArgs({ args: rest, allowPositionals: true, options: { out: { type: 'string' }, overwrite: { type: 'boolean' }, output: { type: 'string', multiple: true }, json: { type: 'boolean' }, scenario: { type: 'string' }, junit: { type: 'string' }, shard: { type: 'string' }, 'start-at': { type: 'string' }, barrier: { type: 'string' }, 'barrier-bind': { type: 'string' }, collect: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
   } catch (err) {
     throw new ConfigError(`${(err as Error).message}\n${USAGE}`, [], { code: 'TALLY_USAGE' });
   }
@@ -72,7 +84,11 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'run': {
-      const { results } = await runScenario({ scenarioPath, outDir: parsed.values.out, overwrite: parsed.values.overwrite, outputs: outputsFromFlags(parsed.values.output ?? []) });
+      const shardOptions = runShardOptions(parsed.values);
+      const outcome = await runScenario({ scenarioPath, outDir: parsed.values.out, overwrite: parsed.values.overwrite, outputs: outputsFromFlags(parsed.values.output ?? []), ...shardOptions });
+      // --collect: shard 0's verdict is the merged run's; the other shards hand theirs over and are done.
+      const merged = shardOptions.collect === undefined ? undefined : await finishCollection(outcome, { collect: shardOptions.collect });
+      const results = merged ?? outcome.results;
       if (parsed.values.junit !== undefined) await writeRunJUnit(parsed.values.junit, results);
       // Stopped by a signal: what was measured is written; exit as the shell convention says (128 + signal).
       if (results.incompleteReason === 'SIGTERM') return EXIT_SIGTERM;

@@ -22,6 +22,14 @@ export type TallyErrorCode =
   | 'TALLY_RESULTS_INVALID'
   | 'TALLY_IO_FAILED'
   | 'TALLY_INTERNAL'
+  // The shards of a sharded run (tally run --shard, tally merge): see ShardError.
+  | 'TALLY_MERGE_NOT_A_SHARD'
+  | 'TALLY_MERGE_PLAN_MISMATCH'
+  | 'TALLY_MERGE_DUPLICATE_SHARD'
+  | 'TALLY_MERGE_MISSING_SHARD'
+  | 'TALLY_MERGE_INCOMPLETE_SHARD'
+  | 'TALLY_SHARD_START_MISSED'
+  | 'TALLY_SHARD_BARRIER_FAILED'
   // Settlement codes: what tally calls an export that never got an answer, carried in an
   // export outcome's `errorCode` (never thrown): refused by the full sending queue, or still
   // queued, retrying or in flight when the run stopped.
@@ -118,6 +126,31 @@ export class ReconcileError extends TallyError {
   }
 }
 
+/** Codes of {@link ShardError}. */
+export type ShardErrorCode = Extract<TallyErrorCode, `TALLY_MERGE_${string}` | `TALLY_SHARD_${string}`>;
+
+/**
+ * The shards of a sharded run do not make one run.
+ * - `tally merge` refuses (bad input, exit 2): a directory that is not a shard's
+ *   (`TALLY_MERGE_NOT_A_SHARD`), shards of different plans (`TALLY_MERGE_PLAN_MISMATCH`:
+ *   scenario hash, start instant, run id or shard count), a shard index given twice
+ *   (`TALLY_MERGE_DUPLICATE_SHARD`) or not at all (`TALLY_MERGE_MISSING_SHARD`), a shard
+ *   that did not finish (`TALLY_MERGE_INCOMPLETE_SHARD`, unless `--allow-incomplete`).
+ * - `tally run --shard` fails (exit 1): the shared start instant had passed when the shard
+ *   was ready (`TALLY_SHARD_START_MISSED`), or the start barrier could not be reached or
+ *   answered for another plan (`TALLY_SHARD_BARRIER_FAILED`).
+ */
+export class ShardError extends TallyError {
+  constructor(code: ShardErrorCode, message: string, options: { details?: unknown; cause?: unknown } = {}) {
+    super(code, message, options);
+  }
+
+  /** True for a merge's refusal of its input (exit 2). */
+  get isBadInput(): boolean {
+    return this.code.startsWith('TALLY_MERGE_');
+  }
+}
+
 /**
  * An operating-system call failed outside any adapter: a file tally writes (ENOSPC, EACCES,
  * EROFS), a socket or a process it runs. A runtime failure (exit 1), not a bug.
@@ -198,6 +231,14 @@ export function reviveError(value: unknown): TallyError {
       case 'TALLY_RECONCILE_FAILED':
       case 'TALLY_RESULTS_INVALID':
         return new ReconcileError(message, { code, details });
+      case 'TALLY_MERGE_NOT_A_SHARD':
+      case 'TALLY_MERGE_PLAN_MISMATCH':
+      case 'TALLY_MERGE_DUPLICATE_SHARD':
+      case 'TALLY_MERGE_MISSING_SHARD':
+      case 'TALLY_MERGE_INCOMPLETE_SHARD':
+      case 'TALLY_SHARD_START_MISSED':
+      case 'TALLY_SHARD_BARRIER_FAILED':
+        return new ShardError(code, message, { details });
       default:
         return new InternalError(String(message), { details });
     }
@@ -213,9 +254,10 @@ function causeFromDetails(details: unknown): Error | undefined {
 }
 
 /**
- * Map an error to the CLI's exit code: 2 for bad input, 1 for anything else.
+ * Map an error to the CLI's exit code: 2 for bad input (a ConfigError, a merge's refusal
+ * of its shards), 1 for anything else.
  * (99, a breached threshold, is decided by the caller from results, not from an error.)
  */
 export function exitCodeFor(error: unknown): 1 | 2 {
-  return error instanceof ConfigError ? 2 : 1;
+  return error instanceof ConfigError || (error instanceof ShardError && error.isBadInput) ? 2 : 1;
 }

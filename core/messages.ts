@@ -78,6 +78,11 @@ export interface ShardLoadTask {
   maxInFlight: number;
   lateStartThresholdMs: number;
   client: ShardClientTask;
+  /**
+   * A sharded run (`tally run --shard i/N`): this thread takes arrivals (and VUs)
+   * `first`, `first + stride`, … instead of `shard`, `shard + shardCount`, …
+   */
+  lane?: { first: number; stride: number };
 }
 
 /** How each iteration talks to the target; serialisable (crosses the worker boundary). */
@@ -127,6 +132,8 @@ export interface ShardTelemetryTask {
   maxBatchDataPoints: number;
   /** Scenario resource attributes (tally adds `tally.run.id` and `tally.shard`). */
   resource: Record<string, string | number | boolean>;
+  /** The `tally.shard` resource attribute when it is not the thread's index: a sharded run's process shard. */
+  resourceShard?: number;
   metrics: ShardMetricTask[];
 }
 
@@ -387,6 +394,14 @@ export interface ShardTraceTask {
   model: TraceModel;
   /** Sequences [0, traceCount) are sent across all shards. */
   traceCount: number;
+  /**
+   * A sharded run: the shard in this thread's trace ids (`seq mod model.shardCount`, the
+   * process shard), and the sequences it sends: `firstSeq`, `firstSeq + seqStride`, …
+   * (default the thread's index, stepping by `model.shardCount`).
+   */
+  idShard?: number;
+  firstSeq?: number;
+  seqStride?: number;
   maxBatchSpans: number;
   /** Longest a span waits in an unfilled batch, ms. */
   batchDelayMs: number;

@@ -453,6 +453,11 @@ export interface TraceExportOutcome {
   firstIndex: number;
   lastSeq: number;
   lastIndex: number;
+  /**
+   * Step between the consecutive sequences of the sender (a sharded run's thread: N·T,
+   * a multiple of the model's `shardCount`); absent: the model's `shardCount`.
+   */
+  seqStride?: number;
   /** Spans in the request. */
   spans: number;
   /** HTTP status, 0 when no response arrived (or the request was never sent). */

@@ -19,7 +19,7 @@ export interface EchoOptions {
   requestBytes: number;
   /** Bytes written back per request. */
   responseBytes: number;
-  /** Backend name written at the start of each response, `[A-Za-z0-9._-]{1,32}`. */
+  /** Backend name written at the start of each response, `[A-Za-z0-9._-]{1,63}`. */
   name?: string;
   /** Default 127.0.0.1. */
   host?: string;

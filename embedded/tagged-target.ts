@@ -17,7 +17,7 @@ export interface TaggedTargetOptions {
   host: string;
   /** TCP port; 0 picks a free one. */
   port: number;
-  /** Value of the {@link BACKEND_HEADER} header, `[A-Za-z0-9._-]{1,32}`. */
+  /** Value of the {@link BACKEND_HEADER} header, `[A-Za-z0-9._-]{1,63}`. */
   name: string;
   /** Body size of every response in bytes. */
   responseBytes: number;

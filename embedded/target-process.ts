@@ -21,7 +21,8 @@ import { startEmbeddedEcho } from './echo.ts';
 
 
 const USAGE = 'usage: tally target --host ADDRESS --port PORT --name NAME [--response-bytes BYTES] [--protocol http1|tcp-crr] [--request-bytes BYTES]';
-const NAME = /^[A-Za-z0-9._-]{1,32}$/;
+// Up to 63: a Kubernetes pod name (k8s/pod.ts names each target pod after itself).
+const NAME = /^[A-Za-z0-9._-]{1,63}$/;
 
 /**
  * Parse flags, start the target, print one JSON line `{"event":"listening",host,port,name,pid}`,
@@ -94,7 +95,7 @@ function parseTargetFlags(argv: string[]): TargetFlags {
   const responseBytes = values['response-bytes'] === undefined ? 2 : Number(values['response-bytes']);
   if (values.host === undefined || values.host === '') problems.push({ pointer: '/host', message: 'is required' });
   if (!/^\d+$/.test(values.port ?? '') || port > 65535) problems.push({ pointer: '/port', message: 'must be a TCP port, 0…65535' });
-  if (!NAME.test(values.name ?? '')) problems.push({ pointer: '/name', message: 'is required, [A-Za-z0-9._-]{1,32}' });
+  if (!NAME.test(values.name ?? '')) problems.push({ pointer: '/name', message: 'is required, [A-Za-z0-9._-]{1,63}' });
   if (!Number.isInteger(responseBytes) || responseBytes < 0 || responseBytes > 16 * 1024 * 1024) {
     problems.push({ pointer: '/response-bytes', message: 'must be an integer in 0…16777216 (bytes)' });
   }

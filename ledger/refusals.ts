@@ -101,3 +101,35 @@ export function refusalLabel(r: Pick<RefusalReason, 'status' | 'grpcCode' | 'mes
   const head = r.status === 0 && r.grpcCode !== undefined ? `gRPC ${r.grpcCode}` : `HTTP ${r.status}`;
   return r.message === '' ? `${head} (no message)` : `${head}: ${r.message}`;
 }
+
+/**
+ * Refusals counted apart (a sharded run's shards), as one summary: the same reason adds
+ * up across parts; at most `maxReasons` reasons are listed (by requests, as
+ * {@link RefusalTally.summary} orders them), the rest counted as other.
+ * @returns undefined for no parts.
+ */
+export function mergeRefusals(parts: readonly RefusalSummary[], maxReasons = DEFAULT_MAX_REASONS): RefusalSummary | undefined {
+  if (parts.length === 0) return undefined;
+  const byKey = new Map<string, RefusalReason>();
+  let otherRequests = 0;
+  let otherItems = 0;
+  for (const p of parts) {
+    otherRequests += p.otherRequests;
+    otherItems += p.otherItems;
+    for (const r of p.reasons) {
+      const key = `${r.status}\u0000${r.grpcCode ?? ''}\u0000${r.message}`;
+      const into = byKey.get(key);
+      if (into === undefined) byKey.set(key, { ...r });
+      else {
+        into.requests += r.requests;
+        into.items += r.items;
+      }
+    }
+  }
+  const reasons = [...byKey.values()].sort((a, b) => b.requests - a.requests || a.status - b.status || (a.message < b.message ? -1 : a.message > b.message ? 1 : 0));
+  for (const r of reasons.slice(maxReasons)) {
+    otherRequests += r.requests;
+    otherItems += r.items;
+  }
+  return { reasons: reasons.slice(0, maxReasons), otherRequests, otherItems };
+}

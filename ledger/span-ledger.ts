@@ -38,7 +38,7 @@ export function spanFinalStateOf(o: TraceExportSettlement): ExportFinalState {
 }
 
 /** A span run of one shard's send order (see {@link TraceExportOutcome}). */
-export type SpanRange = Pick<TraceExportOutcome, 'shard' | 'firstSeq' | 'firstIndex' | 'lastSeq' | 'lastIndex'>;
+export type SpanRange = Pick<TraceExportOutcome, 'shard' | 'firstSeq' | 'firstIndex' | 'lastSeq' | 'lastIndex' | 'seqStride'>;
 
 /** A request answered with partial_success: its spans and how many were rejected. */
 export interface PartialSpanBatch extends SpanRange {
@@ -64,15 +64,18 @@ export interface SpanLedgerTotals extends RequestTotals {
 
 /**
  * Call `each(seq, index)` for every span of a range, in send order. Bounded by the range:
- * at most (lastSeq − firstSeq) / shardCount + 1 traces.
+ * at most (lastSeq − firstSeq) / stride + 1 traces (stride: the range's `seqStride`, else
+ * the model's shardCount).
  * @throws InternalError `TALLY_INTERNAL` when the range is not one of the shard's (a caller bug).
  */
 export function forEachSpanInRange(model: TraceModel, range: SpanRange, each: (seq: number, index: number) => void): void {
   const { shard, firstSeq, lastSeq } = range;
-  if (firstSeq % model.shardCount !== shard || lastSeq % model.shardCount !== shard || lastSeq < firstSeq) {
+  const stride = range.seqStride ?? model.shardCount;
+  if (firstSeq % model.shardCount !== shard || lastSeq < firstSeq || !Number.isInteger(stride) || stride < 1
+    || stride % model.shardCount !== 0 || (lastSeq - firstSeq) % stride !== 0) {
     throw new InternalError('span range is not a run of its shard\'s sequences', { details: { ...range, shardCount: model.shardCount } });
   }
-  for (let seq = firstSeq; seq <= lastSeq; seq += model.shardCount) {
+  for (let seq = firstSeq; seq <= lastSeq; seq += stride) {
     const from = seq === firstSeq ? range.firstIndex : 0;
     const to = seq === lastSeq ? range.lastIndex : traceSpanCount(model, shard, seq) - 1;
     for (let index = from; index <= to; index++) each(seq, index);
@@ -160,7 +163,7 @@ export class SpanLedger {
       t.spansRejected += rejected;
       t.spansAcknowledged += o.spans - rejected;
       const { shard, firstSeq, firstIndex, lastSeq, lastIndex } = o;
-      this.partialBatches.push({ shard, firstSeq, firstIndex, lastSeq, lastIndex, rejectedSpans: rejected, message: o.message ?? '' });
+      this.partialBatches.push({ shard, firstSeq, firstIndex, lastSeq, lastIndex, ...(o.seqStride === undefined ? {} : { seqStride: o.seqStride }), rejectedSpans: rejected, message: o.message ?? '' });
     } else {
       t.spansAcknowledged += o.spans;
     }

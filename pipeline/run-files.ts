@@ -20,6 +20,7 @@ import { decodeLedger, encodeLedger } from '../ledger/ledger-file.ts';
 import type { MetricsLedger } from '../ledger/ledger.ts';
 import { parseScenario } from '../scenarios/load.ts';
 import { planRun, type Plan } from '../scenarios/plan.ts';
+import { scenarioHash } from '../scenarios/scenario-hash.ts';
 import type { Scenario } from '../scenarios/types.ts';
 
 /** The file names in a run directory. */
@@ -39,6 +40,10 @@ export interface SavedPlan {
   scenario: Record<string, unknown>;
   /** For people: the series space. */
   telemetry?: { ticks: number; exportIntervalMs: number; pointsPlanned: number; metrics: { name: string; seriesCount: number }[] };
+  /** A sharded run: this directory's shard (`index`), or a merged run (`count` alone). */
+  shard?: { index?: number; count: number };
+  /** A sharded or merged run: scenarios/scenario-hash.ts of `scenario`. */
+  scenarioHash?: string;
 }
 
 function redactHeaders(headers: unknown): void {
@@ -60,24 +65,38 @@ export function redactScenarioDocument(doc: Record<string, any>): Record<string,
 }
 
 /**
- * Write plan.json.
+ * The scenario file's document, secrets redacted (what plan.json keeps and the scenario hash is taken of).
  * @throws ConfigError `TALLY_CONFIG_UNREADABLE` when the scenario file cannot be read again.
  */
-export async function savePlan(outDir: string, scenarioPath: string, plan: Plan): Promise<void> {
+export async function readRedactedScenario(scenarioPath: string): Promise<Record<string, any>> {
   let text: string;
   try {
     text = await readFile(scenarioPath, 'utf8');
   } catch (cause) {
     throw new ConfigError(`cannot read scenario ${scenarioPath}`, [], { code: 'TALLY_CONFIG_UNREADABLE', cause });
   }
+  return redactScenarioDocument(parseYaml(text) as Record<string, any>);
+}
+
+/**
+ * Write plan.json.
+ * @param document the redacted scenario document; read from `scenarioPath` when omitted.
+ * @throws ConfigError `TALLY_CONFIG_UNREADABLE` when the scenario file cannot be read again.
+ */
+export async function savePlan(outDir: string, scenarioPath: string, plan: Plan, document?: Record<string, any>): Promise<void> {
+  const scenario = document ?? (await readRedactedScenario(scenarioPath));
   const saved: SavedPlan = {
     version: 1,
     runId: plan.runId,
     startEpochMs: plan.startEpochMs,
     workers: plan.workers,
     scenarioPath,
-    scenario: redactScenarioDocument(parseYaml(text) as Record<string, any>),
+    scenario,
   };
+  if (plan.shard !== undefined) {
+    saved.shard = { ...plan.shard };
+    saved.scenarioHash = scenarioHash(scenario);
+  }
   if (plan.telemetry) {
     const t = plan.telemetry;
     saved.telemetry = { ticks: t.ticks, exportIntervalMs: t.exportIntervalMs, pointsPlanned: t.pointsPlanned, metrics: t.metrics.map((m) => ({ name: m.name, seriesCount: m.layout.seriesCount })) };
@@ -114,6 +133,11 @@ function checkSavedPlan(saved: unknown): asserts saved is SavedPlan {
   if (typeof s.startEpochMs !== 'number' || !Number.isFinite(s.startEpochMs)) bad('/startEpochMs', 'must be a number');
   if (!Number.isInteger(s.workers) || (s.workers as number) < 1 || (s.workers as number) > 1024) bad('/workers', 'must be an integer from 1 to 1024');
   if (typeof s.scenario !== 'object' || s.scenario === null || Array.isArray(s.scenario)) bad('/scenario', 'must be an object');
+  if (s.shard !== undefined) {
+    const shard = s.shard as Record<string, unknown>;
+    if (typeof shard !== 'object' || shard === null || !Number.isInteger(shard.count) || (shard.count as number) < 1) bad('/shard/count', 'must be an integer ≥ 1');
+    if (shard.index !== undefined && (!Number.isInteger(shard.index) || (shard.index as number) < 0 || (shard.index as number) >= (shard.count as number))) bad('/shard/index', 'must be an integer in [0, count)');
+  }
 }
 
 /**
@@ -132,7 +156,7 @@ export async function loadRun(runDir: string, scenarioText?: string): Promise<Lo
   }
   checkSavedPlan(saved);
   const { scenario } = parseScenario(scenarioText ?? JSON.stringify(saved.scenario), scenarioText === undefined ? `${runDir}/${PLAN_FILE}` : 'scenario');
-  const plan = planRun(scenario, saved.startEpochMs, saved.workers);
+  const plan = planRun(scenario, saved.startEpochMs, saved.workers, saved.shard);
   if (plan.runId !== saved.runId) {
     throw new ConfigError(`the scenario plans run ${plan.runId}, not ${saved.runId}`, [{ pointer: '/runId', message: 'the scenario the run was started with is expected' }]);
   }

@@ -9,7 +9,8 @@ import { reviveError, type InputProblem, type TallyError } from '../core/errors.
 import { TALLY_VERSION } from '../core/version.ts';
 import type { DatapathDelta } from '../host/datapath-delta.ts';
 import type { RunAggregator } from '../reports/aggregate.ts';
-import { buildResults, validateResults, type Results } from '../reports/results.ts';
+import { buildResults, validateResults, type Results, type ResultsInput } from '../reports/results.ts';
+import { buildShardRecord, type ShardIdentity, type ShardRecord } from '../reports/shard-record.ts';
 import { resultsFigures, thresholdsSection, withResultsHistograms } from '../reports/threshold-figures.ts';
 import type { BackendsResults } from '../reports/results-backends.ts';
 import type { Plan } from '../scenarios/plan.ts';
@@ -30,6 +31,8 @@ export interface RunParts {
   telemetry: RunTelemetry;
   preflight: Preflight;
   stop: StopControl;
+  /** A sharded run's identity (`tally run --shard`): its results say which shard of which plan they are. */
+  shard?: ShardIdentity;
 }
 
 /** One run's record. */
@@ -61,17 +64,16 @@ export class RunRecord {
   }
 
   /**
-   * results.json as of now, validated, with its thresholds evaluated.
-   * @param options.live for a live threshold check: no encoded histograms, no validation (nothing is written).
-   * @throws ReconcileError `TALLY_RESULTS_INVALID` when it breaks the results schema (a bug).
+   * What results.json is built from, as of now.
+   * @param options.live for a live threshold check: no encoded histograms.
    */
-  snapshot(complete: boolean, options: { live?: boolean } = {}): Results {
+  resultsInput(complete: boolean, options: { live?: boolean } = {}): ResultsInput {
     const { scenario, plan, clock, aggregator, telemetry, preflight, stop, warnings } = this.parts;
     const nowMs = clock.nowMs();
     const elapsedMs = Math.max(0, nowMs - plan.startEpochMs);
     const cpu = process.cpuUsage(this.#cpuStart);
     const ended = complete || stop.reason !== undefined || this.failure !== undefined;
-    const results = buildResults({
+    return {
       scenario,
       plan,
       complete,
@@ -92,11 +94,23 @@ export class RunRecord {
       target: this.served?.(),
       backends: this.backends,
       histograms: !options.live && aggregator.hasLoad ? aggregator.encodedTotals() : undefined,
+      ...(this.parts.shard === undefined ? {} : { shard: this.parts.shard }),
       warnings,
       nodeVersion: process.version,
       tallyVersion: TALLY_VERSION,
-    });
-    if (scenario.thresholds.length > 0) {
+    };
+  }
+
+  /**
+   * results.json as of now, validated, with its thresholds evaluated (not in a sharded
+   * run's shard: each shard sees a part of the run; `tally merge` judges the whole).
+   * @param options.live for a live threshold check: no encoded histograms, no validation (nothing is written).
+   * @throws ReconcileError `TALLY_RESULTS_INVALID` when it breaks the results schema (a bug).
+   */
+  snapshot(complete: boolean, options: { live?: boolean } = {}): Results {
+    const { scenario, aggregator, stop } = this.parts;
+    const results = buildResults(this.resultsInput(complete, options));
+    if (scenario.thresholds.length > 0 && this.parts.shard === undefined) {
       // Percentiles of any rank from the live histograms (the read-back's visibility lag is decoded).
       results.thresholds = withResultsHistograms(results, (decoded) =>
         thresholdsSection(scenario.thresholds, resultsFigures(results, (name, p) => aggregator.percentileUs(name, p) ?? decoded(name, p)), abortingThreshold(stop.reason)),
@@ -104,5 +118,20 @@ export class RunRecord {
     }
     if (!options.live) validateResults(results);
     return results;
+  }
+
+  /**
+   * A sharded run's shard.json as of now: what `tally merge` adds up exactly (the
+   * results input with every histogram encoded).
+   * @returns undefined for an unsharded run.
+   */
+  shardRecord(complete: boolean): ShardRecord | undefined {
+    if (this.parts.shard === undefined) return undefined;
+    const { aggregator } = this.parts;
+    return buildShardRecord(this.parts.shard, this.resultsInput(complete), {
+      exportLatencyUs: aggregator.encodedExportLatency(),
+      exporters: { metrics: aggregator.exporters.encodedTotals('metrics'), traces: aggregator.exporters.encodedTotals('traces') },
+      maxInFlight: aggregator.maxInFlight,
+    });
   }
 }

@@ -38,6 +38,10 @@ import { raceStop, StopControl, waitUnlessStopped } from './stop.ts';
 import { thresholdWatch } from './thresholds.ts';
 import { RunTelemetry } from './telemetry.ts';
 import { startWorkerPool } from './worker-pool.ts';
+import type { ShardSpec } from '../scenarios/shard-plan.ts';
+import { shardStart, shardRunDir, type ShardBarrierOptions, type ShardStart } from './shard-run.ts';
+import { writeShardRecord, writeShardRecordSync } from './shard-files.ts';
+import { savePlan } from './run-files.ts';
 
 /** Options of {@link runScenario}. */
 export interface RunOptions {
@@ -66,12 +70,22 @@ export interface RunOptions {
   outputs?: MeasurementOutputConfig[];
   /** Told where the load and the telemetry go once the stand-ins listen (tests, sweeps). */
   onEndpoints?: (endpoints: Endpoints) => void;
+  /** Run one shard of a sharded run (`--shard i/N`); see pipeline/shard-run.ts for the start instant. */
+  shard?: ShardSpec;
+  /** The start instant every shard shares (epoch ms, `--start-at`). */
+  startAtMs?: number;
+  /** Reach the start instant through shard 0's barrier (`--barrier URL`). */
+  barrier?: ShardBarrierOptions;
+  /** Hand every shard's run directory to shard 0 and merge there (`--collect DIR`): the barrier stays open after the run. */
+  collect?: string;
 }
 
 /** What a finished (or stopped) run returns. */
 export interface RunOutcome {
   outDir: string;
   results: Results;
+  /** A sharded run's start (with `collect`, shard 0's barrier still open: pipeline/shard-collect.ts closes it). */
+  sharded?: ShardStart;
 }
 
 /** Length of one interval line (ms). */
@@ -95,6 +109,8 @@ interface LiveRun {
   removeSignalHandlers: () => void;
   /** Epoch ms when the last shard ended. */
   loadEndMs?: number;
+  /** A sharded run's start: its identity, and the barrier to close when the run ends. */
+  sharded?: ShardStart;
   onEndpoints?: (endpoints: Endpoints) => void;
 }
 
@@ -113,28 +129,33 @@ export async function runScenario(options: RunOptions): Promise<RunOutcome> {
     await readBack(run);
     const results = await writeResults(run);
     if (run.record.failure) throw run.record.failure;
-    return { outDir: run.outDir, results };
+    return { outDir: run.outDir, results, ...(run.sharded === undefined ? {} : { sharded: run.sharded }) };
   } finally {
-    await closeRun(run);
+    await closeRun(run, options.collect !== undefined);
   }
 }
 
 /** Load and plan: the scenario, the run directory (claimed first when named), a warm worker pool, the plan (its clock starts after warm-up). */
-async function loadAndPlan(options: RunOptions, out: TextOut, clock: Clock): Promise<{ scenario: Scenario; warnings: InputProblem[]; plan: Plan; pool: Piscina; dirLock: RunDirLock }> {
+async function loadAndPlan(options: RunOptions, out: TextOut, clock: Clock): Promise<{ scenario: Scenario; warnings: InputProblem[]; plan: Plan; pool: Piscina; dirLock: RunDirLock; sharded?: ShardStart }> {
   const { scenario, warnings } = await loadScenarioFile(options.scenarioPath);
   for (const w of warnings) out.write(`warning: ${w.pointer}: ${w.message}\n`);
   const overwrite = options.overwrite ?? false;
   let dirLock = options.outDir === undefined ? undefined : await claimRunDir(options.outDir, { overwrite });
   let pool: Piscina | undefined;
+  let sharded: ShardStart | undefined;
   try {
     const threads = scenario.load?.workers ?? availableParallelism();
     pool = await startWorkerPool(threads);
     // Compiled before the clock starts: lazily, it stalled the main thread at the first checkpoint.
     prepareResultsValidator();
-    const plan = planRun(scenario, Math.ceil(clock.nowMs()) + (options.leadMs ?? 250), threads);
-    dirLock ??= await claimRunDir(join('runs', plan.runId), { overwrite });
-    return { scenario, warnings, plan, pool, dirLock };
+    // A shard waits for the instant every shard shares (given, or agreed at shard 0's barrier).
+    sharded = options.shard === undefined ? undefined : await shardStart({ ...options, shard: options.shard, threads, clock });
+    const plan = planRun(scenario, sharded?.identity.startEpochMs ?? Math.ceil(clock.nowMs()) + (options.leadMs ?? 250), threads, options.shard);
+    if (sharded !== undefined) sharded.identity.runId = plan.runId;
+    dirLock ??= await claimRunDir(options.shard === undefined ? join('runs', plan.runId) : shardRunDir(plan.runId, options.shard), { overwrite });
+    return { scenario, warnings, plan, pool, dirLock, sharded };
   } catch (error) {
+    await sharded?.close();
     await pool?.destroy();
     await dirLock?.release();
     throw error;
@@ -145,15 +166,18 @@ async function loadAndPlan(options: RunOptions, out: TextOut, clock: Clock): Pro
 async function setUp(options: RunOptions): Promise<LiveRun> {
   const out = options.stdout ?? process.stdout;
   const clock = options.clock ?? systemClock;
-  const { scenario, warnings, plan, pool, dirLock } = await loadAndPlan(options, out, clock);
+  const { scenario, warnings, plan, pool, dirLock, sharded } = await loadAndPlan(options, out, clock);
   const outDir = dirLock.dir;
   let pre: Preflight | undefined;
   let readback: RunReadback | undefined;
   try {
     pre = await preflight(scenario, plan, out, options.datapathNetns ?? process.env.TALLY_LAB_NODE_NETNS);
-    readback = await prepareRunReadback(scenario, plan, { outDir, scenarioPath: options.scenarioPath, out });
+    // A shard does not read the backends back: each holds a part of the run, and `tally merge` reads back once for all.
+    if (sharded !== undefined) await savePlan(outDir, options.scenarioPath, plan, sharded.document);
+    readback = await prepareRunReadback(sharded === undefined ? scenario : { ...scenario, backends: undefined }, plan, { outDir, scenarioPath: options.scenarioPath, out });
   } catch (error) {
     await pre?.close();
+    await sharded?.close();
     await pool.destroy();
     await dirLock.release();
     throw error;
@@ -161,10 +185,10 @@ async function setUp(options: RunOptions): Promise<LiveRun> {
   const stop = options.stop ?? new StopControl();
   let lastWords: (() => void) | undefined;
   const removeSignalHandlers = options.handleSignals !== false ? stop.handleProcessSignals({ lastWords: () => lastWords?.() }) : () => {};
-  const aggregator = new RunAggregator(plan.workers, REPORT_INTERVAL_MS);
+  const aggregator = new RunAggregator(plan.workers, REPORT_INTERVAL_MS, { encodeIntervalHistograms: sharded !== undefined });
   const telemetry = new RunTelemetry(scenario, plan);
-  const record = new RunRecord({ scenario, plan, warnings, clock, aggregator, telemetry, preflight: pre, stop });
-  const output = startMeasurementOutput({ scenario, plan, extra: options.outputs, aggregator, datapath: pre.datapath !== undefined, clock });
+  const record = new RunRecord({ scenario, plan, warnings, clock, aggregator, telemetry, preflight: pre, stop, ...(sharded === undefined ? {} : { shard: sharded.identity }) });
+  const output = startMeasurementOutput({ scenario, plan, extra: options.outputs, aggregator, datapath: pre.datapath !== undefined, clock, ...(sharded === undefined ? {} : { shard: String(sharded.identity.index) }) });
   const printProgress = progressPrinter(out, plan, aggregator, telemetry.ledger, telemetry.spanLedger);
   const checkThresholds = thresholdWatch(record);
   const log = new IntervalLog(join(outDir, 'intervals.ndjson'), {
@@ -174,7 +198,10 @@ async function setUp(options: RunOptions): Promise<LiveRun> {
       output?.line(line);
       checkThresholds?.(line);
     },
-    checkpoint: () => writeResultsJson(outDir, record.snapshot(false)),
+    checkpoint: async () => {
+      await writeResultsJson(outDir, record.snapshot(false));
+      await writeShardRecord(outDir, record.shardRecord(false));
+    },
     onError: (error) => {
       record.fail(error);
       // A file of the run cannot be written (a full disk): stop, keep the figures for the terminal.
@@ -182,13 +209,17 @@ async function setUp(options: RunOptions): Promise<LiveRun> {
     },
   });
   // A second signal exits at once: what was measured goes to results.json synchronously first.
-  lastWords = () => writeResultsJsonSync(outDir, record.snapshot(false));
-  return { out, outDir, dirLock, pool, record, readback, log, output, removeSignalHandlers, onEndpoints: options.onEndpoints };
+  lastWords = () => {
+    writeResultsJsonSync(outDir, record.snapshot(false));
+    writeShardRecordSync(outDir, record.shardRecord(false));
+  };
+  return { out, outDir, dirLock, pool, record, readback, log, output, removeSignalHandlers, onEndpoints: options.onEndpoints, sharded };
 }
 
 /** results.json before the load starts (`complete: false`, `running`), so a run killed in its first seconds still leaves one. */
 async function firstCheckpoint(run: LiveRun): Promise<void> {
   await writeResultsJson(run.outDir, run.record.snapshot(false));
+  await writeShardRecord(run.outDir, run.record.shardRecord(false));
 }
 
 /** Start the stand-ins and the telemetry endpoint, then run the shards, routing their reports, until they end. */
@@ -274,14 +305,15 @@ async function writeResults(run: LiveRun): Promise<Results> {
   try {
     if (run.output) await finishMeasurementOutput(run.output, results, run.record.parts.clock.nowMs(), run.out);
     await writeFinalResults(run.outDir, results, run.out);
+    await writeShardRecord(run.outDir, run.record.shardRecord(run.record.complete));
   } catch (error) {
     run.record.fail(error);
   }
   return results;
 }
 
-/** Release everything the run holds, whatever happened. */
-async function closeRun(run: LiveRun): Promise<void> {
+/** Release everything the run holds, whatever happened (shard 0's barrier stays open for collection when the run succeeded). */
+async function closeRun(run: LiveRun, collecting: boolean): Promise<void> {
   run.removeSignalHandlers();
   await run.log.close();
   await run.output?.close();
@@ -291,5 +323,6 @@ async function closeRun(run: LiveRun): Promise<void> {
   await run.pool.destroy();
   await run.record.parts.telemetry.close().catch(() => {});
   await run.standIn?.close().catch(() => {});
+  if (!collecting || run.record.failure !== undefined) await run.sharded?.close();
   await run.dirLock.release();
 }

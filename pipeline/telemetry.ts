@@ -24,7 +24,7 @@ import { reconcileTraces } from '../reconcile/spans.ts';
 import { exemplarTraceLinks } from '../reconcile/exemplar-links.ts';
 import type { RunAggregator } from '../reports/aggregate.ts';
 import type { TelemetryResultsInput } from '../reports/telemetry-results.ts';
-import type { Endpoints, Plan } from '../scenarios/plan.ts';
+import { seriesSlice, type Endpoints, type Plan } from '../scenarios/plan.ts';
 import type { Scenario } from '../scenarios/types.ts';
 import { readTlsFiles } from '../host/tls-files.ts';
 import { CollectorError, ConfigError, type TallyError } from '../core/errors.ts';
@@ -70,7 +70,8 @@ export class RunTelemetry {
       const { model, traceCount } = plan.traces;
       this.spanLedger = new SpanLedger(model, traceCount);
       this.spanStore = new SpanObservationStore(model, traceCount, new Uint8Array(new SharedArrayBuffer(traceCount * model.spansMax)));
-      if (this.store && t?.metrics.some((m) => m.model.exemplarTraces !== undefined)) {
+      // A shard's receiver sees only its own spans, while its exemplars may name any shard's traces: the join needs one receiver.
+      if (this.store && plan.shard === undefined && t?.metrics.some((m) => m.model.exemplarTraces !== undefined)) {
         this.store.trackExemplarTraces(model.runIdHex, traceCount, model.shardCount, new Uint8Array(new SharedArrayBuffer(traceCount)));
       }
     }
@@ -158,12 +159,14 @@ export class RunTelemetry {
       const reconciliation = await stepUnlessStopped(reconcileSteps(this.ledger, this.store), stop, graceMs);
       if (reconciliation === undefined) return;
       metrics.reconciliation = reconciliation;
-      metrics.deltaOffsets = deltaOffsets(this.plan.telemetry.metrics.map((m) => m.model), this.store, this.plan.telemetry.ticks);
+      const shard = this.plan.shard;
+      const owned = shard?.index === undefined ? undefined : (m: number) => seriesSlice(this.plan.telemetry!.metrics[m].layout.seriesCount, shard.index!, shard.count);
+      metrics.deltaOffsets = deltaOffsets(this.plan.telemetry.metrics.map((m) => m.model), this.store, this.plan.telemetry.ticks, owned);
       this.#results.metrics = metrics;
     }
     if (this.spanLedger && this.spanStore) {
       this.#results.traces = { ...(this.#results.traces ?? this.#tracesBase()), reconciliation: reconcileTraces(this.spanLedger, this.spanStore) };
-      if (this.#results.metrics && this.store && this.plan.traces && this.plan.telemetry?.metrics.some((m) => m.model.exemplarTraces !== undefined)) {
+      if (this.#results.metrics && this.store?.exemplarTraceMarks !== undefined && this.plan.traces && this.plan.telemetry?.metrics.some((m) => m.model.exemplarTraces !== undefined)) {
         this.#results.metrics.exemplarTraces = exemplarTraceLinks(this.store, this.spanStore, this.plan.traces.model);
       }
     }
@@ -208,7 +211,7 @@ export class RunTelemetry {
   }
 
   #tracesBase(): NonNullable<TelemetryResultsInput['traces']> {
-    return { tracesPlanned: this.plan.traces?.traceCount ?? 0, ledger: this.spanLedger!.totals };
+    return { tracesPlanned: this.plan.traces?.tracesPlanned ?? 0, ledger: this.spanLedger!.totals };
   }
 }
 

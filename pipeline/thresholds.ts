@@ -27,7 +27,8 @@ export function abortingThreshold(stopReason: string | undefined): string | unde
 export function thresholdWatch(record: RunRecord): ((line: IntervalLine) => void) | undefined {
   const { scenario, stop } = record.parts;
   const watched = scenario.thresholds.filter((t) => t.abortOnFail);
-  if (watched.length === 0) return undefined;
+  // A shard sees a part of the run: its thresholds are judged on the whole by `tally merge`.
+  if (watched.length === 0 || record.parts.shard !== undefined) return undefined;
   return (line) => {
     if (stop.reason !== undefined) return;
     if (!watched.some((t) => line.endMs >= t.delayAbortEvalMs)) return;

@@ -43,9 +43,10 @@ export interface DeltaOffsets {
  * Accumulate every delta identity of every delta metric over ticks 1..ticks.
  * @param models the run's metric models, by metric index (cumulative metrics and gauges are skipped).
  * @param seen what arrived (a point counts as arrived once, whatever its copies).
+ * @param owned a sharded run's shard: the series range of each metric it sent (others are another shard's).
  * @returns exact counts; at most {@link SAMPLE_LIMIT} samples.
  */
-export function deltaOffsets(models: readonly MetricModel[], seen: ObservationStore, ticks: number): DeltaOffsets {
+export function deltaOffsets(models: readonly MetricModel[], seen: ObservationStore, ticks: number, owned?: (metricIndex: number) => { seriesStart: number; seriesEnd: number }): DeltaOffsets {
   const out: DeltaOffsets = { identities: 0, identitiesWithOffset: 0, offsetTotal: 0, byMetric: [], samples: [] };
   for (const model of models) {
     if (model.temporality !== 'delta' || model.instrument === 'gauge') continue;
@@ -54,7 +55,9 @@ export function deltaOffsets(models: readonly MetricModel[], seen: ObservationSt
     const identities: SeriesIdentity[] = model.churn === undefined
       ? Array.from({ length: model.seriesCount }, (_, slot) => ({ slot, generation: 0, birthTick: 0 }))
       : seriesLifecycle(model, ticks).starts.map((s) => ({ slot: s.slot, generation: s.generation, birthTick: s.birthTick }));
+    const range = owned?.(m);
     for (const id of identities) {
+      if (range !== undefined && (id.slot < range.seriesStart || id.slot >= range.seriesEnd)) continue;
       const a = deltaAccumulation(model, id, ticks, (k) => seen.count(m, id.slot, k) > 0);
       per.identities++;
       if (a.offset === 0) continue;

@@ -55,6 +55,11 @@ export interface IntervalLine {
   workerCpuMaxRatio: number;
   /** Datapath counter deltas over the interval (set by the run, not the aggregator). */
   datapath?: Record<string, number>;
+  /**
+   * A sharded run's shard: the interval's load histograms (µs), encoded, so `tally merge`
+   * takes each second's percentiles of the whole run from merged histograms.
+   */
+  histograms?: Partial<Record<'latencyUs' | 'connectUs' | 'serviceUs' | 'ttfbUs', string>>;
 }
 
 /** Run totals of the load. */
@@ -122,8 +127,15 @@ export class RunAggregator {
   /** Sees each line and the totals as of it (the measurement output). */
   lineObserver: LineObserver | undefined;
 
-  constructor(shards: number, reportIntervalMs: number) {
+  readonly #encodeIntervals: boolean;
+
+  /**
+   * @param shards worker threads reporting.
+   * @param options.encodeIntervalHistograms put each interval's histograms, encoded, on its line (a sharded run's shard).
+   */
+  constructor(shards: number, reportIntervalMs: number, options: { encodeIntervalHistograms?: boolean } = {}) {
     this.#reportIntervalMs = reportIntervalMs;
+    this.#encodeIntervals = options.encodeIntervalHistograms ?? false;
     for (let s = 0; s < shards; s++) this.#live.add(s);
     this.#total = Object.fromEntries(LOAD_HISTOGRAMS.map((n) => [n, createHistogramUs()])) as Record<LoadHistogramName, Histogram>;
     this.#exportLatency = createHistogramUs();
@@ -263,10 +275,13 @@ export class RunAggregator {
           serviceUs: short(percentilesUs(service)),
           ttfbUs: short(percentilesUs(ttfb)),
         };
+        if (this.#encodeIntervals) {
+          line.histograms = { latencyUs: encodeHistogram(latency), connectUs: encodeHistogram(connect), serviceUs: encodeHistogram(service), ttfbUs: encodeHistogram(ttfb) };
+        }
       }
       if (metrics.exports > 0) line.metrics = metrics;
       if (traces.exports > 0) line.traces = traces;
-      const exporter = this.exporters.line(messages);
+      const exporter = this.exporters.line(messages, this.#encodeIntervals);
       if (exporter !== undefined) line.exporter = exporter;
       this.lineObserver?.(line, this.#total);
     } finally {
@@ -301,6 +316,11 @@ export class RunAggregator {
   percentileUs(name: string, percentile: number): number | undefined {
     const h = (this.#total as Record<string, Histogram | undefined>)[name];
     return h === undefined || h.totalCount === 0 ? undefined : h.getValueAtPercentile(percentile);
+  }
+
+  /** The export latency histogram so far, encoded (a sharded run's shard.json). */
+  encodedExportLatency(): string {
+    return encodeHistogram(this.#exportLatency);
   }
 
   /** Export latency percentiles (µs) so far. */

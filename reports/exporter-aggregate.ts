@@ -10,7 +10,7 @@
  * below. No I/O.
  */
 import { EXPORT_ATTEMPT_CLASSES, emptyExporterCounts, type ExporterIntervalCounts, type IntervalMessage } from '../core/messages.ts';
-import { createHistogramUs, mergeEncoded, percentilesUs, type Histogram, type PercentilesUs } from '../core/histogram.ts';
+import { createHistogramUs, decodeHistogram, encodeHistogram, mergeEncoded, percentilesUs, type Histogram, type PercentilesUs } from '../core/histogram.ts';
 
 /** OTLP signals with an exporter. */
 export const EXPORTER_SIGNALS = ['metrics', 'traces'] as const;
@@ -31,6 +31,8 @@ export interface ExporterIntervalLine {
   attempts: Partial<Record<string, number>>;
   attemptUs: { p50: number; p99: number; max: number };
   exportUs: { p50: number; p99: number; max: number };
+  /** A sharded run's shard: the interval's histograms (µs), encoded, for `tally merge`. */
+  histograms?: { attemptUs: string; exportUs: string };
 }
 
 /** One signal's exporter over the run (results.json). */
@@ -54,6 +56,84 @@ export interface ExporterTotals {
   retriedBatches: number;
   retriedExportMinUs?: number;
   retriedExportMaxUs?: number;
+}
+
+/**
+ * One signal's exporter totals in a form that merges exactly (a sharded run's shard.json):
+ * the summed counters, the HDR histograms encoded, and the retried batches' extremes.
+ */
+export interface EncodedExporterTotals {
+  counts: ExporterIntervalCounts;
+  attemptUs: string;
+  exportUs: string;
+  retriedBatches: number;
+  /** Quickest and slowest retried batch (µs); absent when none was retried. */
+  retriedMinUs?: number;
+  retriedMaxUs?: number;
+}
+
+/** results.json's exporter totals from merged counters and histograms. Pure (reads the histograms). */
+export function exporterTotalsOf(c: ExporterIntervalCounts, attemptUs: Histogram, exportUs: Histogram, retried: { batches: number; minUs?: number; maxUs?: number }): ExporterTotals {
+  const t: ExporterTotals = {
+    queueDepthMax: c.queueDepthMax,
+    enqueued: c.enqueued,
+    retries: c.retries,
+    droppedBatches: c.droppedBatches,
+    droppedItems: c.droppedItems,
+    blockedUs: c.blockedUs,
+    attempts: nonZero(c.attempts),
+    settledBatches: { ...c.settledBatches },
+    settledItems: { ...c.settledItems },
+    rejectedItems: c.rejectedItems,
+    attemptLatencyUs: percentilesUs(attemptUs),
+    exportLatencyUs: percentilesUs(exportUs),
+    retriedBatches: retried.batches,
+  };
+  if (retried.batches > 0 && retried.minUs !== undefined && retried.maxUs !== undefined) {
+    t.retriedExportMinUs = retried.minUs;
+    t.retriedExportMaxUs = retried.maxUs;
+  }
+  return t;
+}
+
+/**
+ * Add one run's encoded totals into another's (`into` undefined: a copy). Counters add,
+ * histograms merge bucket by bucket; the deepest queue is the deepest of either run
+ * (shards of a run each keep their own queues).
+ */
+export function addEncodedExporterTotals(into: EncodedExporterTotals | undefined, t: EncodedExporterTotals): EncodedExporterTotals {
+  if (into === undefined) return structuredClone(t);
+  const queueDepthMax = Math.max(into.counts.queueDepthMax, t.counts.queueDepthMax);
+  add(into.counts, t.counts);
+  into.counts.queueDepthMax = queueDepthMax;
+  into.attemptUs = mergeEncodedPair(into.attemptUs, t.attemptUs);
+  into.exportUs = mergeEncodedPair(into.exportUs, t.exportUs);
+  into.retriedBatches += t.retriedBatches;
+  if (t.retriedMinUs !== undefined) into.retriedMinUs = Math.min(into.retriedMinUs ?? Infinity, t.retriedMinUs);
+  if (t.retriedMaxUs !== undefined) into.retriedMaxUs = Math.max(into.retriedMaxUs ?? 0, t.retriedMaxUs);
+  return into;
+}
+
+/** results.json's exporter totals of encoded totals. */
+export function exporterTotalsOfEncoded(t: EncodedExporterTotals): ExporterTotals {
+  const attemptUs = decodeHistogram(t.attemptUs);
+  const exportUs = decodeHistogram(t.exportUs);
+  try {
+    return exporterTotalsOf(t.counts, attemptUs, exportUs, { batches: t.retriedBatches, minUs: t.retriedMinUs, maxUs: t.retriedMaxUs });
+  } finally {
+    attemptUs.destroy();
+    exportUs.destroy();
+  }
+}
+
+function mergeEncodedPair(a: string, b: string): string {
+  const h = decodeHistogram(a);
+  try {
+    mergeEncoded(h, b);
+    return encodeHistogram(h);
+  } finally {
+    h.destroy();
+  }
 }
 
 interface SignalState {
@@ -102,7 +182,7 @@ export class ExporterAggregator {
   }
 
   /** Merge one interval's messages (every shard's) into a line per signal, and into the totals. */
-  line(messages: readonly IntervalMessage[]): Partial<Record<ExporterSignal, ExporterIntervalLine>> | undefined {
+  line(messages: readonly IntervalMessage[], encode = false): Partial<Record<ExporterSignal, ExporterIntervalLine>> | undefined {
     let out: Partial<Record<ExporterSignal, ExporterIntervalLine>> | undefined;
     for (const signal of EXPORTER_SIGNALS) {
       const reports = messages.map((m) => m.exporters?.[signal]).filter((r) => r !== undefined);
@@ -137,6 +217,7 @@ export class ExporterAggregator {
           attemptUs: short(percentilesUs(attemptUs)),
           exportUs: short(percentilesUs(exportUs)),
         };
+        if (encode) out[signal]!.histograms = { attemptUs: encodeHistogram(attemptUs), exportUs: encodeHistogram(exportUs) };
       } finally {
         attemptUs.destroy();
         exportUs.destroy();
@@ -149,27 +230,19 @@ export class ExporterAggregator {
   totals(signal: ExporterSignal): ExporterTotals | undefined {
     const s = this.#signals[signal];
     if (!s.seen) return undefined;
-    const c = s.counts;
-    const t: ExporterTotals = {
-      queueDepthMax: c.queueDepthMax,
-      enqueued: c.enqueued,
-      retries: c.retries,
-      droppedBatches: c.droppedBatches,
-      droppedItems: c.droppedItems,
-      blockedUs: c.blockedUs,
-      attempts: nonZero(c.attempts),
-      settledBatches: { ...c.settledBatches },
-      settledItems: { ...c.settledItems },
-      rejectedItems: c.rejectedItems,
-      attemptLatencyUs: percentilesUs(s.attemptUs),
-      exportLatencyUs: percentilesUs(s.exportUs),
-      retriedBatches: s.retriedBatches,
-    };
+    return exporterTotalsOf(s.counts, s.attemptUs, s.exportUs, { batches: s.retriedBatches, minUs: s.retriedMinUs, maxUs: s.retriedMaxUs });
+  }
+
+  /** A signal's totals in their mergeable form (histograms encoded); undefined when no shard reported one. */
+  encodedTotals(signal: ExporterSignal): EncodedExporterTotals | undefined {
+    const s = this.#signals[signal];
+    if (!s.seen) return undefined;
+    const out: EncodedExporterTotals = { counts: structuredClone(s.counts), attemptUs: encodeHistogram(s.attemptUs), exportUs: encodeHistogram(s.exportUs), retriedBatches: s.retriedBatches };
     if (s.retriedBatches > 0) {
-      t.retriedExportMinUs = s.retriedMinUs;
-      t.retriedExportMaxUs = s.retriedMaxUs;
+      out.retriedMinUs = s.retriedMinUs;
+      out.retriedMaxUs = s.retriedMaxUs;
     }
-    return t;
+    return out;
   }
 
   destroy(): void {

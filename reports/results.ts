@@ -15,6 +15,17 @@ import { CLASSIC_SYN_SCHEDULE, type SynSchedule } from '../reconcile/syn-retrans
 import type { PortBudgetReport } from '../host/preflight.ts';
 import type { DatapathDelta } from '../host/datapath-delta.ts';
 import { backendsSection, type BackendsResults } from './results-backends.ts';
+import type { ShardIdentity } from './shard-record.ts';
+
+/** results.json `merge`: the shards a merged run was made of. */
+export interface MergeSummary {
+  count: number;
+  scenarioHash: string;
+  startEpochMs: number;
+  /** Shards that did not finish (merged with --allow-incomplete) or were missing. */
+  incompleteShards: number[];
+  shards: { index: number; runDir: string; complete: boolean; incompleteReason?: string; threads: number; elapsedMs?: number }[];
+}
 
 const require = createRequire(import.meta.url);
 /** The results JSON Schema (draft 2020-12). */
@@ -63,6 +74,10 @@ export interface ResultsInput {
   backends?: BackendsResults;
   /** The load's merged HDR histograms, encoded (RunAggregator.encodedTotals), by results.json field name. */
   histograms?: Record<string, string>;
+  /** A sharded run's shard: which part of which plan these results are (results.json `shard`). */
+  shard?: ShardIdentity;
+  /** A run merged from its shards (results.json `merge`). */
+  merge?: MergeSummary;
   warnings: InputProblem[];
   nodeVersion: string;
   tallyVersion: string;
@@ -151,6 +166,8 @@ export function buildResults(input: ResultsInput): Results {
   if (input.endedAtMs !== undefined) results.run.endedAt = new Date(input.endedAtMs).toISOString();
   if (input.incompleteReason !== undefined) results.incompleteReason = input.incompleteReason;
   if (input.histograms) results.histograms = input.histograms;
+  if (input.shard) results.shard = { ...input.shard };
+  if (input.merge) results.merge = structuredClone(input.merge);
   if (input.receiver) results.receiver = input.receiver;
   if (input.target) results.target = input.target;
   if (input.portBudget) results.portBudget = input.portBudget;

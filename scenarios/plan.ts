@@ -14,6 +14,9 @@ import type { ExporterConfig } from '../core/exporter-config.ts';
 import { instrumentOptions } from './telemetry-spec.ts';
 import { resolveTraceModel, traceCountFor, type TraceModel } from '../core/trace-model.ts';
 import { isOpenModel, maxVUs, openSchedule, stagesDurationMs, type ExecutorSpec } from '../core/schedule.ts';
+import { residuesBelow, seriesSlice, shareOfStages, threadLane, threadSeriesSlice, type ShardSpec } from './shard-plan.ts';
+
+export { seriesSlice } from './shard-plan.ts';
 
 /** One metric's place in the run's series space. */
 export interface PlannedMetric {
@@ -33,7 +36,7 @@ export interface TelemetryPlan {
   ticks: number;
   exportIntervalMs: number;
   metrics: PlannedMetric[];
-  /** Data points the run will send: Σ series × ticks. */
+  /** Data points the run (a sharded run's shard: its own series) will send: Σ series × ticks. */
   pointsPlanned: number;
 }
 
@@ -45,7 +48,7 @@ export interface LoadPlan {
   ratePerSecond?: number;
   /** Open model: the highest arrival rate anywhere in the schedule (iterations/s). */
   peakRatePerSecond?: number;
-  /** Open model: iterations the schedule releases. */
+  /** Open model: iterations the schedule releases (a sharded run's shard: those it takes). */
   iterationsPlanned?: number;
   /** Open model: iterations planned per stage (ramping) or per burst. */
   plannedPerStage?: number[];
@@ -67,7 +70,17 @@ export interface Plan {
   workers: number;
   load?: LoadPlan;
   telemetry?: TelemetryPlan;
-  traces?: { model: TraceModel; traceCount: number; spansPlannedMax: number };
+  /**
+   * `traceCount`: sequences of the whole run (every shard's ledger spans them all);
+   * `tracesPlanned`: those this plan sends (a shard's share, or all of them).
+   */
+  traces?: { model: TraceModel; traceCount: number; tracesPlanned: number; spansPlannedMax: number };
+  /**
+   * A run split across processes (scenarios/shard-plan.ts): `index` is this process's
+   * shard; without it the plan is the whole sharded run (what `tally merge` and
+   * `tally reconcile` of a merged run re-derive).
+   */
+  shard?: { index?: number; count: number };
 }
 
 function compactUtc(epochMs: number): string {
@@ -79,9 +92,13 @@ function compactUtc(epochMs: number): string {
  * @param scenario a validated scenario.
  * @param startEpochMs when the first arrival is due (epoch ms, whole).
  * @param workers worker threads (the scenario's `load.workers` wins when set).
+ * @param shard a run split across processes: this process's shard (`{ index, count }`),
+ * or the whole sharded run (`{ count }`); the run id, the seed and the trace ids are the
+ * same in every shard.
  */
-export function planRun(scenario: Scenario, startEpochMs: number, workers: number): Plan {
+export function planRun(scenario: Scenario, startEpochMs: number, workers: number, shard?: { index?: number; count: number }): Plan {
   const shardCount = scenario.load?.workers ?? workers;
+  const own: ShardSpec | undefined = shard?.index === undefined ? undefined : { index: shard.index, count: shard.count };
   const runId = `${scenario.name}-${compactUtc(startEpochMs)}-${hash32(scenario.seed, startEpochMs % 0x1_0000_0000).toString(16).padStart(8, '0').slice(0, 6)}`;
   const plan: Plan = {
     runId,
@@ -91,11 +108,14 @@ export function planRun(scenario: Scenario, startEpochMs: number, workers: numbe
     durationMs: scenario.durationMs,
     workers: shardCount,
   };
-  if (scenario.load) plan.load = planLoad(scenario.load.executor, scenario.durationMs, scenario.load.maxInFlight, shardCount);
+  if (shard !== undefined) plan.shard = shard.index === undefined ? { count: shard.count } : { index: shard.index, count: shard.count };
+  if (scenario.load) plan.load = planLoad(scenario.load.executor, scenario.durationMs, scenario.load.maxInFlight, shardCount, own);
   if (scenario.telemetry?.traces) {
-    const model = resolveTraceModel(scenario.telemetry.traces, { runId, seed: scenario.seed, shardCount, startUnixNano: plan.startUnixNano });
+    // Trace ids carry the process shard in a sharded run, so they do not depend on thread counts.
+    const model = resolveTraceModel(scenario.telemetry.traces, { runId, seed: scenario.seed, shardCount: shard?.count ?? shardCount, startUnixNano: plan.startUnixNano });
     const traceCount = traceCountFor(model, scenario.durationMs);
-    plan.traces = { model, traceCount, spansPlannedMax: traceCount * model.spansMax };
+    const tracesPlanned = own === undefined ? traceCount : residuesBelow(traceCount, own.index, own.count);
+    plan.traces = { model, traceCount, tracesPlanned, spansPlannedMax: tracesPlanned * model.spansMax };
   }
   if (scenario.telemetry) {
     const t = scenario.telemetry;
@@ -121,25 +141,41 @@ export function planRun(scenario: Scenario, startEpochMs: number, workers: numbe
       ticks,
       exportIntervalMs: t.exportIntervalMs,
       metrics,
-      pointsPlanned: metrics.reduce((a, m) => a + m.layout.seriesCount * ticks, 0),
+      pointsPlanned: metrics.reduce((a, m) => a + ownSeries(m.layout.seriesCount, own) * ticks, 0),
     };
   }
   return plan;
 }
 
-/** Plan a load: planned arrivals for the open model, VUs for the closed one. Pure. */
-export function planLoad(executor: ExecutorSpec, durationMs: number, maxInFlight: number, shardCount: number): LoadPlan {
+/** Series of `count` that a process shard exports (all of them when unsharded). */
+function ownSeries(count: number, shard: ShardSpec | undefined): number {
+  if (shard === undefined) return count;
+  const s = seriesSlice(count, shard.index, shard.count);
+  return s.seriesEnd - s.seriesStart;
+}
+
+/**
+ * Plan a load: planned arrivals for the open model, VUs for the closed one. Pure.
+ * @param shardCount worker threads of this process.
+ * @param shard a sharded run's process shard: the plan is its share (arrivals j ≡ index
+ * mod count, VUs likewise; maxInFlight split over every thread of every shard).
+ */
+export function planLoad(executor: ExecutorSpec, durationMs: number, maxInFlight: number, shardCount: number, shard?: ShardSpec): LoadPlan {
   const loadDurationMs = stagesDurationMs(executor) ?? durationMs;
-  const maxInFlightPerShard = Math.max(1, Math.floor(maxInFlight / shardCount));
-  if (!isOpenModel(executor)) return { executor: executor.executor, model: 'closed', maxVUs: maxVUs(executor), loadDurationMs, maxInFlightPerShard };
+  const maxInFlightPerShard = Math.max(1, Math.floor(maxInFlight / (shardCount * (shard?.count ?? 1))));
+  if (!isOpenModel(executor)) {
+    const vus = maxVUs(executor);
+    return { executor: executor.executor, model: 'closed', maxVUs: shard === undefined ? vus : residuesBelow(vus, shard.index, shard.count), loadDurationMs, maxInFlightPerShard };
+  }
   const schedule = openSchedule(executor, durationMs);
+  const arrivals = shard === undefined ? schedule.arrivals : residuesBelow(schedule.arrivals, shard.index, shard.count);
   return {
     executor: executor.executor,
     model: 'open',
-    ratePerSecond: (schedule.arrivals * 1000) / loadDurationMs,
-    peakRatePerSecond: schedule.peakRatePerSecond,
-    iterationsPlanned: schedule.arrivals,
-    plannedPerStage: [...schedule.plannedPerStage],
+    ratePerSecond: (arrivals * 1000) / loadDurationMs,
+    peakRatePerSecond: schedule.peakRatePerSecond / (shard?.count ?? 1),
+    iterationsPlanned: arrivals,
+    plannedPerStage: shard === undefined ? [...schedule.plannedPerStage] : shareOfStages(schedule.plannedPerStage, shard),
     loadDurationMs,
     maxInFlightPerShard,
   };
@@ -188,22 +224,18 @@ export function drainMsOf(t: TelemetrySpec): number {
 }
 
 
-/**
- * Shard `shard` of `shardCount`'s contiguous slice of `count` series: `[seriesStart, seriesEnd)`.
- * Slices are as even as integers allow and cover every series exactly once. Every
- * telemetry transport slices series this way.
- */
-export function seriesSlice(count: number, shard: number, shardCount: number): { seriesStart: number; seriesEnd: number } {
-  return { seriesStart: Math.floor((count * shard) / shardCount), seriesEnd: Math.floor((count * (shard + 1)) / shardCount) };
-}
 
 /**
- * The shard tasks (without their MessagePort). Telemetry series are split into
- * contiguous slices, one per shard; load arrivals interleave across shards.
+ * The shard tasks (without their MessagePort), one per worker thread. Telemetry series
+ * are split into contiguous slices, one per thread; load arrivals, VUs and trace
+ * sequences interleave across threads (and, in a sharded run, across process shards
+ * first: scenarios/shard-plan.ts).
  */
 export function shardTasks(scenario: Scenario, plan: Plan, endpoints: Endpoints, reportIntervalMs: number): Omit<ShardTask, 'port'>[] {
   const tasks: Omit<ShardTask, 'port'>[] = [];
+  const own: ShardSpec | undefined = plan.shard?.index === undefined ? undefined : { index: plan.shard.index, count: plan.shard.count };
   for (let shard = 0; shard < plan.workers; shard++) {
+    const lane = threadLane(own, shard, plan.workers);
     const task: Omit<ShardTask, 'port'> = {
       shard,
       shardCount: plan.workers,
@@ -239,6 +271,7 @@ export function shardTasks(scenario: Scenario, plan: Plan, endpoints: Endpoints,
         },
       };
       if (l.localAddresses !== undefined) load.client.localAddresses = l.localAddresses;
+      if (own !== undefined) load.lane = lane;
       task.load = load;
     }
     if (scenario.telemetry && plan.telemetry && endpoints.otlpEndpoint && plan.telemetry.metrics.length > 0) {
@@ -258,10 +291,11 @@ export function shardTasks(scenario: Scenario, plan: Plan, endpoints: Endpoints,
             keys: m.layout.keys,
             counts: m.layout.counts,
             model: m.model,
-            ...seriesSlice(m.layout.seriesCount, shard, plan.workers),
+            ...threadSeriesSlice(m.layout.seriesCount, own, shard, plan.workers),
           }))
           .filter((m) => m.seriesEnd > m.seriesStart),
       };
+      if (own !== undefined) telemetry.resourceShard = own.index;
       if (telemetry.metrics.length > 0) task.telemetry = telemetry;
     }
     if (scenario.telemetry?.traces && plan.traces && endpoints.otlpEndpoint) {
@@ -279,6 +313,7 @@ export function shardTasks(scenario: Scenario, plan: Plan, endpoints: Endpoints,
         exporter,
         drainMs: drainMsOf(t),
       };
+      if (own !== undefined) Object.assign(task.traces, { idShard: own.index, firstSeq: lane.first, seqStride: lane.stride });
     }
     tasks.push(task);
   }
@@ -296,6 +331,7 @@ export function remoteWriteShardTasks(scenario: Scenario, plan: Plan, naming: re
   const faults = t.remoteWrite?.faults ?? { outOfOrderRequestRatio: 0, duplicateRequestRatio: 0 };
   // The scenario rules allow only these with remote write (scenarios/backends-spec.ts).
   const sendable = naming.filter((n): n is MetricNaming & { instrument: SingleSampleInstrument } => isSingleSampleInstrument(n.instrument));
+  const own: ShardSpec | undefined = plan.shard?.index === undefined ? undefined : { index: plan.shard.index, count: plan.shard.count };
   return Array.from({ length: plan.workers }, (_, shard) => {
     const metrics = sendable
       .map((n) => ({
@@ -306,7 +342,7 @@ export function remoteWriteShardTasks(scenario: Scenario, plan: Plan, naming: re
         counts: n.layout.counts,
         labelNames: n.labelNames,
         commonLabels: n.commonLabels,
-        ...seriesSlice(n.layout.seriesCount, shard, plan.workers),
+        ...threadSeriesSlice(n.layout.seriesCount, own, shard, plan.workers),
       }))
       .filter((m) => m.seriesEnd > m.seriesStart);
     if (metrics.length === 0) return undefined;

@@ -76,7 +76,8 @@ function pathLabels(plan: Plan, count: number, translation: TranslateOptions, re
     if (label !== null) out[label] = value;
   };
   add('service.name', () => SERVICE_NAME);
-  add(SHARD_ATTRIBUTE, (series) => String(shardOfSeries(count, series, plan.workers)));
+  // A sharded run's resource names the process shard (scenarios/shard-plan.ts), an unsharded one the thread.
+  add(SHARD_ATTRIBUTE, (series) => String(shardOfSeries(count, series, plan.shard?.count ?? plan.workers)));
   for (const [key, value] of Object.entries(resource ?? {})) add(key, () => String(value));
   add('otel_scope_name', () => SCOPE.name);
   add('otel_scope_version', () => SCOPE.version);

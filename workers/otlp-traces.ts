@@ -59,6 +59,8 @@ export class TraceShard {
   readonly #maxQueued: number;
   /** Next sequence of this shard to generate. */
   #next: number;
+  /** Step between this shard's sequences. */
+  readonly #step: number;
   /** When the open batch got its first span, epoch ms. */
   #batchOpenedMs = 0;
   #inFlight = 0;
@@ -75,7 +77,7 @@ export class TraceShard {
 
   /**
    * @param task what to send; `model.shardCount` is the number of shards.
-   * @param shard this shard's index.
+   * @param shard the shard in this sender's trace ids (its sequences are ≡ shard mod `model.shardCount`).
    * @param startEpochMs epoch ms of trace 0's intended start (the run start).
    * @param options.sender where to send bodies; default an undici OTLP/HTTP sender to `task.tracesUrl`.
    * @param options.now epoch-ms clock; default this thread's monotonic epoch clock.
@@ -99,7 +101,8 @@ export class TraceShard {
     this.#maxInFlight = task.maxInFlightRequests ?? (task.exporter && this.#exporterSender ? task.exporter.queue.queueSize + task.exporter.queue.numConsumers : 4);
     this.#maxQueued = task.maxQueuedBatches ?? 64;
     this.#blockWhenFull = this.#exporterSender !== undefined && this.#exporterSender.whenFull === 'block';
-    this.#next = shard;
+    this.#next = task.firstSeq ?? shard;
+    this.#step = task.seqStride ?? task.model.shardCount;
   }
 
   /** Epoch ms at which trace `seq` is due: its intended start plus the root span's duration. */
@@ -178,7 +181,7 @@ export class TraceShard {
 
   #generateDue(): void {
     const now = this.#now();
-    const step = this.#task.model.shardCount;
+    const step = this.#step;
     for (let n = 0; n < MAX_TRACES_PER_TURN && !this.#stopped && this.#next < this.#task.traceCount; n++) {
       if (this.dueEpochMs(this.#next) > now) break;
       if (this.#blockWhenFull && this.#queue.length > 0) {
@@ -202,6 +205,7 @@ export class TraceShard {
     const outcome: TraceExportSettlement = {
       shard: this.#shard, ...range, spans, status: 0, rejectedSpans: 0, durationUs: 0, sizeBytes: body.byteLength,
     };
+    if (this.#step !== this.#task.model.shardCount) outcome.seqStride = this.#step;
     // An exporter under `drop` decides itself: a full queue settles the batch dropped, counted in its own metrics.
     if (this.#inFlight < this.#maxInFlight || (this.#exporterSender !== undefined && !this.#blockWhenFull)) this.#send({ body, outcome });
     else if (this.#blockWhenFull || this.#queue.length < this.#maxQueued) this.#queue.push({ body, outcome });

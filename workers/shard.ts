@@ -77,11 +77,12 @@ export default async function runShard(task: ShardTask | WarmupTask): Promise<nu
   initHistograms();
   const delay = monitorEventLoopDelay({ resolution: 10 });
   delay.enable();
-  const load = task.load ? new LoadShard(task.load, task.shard, task.shardCount, task.startEpochMs, task.durationMs) : undefined;
+  // A sharded run's thread takes its own lane of arrivals; the resource and trace ids name the process shard.
+  const load = task.load ? new LoadShard(task.load, task.load.lane?.first ?? task.shard, task.load.lane?.stride ?? task.shardCount, task.startEpochMs, task.durationMs) : undefined;
   const telemetry = task.telemetry
-    ? new TelemetryShard(task.telemetry, { runId: task.runId, shard: task.shard, seed: task.seed, startUnixNano: task.startUnixNano }, task.startEpochMs)
+    ? new TelemetryShard(task.telemetry, { runId: task.runId, shard: task.telemetry.resourceShard ?? task.shard, seed: task.seed, startUnixNano: task.startUnixNano }, task.startEpochMs)
     : undefined;
-  const traces = task.traces ? new TraceShard(task.traces, task.shard, task.startEpochMs) : undefined;
+  const traces = task.traces ? new TraceShard(task.traces, task.traces.idShard ?? task.shard, task.startEpochMs) : undefined;
   // Remote write (telemetry.protocol: prometheus/remote-write) replaces the OTLP metrics exporter.
   const remoteWrite = task.remoteWrite ? new RemoteWriteShard(task.remoteWrite, task.startEpochMs) : undefined;
   let interval = 0;

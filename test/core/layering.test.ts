@@ -30,7 +30,8 @@ export const IMPORTS: Readonly<Record<string, readonly string[]>> = {
   reports: ['core', 'scenarios', 'host', 'ledger', 'reconcile', 'readback'],
   pipeline: ['core', 'wire', 'scenarios', 'host', 'ledger', 'reconcile', 'embedded', 'readback', 'reports'],
   lab: ['core', 'host', 'embedded'],
-  bin: ['core', 'scenarios', 'reports', 'embedded', 'pipeline', 'lab'],
+  k8s: ['core', 'scenarios', 'host'],
+  bin: ['core', 'scenarios', 'host', 'reports', 'embedded', 'pipeline', 'lab', 'k8s'],
 };
 const LAYERS = Object.keys(IMPORTS);
 
@@ -101,7 +102,7 @@ test("the README's architecture table names every folder, with the imports this 
   const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
   const section = readme.slice(readme.indexOf('## Architecture'), readme.indexOf('\n## ', readme.indexOf('## Architecture') + 1));
   const rows = new Map<string, string>();
-  for (const m of section.matchAll(/^\| `([a-z]+)\/` \|.*\| ([^|]+) \|$/gm)) rows.set(m[1], m[2].trim());
+  for (const m of section.matchAll(/^\| `([a-z0-9]+)\/` \|.*\| ([^|]+) \|$/gm)) rows.set(m[1], m[2].trim());
   for (const layer of LAYERS) {
     assert.ok(rows.has(layer), `README lists ${layer}/`);
     const listed = rows.get(layer)!;

@@ -24,6 +24,7 @@ import { RunAggregator } from '../reports/aggregate.ts';
 import { prepareResultsValidator, type Results } from '../reports/results.ts';
 import { loadScenarioFile } from '../scenarios/load.ts';
 import { planRun, shardTasks, type Endpoints, type Plan } from '../scenarios/plan.ts';
+import { plannedArrivalsPerInterval } from '../scenarios/planned-arrivals.ts';
 import type { Scenario } from '../scenarios/types.ts';
 import { IntervalLog } from './interval-log.ts';
 import { finishMeasurementOutput, startMeasurementOutput, type MeasurementOutputStage } from './measurement-output.ts';
@@ -161,7 +162,7 @@ async function setUp(options: RunOptions): Promise<LiveRun> {
   const stop = options.stop ?? new StopControl();
   let lastWords: (() => void) | undefined;
   const removeSignalHandlers = options.handleSignals !== false ? stop.handleProcessSignals({ lastWords: () => lastWords?.() }) : () => {};
-  const aggregator = new RunAggregator(plan.workers, REPORT_INTERVAL_MS);
+  const aggregator = new RunAggregator(plan.workers, REPORT_INTERVAL_MS, scenario.load && plannedArrivalsPerInterval(scenario.load.executor, scenario.durationMs, REPORT_INTERVAL_MS));
   const telemetry = new RunTelemetry(scenario, plan);
   const record = new RunRecord({ scenario, plan, warnings, clock, aggregator, telemetry, preflight: pre, stop });
   const output = startMeasurementOutput({ scenario, plan, extra: options.outputs, aggregator, datapath: pre.datapath !== undefined, clock });

@@ -19,6 +19,8 @@ export interface IntervalLine {
   /** Shards that reported this interval. */
   shards: number;
   load?: {
+    /** Open model: arrivals the schedule had due in the interval (the target rate, per interval); absent for a closed model. */
+    plannedArrivals?: number;
     started: number;
     /** Iterations whose requests all settled. */
     iterationsCompleted: number;
@@ -122,8 +124,15 @@ export class RunAggregator {
   /** Sees each line and the totals as of it (the measurement output). */
   lineObserver: LineObserver | undefined;
 
-  constructor(shards: number, reportIntervalMs: number) {
+  /** Arrivals due per interval (open model), by interval index. */
+  readonly #plannedArrivals: readonly number[] | undefined;
+
+  /**
+   * @param plannedArrivals open model: arrivals due in each interval (scenarios/planned-arrivals.ts), written on each line as `load.plannedArrivals`.
+   */
+  constructor(shards: number, reportIntervalMs: number, plannedArrivals?: readonly number[]) {
     this.#reportIntervalMs = reportIntervalMs;
+    this.#plannedArrivals = plannedArrivals;
     for (let s = 0; s < shards; s++) this.#live.add(s);
     this.#total = Object.fromEntries(LOAD_HISTOGRAMS.map((n) => [n, createHistogramUs()])) as Record<LoadHistogramName, Histogram>;
     this.#exportLatency = createHistogramUs();
@@ -242,6 +251,7 @@ export class RunAggregator {
         this.maxInFlight = Math.max(this.maxInFlight, inFlight);
         const errors = errorTotal(counts);
         line.load = {
+          ...(this.#plannedArrivals !== undefined ? { plannedArrivals: this.#plannedArrivals[interval] ?? 0 } : {}),
           started: counts.started,
           iterationsCompleted: counts.iterationsCompleted,
           completed: counts.completed,

@@ -4,7 +4,8 @@
  *
  * - a ramping run through runScenario on loopback (embedded target with a seeded delay
  *   against a shorter request timeout, so some requests time out; embedded receiver that
- *   rejects 2 % of data points; traces; thresholds): report.html as `tally run` wrote it;
+ *   rejects 2 % of data points; traces; thresholds): report.html as `tally run` wrote it
+ *   (and `tally report --html` writes the same page again);
  * - `tally compare --html` of that run and a second, lossier one;
  * - a run read back from a real Prometheus 2.42 (remote write, visibility polls and the
  *   waterfall from its ingest counters): the visibility-lag histogram and the waterfall;
@@ -133,6 +134,12 @@ async function assertFigures(opened: OpenedReport, results: Results): Promise<st
 test('report.html of a real run: every plot drawn and named, the printed figures and thresholds are results.json\'s, screenshot and print', async (t) => {
   first = await run('ramp', scenario('html-ramp', 0.02));
   const file = join(first.outDir, REPORT_HTML_FILE);
+  // tally report --html renders the same page again from the run directory.
+  const written = await readFile(file, 'utf8');
+  const again = spawnSync(process.execPath, [CLI, 'report', first.outDir, '--html'], { encoding: 'utf8', timeout: 60_000 });
+  assert.equal(again.status, 0, again.stderr);
+  assert.ok(again.stdout.includes(`report: ${file}`));
+  assert.equal(await readFile(file, 'utf8'), written);
   const opened = await openReport(browser, file);
   t.diagnostic(`chromium ${browser.version}: ${opened.timing.plots} plots drawn in ${opened.timing.drawMs.toFixed(1)} ms, ready ${opened.timing.readyAtMs.toFixed(0)} ms after navigation; ${(await stat(file)).size} bytes`);
   const ids = await assertDrawn(opened, file);

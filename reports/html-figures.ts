@@ -11,6 +11,7 @@ import type { Waterfall } from '../reconcile/waterfall.ts';
 import { esc } from './html-page.ts';
 import type { Results } from './results.ts';
 import { formatFigure } from './render-thresholds.ts';
+import { summarySections } from './render.ts';
 import { CAUSE_LABEL, SIGNAL_TITLE, STAGE_LABEL } from './waterfall-render.ts';
 
 /** The value at a dotted path of results.json (`summary.load.latencyUs.p99`), or undefined. */
@@ -146,6 +147,12 @@ export function waterfallTablesHtml(results: Results): string {
     out.push(`<h3>${esc(SIGNAL_TITLE[w.signal])}</h3><table><thead><tr><th>stage</th><th class="num">count</th><th class="num">lost in the step</th><th>admitted by</th><th class="num">unattributed</th></tr></thead><tbody>${rows.join('')}</tbody></table>${findings ? `<ul>${findings}</ul>` : ''}`);
   }
   return out.join('\n');
+}
+
+/** Every section of summary.md as a table: whatever the plots and key figures leave out is here. */
+export function summaryTablesHtml(results: Results): string {
+  const groups = summarySections(results).map((s) => `<div><h3>${esc(s.section)}</h3><table>${s.rows.map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`).join('')}</table></div>`);
+  return `<div class="summary">${groups.join('\n')}</div>`;
 }
 
 /** Findings and warnings, or that there are none. */

@@ -66,6 +66,7 @@ td.figure { text-align: right; font-variant-numeric: tabular-nums; padding-left:
 .verdict-regressed { color: var(--bad); font-weight: 600; } .verdict-improved { color: var(--ok); font-weight: 600; } .verdict-inconclusive { color: var(--warn); }
 .figures { display: grid; grid-template-columns: repeat(auto-fill, minmax(290px, 1fr)); gap: 4px 28px; }
 .figures table { width: 100%; }
+.summary { columns: 2 520px; column-gap: 32px; } .summary > div { break-inside: avoid; } .summary td { font-variant-numeric: tabular-nums; }
 .plot { margin: 10px 0 18px; min-height: 120px; }
 .plot .u-title { font-size: 14px; font-weight: 600; }
 .plot .u-legend { font-size: 12px; }

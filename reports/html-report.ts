@@ -3,11 +3,11 @@
  * out (reports/html-page.ts). Sections: thresholds, key figures, arrival rate against
  * target, latency over time, the whole-run percentile spectrum, errors by class, OTLP by
  * final state and exporter queue, the loss waterfall, the visibility lag, the datapath,
- * and the findings. A section without data says why. Pure (the caller reads the files and
+ * the findings, and every table of summary.md. A section without data says why. Pure (the caller reads the files and
  * uPlot's assets, and writes the page).
  */
 import type { IntervalLine } from './aggregate.ts';
-import { findingsHtml, keyFiguresHtml, runHeaderHtml, thresholdsHtml, waterfallTablesHtml } from './html-figures.ts';
+import { findingsHtml, keyFiguresHtml, runHeaderHtml, summaryTablesHtml, thresholdsHtml, waterfallTablesHtml } from './html-figures.ts';
 import { esc, plotSectionHtml, renderPage, type HtmlAssets, type PageSection } from './html-page.ts';
 import type { PlotSection, PlotSpec } from './html-plot-spec.ts';
 import { datapathSection, errorsSection, latencySection, otlpSection, rateSection } from './html-run-plots.ts';
@@ -56,6 +56,7 @@ export function renderRunHtml(input: RunHtmlInput): string {
     sections.push({ id, title, html: `${plotSectionHtml(section)}${extra ? `\n${extra}` : ''}` });
   }
   sections.push({ id: 'findings', title: 'Findings', html: findingsHtml(results) });
+  sections.push({ id: 'summary', title: 'Summary', html: `<p class="note">Every figure of summary.md and the terminal summary.</p>\n${summaryTablesHtml(results)}` });
   return renderPage({
     title: `tally: ${results.run.scenario} ${results.run.id}`,
     header: runHeaderHtml(results),

@@ -16,9 +16,10 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { parseIntervalLines } from '../../pipeline/interval-lines.ts';
 import type { IntervalLine } from '../../reports/aggregate.ts';
 import { valueAt } from '../../reports/html-figures.ts';
-import type { HtmlAssets } from '../../reports/html-page.ts';
 import type { PlotSpec } from '../../reports/html-plot-spec.ts';
 import { renderRunHtml } from '../../reports/html-report.ts';
+import { esc, type HtmlAssets } from '../../reports/html-page.ts';
+import { summarySections } from '../../reports/render.ts';
 import { formatFigure } from '../../reports/render-thresholds.ts';
 import { validateResults, type Results } from '../../reports/results.ts';
 import { repeatIntervals } from '../support/synthetic-intervals.ts';
@@ -141,6 +142,16 @@ test('a section without data says why: no load, no thresholds, no interval lines
   const noLines = sectionsOf(renderRunHtml({ results: ramp, intervals: [], assets: ASSETS }));
   for (const id of ['rate', 'latency', 'errors', 'otlp', 'datapath']) assert.match(noLines.get(id)!, /No interval lines: intervals\.ndjson is missing/, id);
   assert.match(noLines.get('spectrum')!, /<figure class="plot" id="plot-spectrum"/, 'the whole-run spectrum needs no interval lines');
+});
+
+test('nothing summary.md says is left out: its every section and row is in the page', () => {
+  for (const results of [ramp, readback]) {
+    const summary = sectionsOf(renderRunHtml({ results, intervals: rampLines, assets: ASSETS })).get('summary')!;
+    for (const s of summarySections(results)) {
+      assert.ok(summary.includes(`<h3>${esc(s.section)}</h3>`), s.section);
+      for (const [k, v] of s.rows) assert.ok(summary.includes(`<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`), `${s.section}: ${k}`);
+    }
+  }
 });
 
 test('a read-back run: the loss waterfall by stage with its table, and the visibility-lag histogram holding every visible point', () => {

@@ -89,6 +89,26 @@ test('the rate plot draws the schedule\'s target per second (a ramp), beside wha
   assert.match(sectionsOf(html).get('rate')!, /class="note">The target rate per second is not in these interval lines/);
 });
 
+test('a closed model draws active VUs instead of a target; 5xx responses join the errors; a counter the kernel lacks is named', () => {
+  const closed = structuredClone(ramp);
+  closed.summary.load.model = 'closed';
+  closed.summary.load.executor = 'constant-vus';
+  const lines = structuredClone(rampLines);
+  lines[2].load!.statusClasses['5xx'] = 7;
+  for (const l of lines) delete l.datapath?.['conntrack.count'];
+  const html = renderRunHtml({ results: closed, intervals: lines, assets: ASSETS });
+  const plots = plotsOf(html);
+  const rate = plots.find((p) => p.id === 'plot-rate')!;
+  assert.ok(rate.title.includes('closed model'));
+  assert.deepEqual(rate.series.map((x) => x.label), ['achieved (responses/s)', 'started (iterations/s)', 'active VUs']);
+  assert.equal(rate.y2?.unit, 'VUs');
+  const errors = plots.find((p) => p.id === 'plot-errors')!;
+  const fivexx = errors.series.findIndex((x) => x.label === 'HTTP 5xx responses');
+  assert.equal(errors.data[fivexx + 1][2], 7);
+  assert.deepEqual(plots.find((p) => p.id === 'plot-datapath-gauges')!.series.map((x) => x.label), ['TIME_WAIT sockets']);
+  assert.match(sectionsOf(html).get('datapath')!, /class="note">Not available on this host \(the kernel has no such counter\): conntrack entries\./);
+});
+
 test('latency over time: each second\'s p50, p99 and max as measured, in ms; seconds without requests are gaps', () => {
   const plots = plotsOf(renderRunHtml({ results: ramp, intervals: rampLines, assets: ASSETS }));
   const latency = plots.find((p) => p.id === 'plot-latencyUs')!;

@@ -1,7 +1,7 @@
 /**
  * The HTML report's pure renderers, on recorded runs: a ramping run on the embedded target
  * and receiver (errors, rejected points, traces, thresholds; test/fixtures/results/ramp-run,
- * with its interval lines) and a remote-write run read back from Prometheus 2.42 (waterfall,
+ * with its interval lines, recorded by `tally run` of the scenario.yaml beside them) and a remote-write run read back from Prometheus 2.42 (waterfall,
  * visibility lag). Checked here without a browser: the page is self-contained, every plot's
  * data and axes are complete and carry units, the figures it prints are results.json's,
  * the spectrum is HdrHistogram's percentile distribution, every section without data says

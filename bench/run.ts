@@ -25,6 +25,10 @@ export const BENCHES: Record<string, BenchEntry> = {
     description: 'OTLP data points/s and spans/s on one thread: the official otlp-transformer serializer vs tally\'s fast path',
     run: async (argv) => (await import('./encode.ts')).encodeBench(argv),
   },
+  html: {
+    description: 'the HTML report: file size and render time (Node and chromium) for a real 30 s run and a synthesised 1-hour one',
+    run: async (argv) => (await import('./html-report.ts')).htmlReportBench(argv),
+  },
   output: {
     description: "the measurement output's cost on the load: none vs remote write and OTLP into Prometheus 3 vs an endpoint that never answers",
     run: async (argv) => (await import('./output.ts')).outputBench(argv),

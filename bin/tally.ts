@@ -36,8 +36,8 @@ const USAGE = `usage:
   tally validate <scenario>          check a scenario without sending anything
   tally plan <scenario> [--json]     series, data points/s, planned arrivals and the port budget, without sending
   tally reconcile <run-dir> [--scenario FILE]   read the backends again against the run's saved ledger
-  tally compare <baseline-dir>... <candidate-dir> [--json|--markdown] [--junit FILE]   regression verdicts (tally compare --help)
-  tally report <run-dir> [--junit FILE]   re-render the summary, summary.md and JUnit from results.json
+  tally compare <baseline-dir>... <candidate-dir> [--json|--markdown] [--junit FILE] [--html FILE]   regression verdicts (tally compare --help)
+  tally report <run-dir> [--junit FILE] [--html]   re-render the summary, summary.md and JUnit (and report.html) from results.json
   tally lab up|down|status|exec ...  local datapath lab in network namespaces (root; tally lab --help)
   tally target --host H --port P --name N   HTTP target that names itself (what lab backends run)
 exit codes: 0 ok, 1 runtime failure, 2 bad input, ${EXIT_THRESHOLDS_BREACHED} a threshold breached (run),

@@ -25,7 +25,7 @@ import { ConfigError, errnoCodeOf, errnoDetails, IoError } from '../core/errors.
 export const LOCK_FILE = '.tally.lock';
 
 /** Files a run or `tally reconcile` writes (removed by `overwrite`). */
-const RUN_FILE = /^(results\.json|summary\.md|intervals\.ndjson|plan\.json|ledger\.bin|shard\.json|reconcile-.*\.json|.*\.tmp-\d+)$/;
+const RUN_FILE = /^(results\.json|summary\.md|report\.html|intervals\.ndjson|plan\.json|ledger\.bin|shard\.json|reconcile-.*\.json|.*\.tmp-\d+)$/;
 
 /** statfs f_type of filesystems that hold no files of their own: never an output directory. */
 const PSEUDO_FILESYSTEMS: ReadonlyMap<number, string> = new Map([

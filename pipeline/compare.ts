@@ -1,25 +1,26 @@
 /**
  * `tally compare <baseline>... <candidate>`: read each run directory (results.json and
  * intervals.ndjson), compare the candidate with the baselines (reports/compare-figures.ts,
- * rules in reconcile/compare.ts), and write the JUnit XML when asked. The CLI prints the
- * table, `--json` or `--markdown`, and exits with its regression code when a figure regressed.
+ * rules in reconcile/compare.ts), and write the JUnit XML and the HTML page when asked.
+ * The CLI prints the table, `--json` or `--markdown`, and exits with its regression code
+ * when a figure regressed.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigError } from '../core/errors.ts';
 import { writeFileAtomic } from '../host/files.ts';
 import { DEFAULT_COMPARE_OPTIONS, type CompareOptions } from '../reconcile/compare.ts';
-import type { IntervalLine } from '../reports/aggregate.ts';
 import { compareRuns, type Comparison } from '../reports/compare-figures.ts';
 import type { CompareRun } from '../reports/compare-inputs.ts';
 import { compareJUnit } from '../reports/junit.ts';
 import { validateResults, type Results } from '../reports/results.ts';
+import { writeCompareHtmlReport } from './html-report.ts';
+import { INTERVALS_FILE, readIntervalLines } from './interval-lines.ts';
 import { RESULTS_FILE } from './results-files.ts';
 
 export { DEFAULT_COMPARE_OPTIONS };
 
-/** intervals.ndjson's name in a run directory. */
-export const INTERVALS_FILE = 'intervals.ndjson';
+export { INTERVALS_FILE };
 
 /**
  * Read a run directory's results.json (validated against the results schema).
@@ -44,17 +45,7 @@ export async function readRunResults(runDir: string): Promise<Results> {
 /** One run directory as compare reads it (a missing intervals.ndjson leaves no per-interval samples). */
 export async function readCompareRun(runDir: string): Promise<CompareRun> {
   const results = await readRunResults(runDir);
-  const text = await readFile(join(runDir, INTERVALS_FILE), 'utf8').catch(() => '');
-  const intervals: IntervalLine[] = [];
-  for (const line of text.split('\n')) {
-    if (line.trim() === '') continue;
-    try {
-      intervals.push(JSON.parse(line) as IntervalLine);
-    } catch {
-      // A run killed mid-write can leave a partial last line; the complete ones count.
-    }
-  }
-  return { dir: runDir, results, intervals };
+  return { dir: runDir, results, intervals: await readIntervalLines(runDir) };
 }
 
 /** Options of {@link compareRunDirs}. */
@@ -64,6 +55,8 @@ export interface CompareDirsOptions {
   options?: Partial<CompareOptions>;
   /** Write the comparison's JUnit XML here. */
   junitPath?: string;
+  /** Write the comparison's HTML page here (verdicts, baselines and candidate overlaid). */
+  htmlPath?: string;
 }
 
 /**
@@ -78,5 +71,6 @@ export async function compareRunDirs(o: CompareDirsOptions): Promise<Comparison>
   const candidate = await readCompareRun(o.candidateDir);
   const comparison = compareRuns(baselines, candidate, options);
   if (o.junitPath !== undefined) await writeFileAtomic(o.junitPath, compareJUnit(comparison));
+  if (o.htmlPath !== undefined) await writeCompareHtmlReport(o.htmlPath, comparison, baselines, candidate);
   return comparison;
 }

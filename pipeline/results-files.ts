@@ -9,6 +9,7 @@ import type { TextOut } from '../core/text-out.ts';
 import { writeFileAtomic, writeFileAtomicSync, writeJsonAtomic } from '../host/files.ts';
 import { renderMarkdown, renderTerminal } from '../reports/render.ts';
 import type { Results } from '../reports/results.ts';
+import { writeRunHtmlReport } from './html-report.ts';
 
 /** results.json's name in a run directory. */
 export const RESULTS_FILE = 'results.json';
@@ -43,8 +44,8 @@ async function rewriteOnFullDisk(path: string, results: Results): Promise<void> 
 }
 
 /**
- * Print the summary, then write the final results.json and summary.md. The figures go to
- * the terminal first, so a full disk cannot lose them.
+ * Print the summary, then write the final results.json, summary.md and report.html. The
+ * figures go to the terminal first, so a full disk cannot lose them.
  * @throws IoError `TALLY_IO_FAILED` naming the file that cannot be written.
  */
 export async function writeFinalResults(outDir: string, results: Results, out: TextOut): Promise<void> {
@@ -53,4 +54,5 @@ export async function writeFinalResults(outDir: string, results: Results, out: T
   await rewriteOnFullDisk(path, results);
   await writeFileAtomic(join(outDir, SUMMARY_FILE), renderMarkdown(results));
   out.write(`results: ${path}\n`);
+  out.write(`report: ${await writeRunHtmlReport(outDir, results)}\n`);
 }

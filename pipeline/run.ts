@@ -24,6 +24,7 @@ import { RunAggregator } from '../reports/aggregate.ts';
 import { prepareResultsValidator, type Results } from '../reports/results.ts';
 import { loadScenarioFile } from '../scenarios/load.ts';
 import { planRun, shardTasks, type Endpoints, type Plan } from '../scenarios/plan.ts';
+import { plannedArrivalsPerInterval } from '../scenarios/planned-arrivals.ts';
 import type { Scenario } from '../scenarios/types.ts';
 import { IntervalLog } from './interval-log.ts';
 import { finishMeasurementOutput, startMeasurementOutput, type MeasurementOutputStage } from './measurement-output.ts';
@@ -38,7 +39,7 @@ import { raceStop, StopControl, waitUnlessStopped } from './stop.ts';
 import { thresholdWatch } from './thresholds.ts';
 import { RunTelemetry } from './telemetry.ts';
 import { startWorkerPool } from './worker-pool.ts';
-import type { ShardSpec } from '../scenarios/shard-plan.ts';
+import { shareOfStages, type ShardSpec } from '../scenarios/shard-plan.ts';
 import { shardStart, shardRunDir, type ShardBarrierOptions, type ShardStart } from './shard-run.ts';
 import { writeShardRecord, writeShardRecordSync } from './shard-files.ts';
 import { savePlan } from './run-files.ts';
@@ -185,7 +186,12 @@ async function setUp(options: RunOptions): Promise<LiveRun> {
   const stop = options.stop ?? new StopControl();
   let lastWords: (() => void) | undefined;
   const removeSignalHandlers = options.handleSignals !== false ? stop.handleProcessSignals({ lastWords: () => lastWords?.() }) : () => {};
-  const aggregator = new RunAggregator(plan.workers, REPORT_INTERVAL_MS, { encodeIntervalHistograms: sharded !== undefined });
+  const plannedArrivals = scenario.load && plannedArrivalsPerInterval(scenario.load.executor, scenario.durationMs, REPORT_INTERVAL_MS);
+  const aggregator = new RunAggregator(plan.workers, REPORT_INTERVAL_MS, {
+    encodeIntervalHistograms: sharded !== undefined,
+    // A shard's lines carry its share (arrivals j ≡ i mod N), so tally merge's sum is the whole schedule's.
+    ...(plannedArrivals === undefined ? {} : { plannedArrivals: sharded === undefined ? plannedArrivals : shareOfStages(plannedArrivals, sharded.identity) }),
+  });
   const telemetry = new RunTelemetry(scenario, plan);
   const record = new RunRecord({ scenario, plan, warnings, clock, aggregator, telemetry, preflight: pre, stop, ...(sharded === undefined ? {} : { shard: sharded.identity }) });
   const output = startMeasurementOutput({ scenario, plan, extra: options.outputs, aggregator, datapath: pre.datapath !== undefined, clock, ...(sharded === undefined ? {} : { shard: String(sharded.identity.index) }) });

@@ -19,6 +19,8 @@ export interface IntervalLine {
   /** Shards that reported this interval. */
   shards: number;
   load?: {
+    /** Open model: arrivals the schedule had due in the interval (the target rate, per interval); absent for a closed model. */
+    plannedArrivals?: number;
     started: number;
     /** Iterations whose requests all settled. */
     iterationsCompleted: number;
@@ -129,13 +131,18 @@ export class RunAggregator {
 
   readonly #encodeIntervals: boolean;
 
+  /** Arrivals due per interval (open model), by interval index. */
+  readonly #plannedArrivals: readonly number[] | undefined;
+
   /**
    * @param shards worker threads reporting.
    * @param options.encodeIntervalHistograms put each interval's histograms, encoded, on its line (a sharded run's shard).
+   * @param options.plannedArrivals open model: arrivals due in each interval (scenarios/planned-arrivals.ts; a sharded run's shard: its share), written on each line as `load.plannedArrivals`.
    */
-  constructor(shards: number, reportIntervalMs: number, options: { encodeIntervalHistograms?: boolean } = {}) {
+  constructor(shards: number, reportIntervalMs: number, options: { encodeIntervalHistograms?: boolean; plannedArrivals?: readonly number[] } = {}) {
     this.#reportIntervalMs = reportIntervalMs;
     this.#encodeIntervals = options.encodeIntervalHistograms ?? false;
+    this.#plannedArrivals = options.plannedArrivals;
     for (let s = 0; s < shards; s++) this.#live.add(s);
     this.#total = Object.fromEntries(LOAD_HISTOGRAMS.map((n) => [n, createHistogramUs()])) as Record<LoadHistogramName, Histogram>;
     this.#exportLatency = createHistogramUs();
@@ -254,6 +261,7 @@ export class RunAggregator {
         this.maxInFlight = Math.max(this.maxInFlight, inFlight);
         const errors = errorTotal(counts);
         line.load = {
+          ...(this.#plannedArrivals !== undefined ? { plannedArrivals: this.#plannedArrivals[interval] ?? 0 } : {}),
           started: counts.started,
           iterationsCompleted: counts.iterationsCompleted,
           completed: counts.completed,

@@ -42,16 +42,19 @@ function formatWhy(row: CompareRow): string {
 
 const SHOUT: Record<Verdict, string> = { regressed: 'REGRESSED', improved: 'improved', unchanged: 'unchanged', inconclusive: 'inconclusive' };
 
-function cells(row: CompareRow): string[] {
+/** A row's cells for people: figure, baseline, candidate, change, verdict, why. */
+export function cells(row: CompareRow): string[] {
   return [row.figure, formatValue(row, row.baseline, row.baselineRange), formatValue(row, row.candidate), formatChange(row), SHOUT[row.verdict], formatWhy(row)];
 }
 
-function headline(c: Comparison): string {
+/** `REGRESSION: 1 regressed, …` or `no regression: …`. */
+export function headline(c: Comparison): string {
   const n = c.counts;
   return `${c.regressed ? 'REGRESSION' : 'no regression'}: ${n.regressed} regressed, ${n.improved} improved, ${n.unchanged} unchanged, ${n.inconclusive} inconclusive`;
 }
 
-function against(c: Comparison): string {
+/** `candidate <id> against baseline <id>` (or N baselines). */
+export function against(c: Comparison): string {
   const ids = c.baselines.map((b) => b.runId);
   return `candidate ${c.candidate.runId} against ${ids.length === 1 ? `baseline ${ids[0]}` : `${ids.length} baselines (${ids.join(', ')})`}`;
 }

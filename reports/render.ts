@@ -129,6 +129,14 @@ function rows(r: Results): { section: string; rows: [string, string][] }[] {
   return out;
 }
 
+/**
+ * The summary's sections as (label, value) rows, as summary.md and the terminal show them
+ * (the HTML report shows them too, so it leaves out nothing the summary says).
+ */
+export function summarySections(r: Results): { section: string; rows: [string, string][] }[] {
+  return rows(r);
+}
+
 /** Rows of one exporter's totals: queue, drops, blocking, attempt and export latency. */
 function exporterRows(e: Results): [string, string][] {
   return [

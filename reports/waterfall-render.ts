@@ -3,9 +3,11 @@
  */
 import type { LossCause, Waterfall, WaterfallSignal, WaterfallStage } from '../reconcile/waterfall.ts';
 
-const SIGNAL_TITLE: Readonly<Record<WaterfallSignal, string>> = { metric_points: 'metric data points', spans: 'spans' };
+/** What a waterfall counts, for people. */
+export const SIGNAL_TITLE: Readonly<Record<WaterfallSignal, string>> = { metric_points: 'metric data points', spans: 'spans' };
 
-const STAGE_LABEL: Readonly<Record<WaterfallStage, string>> = {
+/** Each stage of a waterfall, for people. */
+export const STAGE_LABEL: Readonly<Record<WaterfallStage, string>> = {
   generated: 'generated',
   sent: 'sent',
   acknowledged: 'acknowledged (first hop)',
@@ -16,7 +18,8 @@ const STAGE_LABEL: Readonly<Record<WaterfallStage, string>> = {
   queryable: 'queryable (read-back)',
 };
 
-const CAUSE_LABEL: Readonly<Record<LossCause, string>> = {
+/** Each cause a stage admits to, for people. */
+export const CAUSE_LABEL: Readonly<Record<LossCause, string>> = {
   dropped_by_generator_queue: 'dropped by tally’s export queue',
   rejected_partial_success: 'rejected (partial_success)',
   refused_by_receiver: 'refused by the receiver',

@@ -11,14 +11,15 @@ import { renderCompareMarkdown, renderCompareTerminal } from '../../reports/comp
 import { EXIT_REGRESSION_FOUND } from '../exit-codes.ts';
 
 /** Usage text of `tally compare`. */
-export const COMPARE_USAGE = `usage: tally compare <baseline-run-dir>... <candidate-run-dir> [--json | --markdown] [--junit FILE]
+export const COMPARE_USAGE = `usage: tally compare <baseline-run-dir>... <candidate-run-dir> [--json | --markdown] [--junit FILE] [--html FILE]
          [--min-effect RATIO] [--min-effect-us US] [--alpha P] [--count-tolerance RATIO]
   the last directory is the candidate; several baselines (e.g. the last nights) are pooled.
+  --html FILE writes a self-contained page: the verdicts, then baselines and candidate overlaid on the same axes.
   defaults: --min-effect ${DEFAULT_COMPARE_OPTIONS.minEffectRatio}, --min-effect-us ${DEFAULT_COMPARE_OPTIONS.minEffectUs}, --alpha ${DEFAULT_COMPARE_OPTIONS.alpha}, --count-tolerance ${DEFAULT_COMPARE_OPTIONS.countToleranceRatio}
   exit codes: 0 no regression, ${EXIT_REGRESSION_FOUND} a figure regressed, 1 runtime failure, 2 bad input`;
 
 /** Usage text of `tally report`. */
-export const REPORT_USAGE = 'usage: tally report <run-dir> [--junit FILE]   re-render the terminal summary, summary.md and JUnit (default <run-dir>/junit.xml) from results.json';
+export const REPORT_USAGE = 'usage: tally report <run-dir> [--junit FILE] [--html]   re-render the terminal summary, summary.md and JUnit (default <run-dir>/junit.xml) from results.json; --html also <run-dir>/report.html';
 
 function usage(message: string, text: string): ConfigError {
   return new ConfigError(`${message}\n${text}`, [], { code: 'TALLY_USAGE' });
@@ -39,7 +40,7 @@ function ratio(flag: string, text: string | undefined): number | undefined {
 export async function compareCommand(argv: string[], out: TextOut): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, allowPositionals: true, options: { json: { type: 'boolean' }, markdown: { type: 'boolean' }, junit: { type: 'string' }, 'min-effect': { type: 'string' }, 'min-effect-us': { type: 'string' }, alpha: { type: 'string' }, 'count-tolerance': { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+    parsed = parseArgs({ args: argv, allowPositionals: true, options: { json: { type: 'boolean' }, markdown: { type: 'boolean' }, junit: { type: 'string' }, html: { type: 'string' }, 'min-effect': { type: 'string' }, 'min-effect-us': { type: 'string' }, alpha: { type: 'string' }, 'count-tolerance': { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
   } catch (err) {
     throw usage((err as Error).message, COMPARE_USAGE);
   }
@@ -54,20 +55,20 @@ export async function compareCommand(argv: string[], out: TextOut): Promise<numb
   const options = Object.fromEntries(
     Object.entries({ minEffectRatio: ratio('min-effect', v['min-effect']), minEffectUs: ratio('min-effect-us', v['min-effect-us']), alpha: ratio('alpha', v.alpha), countToleranceRatio: ratio('count-tolerance', v['count-tolerance']) }).filter(([, x]) => x !== undefined),
   );
-  const comparison = await compareRunDirs({ baselineDirs: dirs.slice(0, -1), candidateDir: dirs.at(-1)!, options, junitPath: v.junit });
+  const comparison = await compareRunDirs({ baselineDirs: dirs.slice(0, -1), candidateDir: dirs.at(-1)!, options, junitPath: v.junit, htmlPath: v.html });
   out.write(v.json ? `${JSON.stringify(comparison, null, 2)}\n` : v.markdown ? renderCompareMarkdown(comparison) : renderCompareTerminal(comparison));
   return comparison.regressed ? EXIT_REGRESSION_FOUND : 0;
 }
 
 /**
- * Run `tally report <run-dir> [--junit FILE]`.
+ * Run `tally report <run-dir> [--junit FILE] [--html]`.
  * @returns 0 (the run's own verdict was its exit code).
  * @throws ConfigError `TALLY_USAGE` for bad flags; `TALLY_CONFIG_UNREADABLE`/`TALLY_CONFIG_INVALID` for a directory without a valid results.json.
  */
 export async function reportCommand(argv: string[], out: TextOut): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, allowPositionals: true, options: { junit: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+    parsed = parseArgs({ args: argv, allowPositionals: true, options: { junit: { type: 'string' }, html: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
   } catch (err) {
     throw usage((err as Error).message, REPORT_USAGE);
   }
@@ -76,6 +77,6 @@ export async function reportCommand(argv: string[], out: TextOut): Promise<numbe
     return 0;
   }
   if (parsed.positionals.length !== 1) throw usage('tally report takes exactly one run directory', REPORT_USAGE);
-  await reportRun({ runDir: parsed.positionals[0], junitPath: parsed.values.junit, stdout: out });
+  await reportRun({ runDir: parsed.positionals[0], junitPath: parsed.values.junit, html: parsed.values.html, stdout: out });
   return 0;
 }

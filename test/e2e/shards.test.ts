@@ -134,6 +134,12 @@ test('three shards on loopback: one start instant, arrivals interleaved at the t
   assert.equal(m.merge.count, 3);
   assert.deepEqual(m.merge.incompleteShards, []);
 
+  // The target rate per second (report.html's line) is each shard's share on its lines, so the merged lines hold the whole schedule's.
+  const mergedLines = (await readFile(join(dir, 'merged', 'intervals.ndjson'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+  const planned = mergedLines.filter((l) => l.load?.plannedArrivals !== undefined).map((l) => l.load.plannedArrivals as number);
+  assert.equal(planned.reduce((a, b) => a + b, 0), RATE * DURATION_S, 'planned arrivals over the merged lines');
+  assert.deepEqual(planned.slice(0, DURATION_S), Array(DURATION_S).fill(RATE), 'planned arrivals per second');
+
   // The merged achieved rate is the target rate within 5 %.
   assert.equal(load.targetRatePerSecond, RATE);
   assert.ok(Math.abs(load.achievedRatePerSecond - RATE) / RATE <= 0.05, `achieved ${load.achievedRatePerSecond}/s`);

@@ -624,12 +624,42 @@ export interface Embedded {
            */
           max: string;
         };
+    /**
+     * A capacity model whose capacity is known exactly (the calibration of `tally sweep`): `servers` servers that each take `serviceTime` per request, fed from one first-come-first-served queue. Capacity = servers ÷ serviceTime requests per second. Below it each answer comes one service time after its request arrived; above it requests wait, so answers come later and later; a request that finds more than `queueLimit` requests waiting is answered 503 at once. Not with `latency`.
+     */
+    capacity?: {
+      /**
+       * Time one server spends on one request.
+       */
+      serviceTime: string;
+      /**
+       * Servers working in parallel.
+       */
+      servers?: number;
+      /**
+       * Most requests waiting for a server; one more is answered 503 at once.
+       */
+      queueLimit?: number;
+    };
   };
   /**
    * Embedded OTLP receiver.
    */
   receiver?: {
     faults?: Faults;
+    /**
+     * A throughput limit whose knee is known exactly (the calibration of a cardinality sweep): a token bucket of data points refilled at dataPointsPerSecond, holding at most burstDataPoints. A metrics request with more data points than the tokens left is refused whole with HTTP 429 / gRPC RESOURCE_EXHAUSTED (Retry-After / RetryInfo as faults.retryAfter says). S series exported every T seconds pass while S ≤ dataPointsPerSecond × T.
+     */
+    limits?: {
+      /**
+       * Data points accepted per second (the bucket's refill rate).
+       */
+      dataPointsPerSecond: number;
+      /**
+       * Most data points the bucket holds (it starts full). Default: one export interval's worth, dataPointsPerSecond × exportInterval.
+       */
+      burstDataPoints?: number;
+    };
     /**
      * Serve the embedded receiver's OTLP/HTTP and OTLP/gRPC over TLS with this PEM certificate and key (the exporter then verifies it with telemetry.tls.caFile). With caFile and requireClientCert, mutual TLS.
      */

@@ -10,6 +10,7 @@ import { loadScenarioFile } from '../scenarios/load.ts';
 import { availableParallelism } from 'node:os';
 import { labCommand } from './commands/lab.ts';
 import { compareCommand, reportCommand } from './commands/compare.ts';
+import { sweepCommand } from './commands/sweep.ts';
 import { writeRunJUnit } from '../pipeline/report.ts';
 import { planScenario } from '../pipeline/plan.ts';
 import { renderPlan } from '../reports/plan-report.ts';
@@ -25,6 +26,8 @@ const USAGE = `usage:
                                      the run files in it); --output pushes tally's own figures live: prometheus-remote-write=URL or otlp=URL
   tally validate <scenario>          check a scenario without sending anything
   tally plan <scenario> [--json]     series, data points/s, planned arrivals and the port budget, without sending
+  tally sweep <scenario> --vary FIELD --from A --to B [--slo THRESHOLDS]   search for the knee: the largest value
+                                     that still meets the SLO (tally sweep --help)
   tally reconcile <run-dir> [--scenario FILE]   read the backends again against the run's saved ledger
   tally compare <baseline-dir>... <candidate-dir> [--json|--markdown] [--junit FILE]   regression verdicts (tally compare --help)
   tally report <run-dir> [--junit FILE]   re-render the summary, summary.md and JUnit from results.json
@@ -40,6 +43,7 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'target') return targetCommand(rest, process.stdout);
   if (command === 'compare') return compareCommand(rest, process.stdout);
   if (command === 'report') return reportCommand(rest, process.stdout);
+  if (command === 'sweep') return sweepCommand(rest, process.stdout);
   let parsed;
   try {
     parsed = parseArgs({ args: rest, allowPositionals: true, options: { out: { type: 'string' }, overwrite: { type: 'boolean' }, output: { type: 'string', multiple: true }, json: { type: 'boolean' }, scenario: { type: 'string' }, junit: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });

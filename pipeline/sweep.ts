@@ -29,7 +29,8 @@ import { kneeSoFar, nextStep, type KneeResult, type SearchStep } from '../scenar
 import { formatVaryValue } from '../scenarios/sweep-vary.ts';
 import type { Endpoints } from '../scenarios/plan.ts';
 import { runScenario, type RunOptions, type RunOutcome } from './run.ts';
-import { StopControl } from './stop.ts';
+import { StopControl, waitUnlessStopped } from './stop.ts';
+import { drainCollectorQueues } from './sweep-drain.ts';
 
 /** Options of {@link runSweep}. */
 export interface SweepOptions extends SweepFlags {
@@ -44,6 +45,8 @@ export interface SweepOptions extends SweepFlags {
   drainBelow?: number;
   /** …waiting at most this long (ms, default 75,000: a TIME_WAIT socket lives 60 s); then it starts anyway and says so. */
   drainMaxMs?: number;
+  /** A pause before every step but the first, after the drains (ms, default 0): for a system that needs rest. */
+  cooldownMs?: number;
   /** Runs more of a step whose generator saturated (a busy host), before it counts as generator-limited (default 1). */
   retryLimited?: number;
   stdout?: TextOut;
@@ -175,10 +178,20 @@ async function runDocument(run: SweepRun, doc: Record<string, unknown>, dir: str
 }
 
 /** Drain TIME_WAIT (only when the scenario makes connections). */
-async function drain(run: SweepRun): Promise<TimeWaitDrain | undefined> {
+async function drainTimeWaitOf(run: SweepRun): Promise<TimeWaitDrain | undefined> {
   if (run.plan.scenario.load === undefined) return undefined;
   const below = run.timeWaitBaseline + (run.options.drainBelow ?? DEFAULT_DRAIN_BELOW);
   return drainTimeWait(below, run.options.drainMaxMs ?? DEFAULT_DRAIN_MAX_MS, { signal: run.stop.signal, read: run.options.readTimeWait });
+}
+
+/** The system's rest state before a run: TIME_WAIT drained, the collector's queues emptied, then the cooldown. */
+async function rest(run: SweepRun, step: SweepStep, cooldown: boolean): Promise<void> {
+  const tw = await drainTimeWaitOf(run);
+  if (tw !== undefined) step.timeWait = { atStart: tw.atStart, waitedS: tw.waitedS, drained: tw.drained };
+  const queue = await drainCollectorQueues(run.plan.scenario, run.options.drainMaxMs ?? DEFAULT_DRAIN_MAX_MS, { signal: run.stop.signal });
+  if (queue !== undefined) step.collectorQueue = queue;
+  const cooldownMs = run.options.cooldownMs ?? 0;
+  if (cooldown && cooldownMs > 0) await waitUnlessStopped(cooldownMs, run.stop);
 }
 
 /**
@@ -193,8 +206,7 @@ async function runStep(run: SweepRun, index: number, value: number, phase: Sweep
   const retries = run.options.retryLimited ?? 1;
   try {
     for (let attempt = 0; attempt <= retries; attempt++) {
-      const tw = await drain(run);
-      if (tw !== undefined) step.timeWait = { atStart: tw.atStart, waitedS: tw.waitedS, drained: tw.drained };
+      await rest(run, step, index > 1 || attempt > 0);
       if (run.plan.warmupMs > 0 && attempt === 0) {
         step.warmupRunDir = join('steps', `${name}-warmup`);
         await runDocument(run, stepDocument(run.plan, value, true), join(run.outDir, step.warmupRunDir));

@@ -53,6 +53,8 @@ export interface SweepStep {
   incompleteReason?: string;
   /** TIME_WAIT sockets when the step started, how long it waited for them to drain, and whether they did. */
   timeWait?: { atStart: number; waitedS: number; drained: boolean };
+  /** The collector's exporter queues when the step started (backends.collector): queued batches, how long it waited for them to empty, and whether they did. */
+  collectorQueue?: { atStart: number | null; waitedS: number; drained: boolean };
   error?: { code: string; message: string };
 }
 

@@ -852,6 +852,10 @@ export interface PrometheusBackend {
    */
   pollInterval?: string;
   /**
+   * Most series per metric the visibility polls track: beyond it, a sample of whole read-back chunks spread evenly over the series space (the lag histogram and the visibility counts are the sample's; the read-back after the run still reads every point). Bounds what each poll costs Prometheus and tally's main thread at any cardinality.
+   */
+  visibilitySeries?: number;
+  /**
    * Longest wait for one answer of the Prometheus API (per attempt; a failed attempt is retried at most 3 times): the build-info check before any traffic, each visibility poll and each read-back query. From 100ms to 10m.
    */
   timeout?: string;

@@ -10,7 +10,8 @@
  * reported, not hidden (`nonMonotone`).
  *
  * A step whose generator saturated says nothing about the system under test: the search
- * stops there, and the knee is reported as at least the last clean pass
+ * goes no further toward `to` than it, and looks for a clean failure below it; when there
+ * is none within the resolution, the knee is reported as at least the last clean pass
  * (`generator-limited`). The caller re-runs a saturated step first (a busy host) when asked.
  *
  * @see https://en.wikipedia.org/wiki/Bisection_method
@@ -53,7 +54,7 @@ export type KneeStatus =
   | 'below-range'
   /** Even `to` met it: the knee is at `to` or beyond. */
   | 'above-range'
-  /** A step's generator saturated: the knee is at least the last clean pass, beyond what this generator shows. */
+  /** The bracket closed on a step whose generator saturated: the knee is at least the last clean pass, beyond what this generator shows. */
   | 'generator-limited'
   /** A step failed to run. */
   | 'error'
@@ -111,41 +112,38 @@ function further(o: SweepSearchOptions, a: number, b: number): boolean {
 }
 
 /**
- * What to run next, given the steps so far (in the order they ran).
+ * What to run next, given the steps so far (in the order they ran). A step that broke the
+ * SLO (`fail`) and a step whose generator saturated (`generator-limited`) both close the
+ * bracket from above; the search bisects below the nearest of them, so a clean failure
+ * below a saturated step is still found. Only when the bracket closes on a saturated step
+ * is the knee beyond what this generator can show.
  * @returns the next value and its phase, or the result.
  */
 export function nextStep(o: SweepSearchOptions, steps: readonly SearchStep[]): NextStep {
-  const passes = steps.filter((s) => s.verdict === 'pass');
-  const fails = steps.filter((s) => s.verdict === 'fail');
-  const lastPass = passes.reduce<number | undefined>((best, s) => (best === undefined || further(o, best, s.value) ? s.value : best), undefined);
-  // The first fail toward `to` beyond which nothing is known to pass…
-  const firstFail = fails.reduce<number | undefined>((best, s) => (best === undefined || further(o, s.value, best) ? s.value : best), undefined);
+  const valuesOf = (...verdicts: StepVerdict[]): number[] => steps.filter((s) => verdicts.includes(s.verdict)).map((s) => s.value);
+  const nearest = (values: number[]): number | undefined => values.reduce<number | undefined>((best, v) => (best === undefined || further(o, v, best) ? v : best), undefined);
+  const furthest = (values: number[]): number | undefined => values.reduce<number | undefined>((best, v) => (best === undefined || further(o, best, v) ? v : best), undefined);
+  const passes = valuesOf('pass');
+  const firstFail = nearest(valuesOf('fail'));
+  const lastPass = furthest(passes);
   const nonMonotone = lastPass !== undefined && firstFail !== undefined && further(o, firstFail, lastPass);
-  const result = (status: KneeStatus, bracketEnd?: number): { done: KneeResult } => {
-    const r: KneeResult = { status, resolution: 0, nonMonotone };
-    if (lastPass !== undefined) r.knee = lastPass;
-    if (lastPass !== undefined && bracketEnd !== undefined) {
-      r.bracket = [lastPass, bracketEnd];
-      r.resolution = Math.abs(bracketEnd - lastPass);
-    }
-    return { done: r };
-  };
-  const stopper = steps.find((s) => s.verdict === 'error' || s.verdict === 'generator-limited');
-  if (stopper !== undefined) return result(stopper.verdict === 'error' ? 'error' : 'generator-limited', stopper.verdict === 'generator-limited' ? stopper.value : undefined);
-
-  const coarse = coarseValues(o);
-  if (firstFail === undefined) {
-    const next = coarse.find((v) => !steps.some((s) => s.value === v));
-    if (next !== undefined) return { value: next, phase: 'coarse' };
-    return result('above-range');
+  if (steps.some((s) => s.verdict === 'error')) {
+    return { done: { status: 'error', resolution: 0, nonMonotone, ...(lastPass === undefined ? {} : { knee: lastPass }) } };
   }
-  // Bisect between the furthest pass short of the first fail and that fail.
-  const pass = passes.map((p) => p.value).filter((v) => further(o, v, firstFail)).reduce<number | undefined>((best, v) => (best === undefined || further(o, best, v) ? v : best), undefined);
-  if (pass === undefined) return result('below-range');
-  const width = Math.abs(firstFail - pass);
-  const mid = middle(o, pass, firstFail);
-  if (width <= resolutionAt(o, Math.max(Math.abs(pass), Math.abs(firstFail))) || mid === pass || mid === firstFail || steps.some((p) => p.value === mid)) {
-    return { done: { status: 'found', knee: pass, bracket: [pass, firstFail], resolution: width, nonMonotone } };
+  // The bracket's upper end: the first step toward `to` that broke the SLO or saturated the generator.
+  const upper = nearest(valuesOf('fail', 'generator-limited'));
+  if (upper === undefined) {
+    const next = coarseValues(o).find((v) => !steps.some((s) => s.value === v));
+    if (next !== undefined) return { value: next, phase: 'coarse' };
+    return { done: { status: 'above-range', resolution: 0, nonMonotone, ...(lastPass === undefined ? {} : { knee: lastPass }) } };
+  }
+  const limited = upper !== firstFail;
+  const pass = furthest(passes.filter((v) => further(o, v, upper)));
+  if (pass === undefined) return { done: { status: limited ? 'generator-limited' : 'below-range', resolution: 0, nonMonotone } };
+  const width = Math.abs(upper - pass);
+  const mid = middle(o, pass, upper);
+  if (width <= resolutionAt(o, Math.max(Math.abs(pass), Math.abs(upper))) || mid === pass || mid === upper || steps.some((s) => s.value === mid)) {
+    return { done: { status: limited ? 'generator-limited' : 'found', knee: pass, bracket: [pass, upper], resolution: width, nonMonotone } };
   }
   return { value: mid, phase: 'bisect' };
 }

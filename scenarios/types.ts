@@ -216,6 +216,8 @@ export interface PrometheusBackendSpec {
   };
   maxSamplesPerQuery: number;
   pollIntervalMs: number;
+  /** Most series per metric the visibility polls track (a sample of whole chunks beyond it). */
+  visibilitySeries: number;
   /** Longest wait for one answer of the API, per attempt (ms). */
   timeoutMs: number;
   datapathMetrics: boolean;

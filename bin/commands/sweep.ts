@@ -12,7 +12,7 @@ import { DEFAULT_COARSE_STEPS, DEFAULT_RESOLUTION } from '../../scenarios/sweep-
 /** Usage text of `tally sweep`. */
 export const SWEEP_USAGE = `usage: tally sweep <scenario> --vary <field> --from A --to B [--slo <thresholds>]
          [--steps N] [--resolution R] [--scale linear|log] [--warmup D] [--out DIR] [--overwrite]
-         [--drain-below N] [--drain-max D] [--retry-limited N] [--json]
+         [--drain-below N] [--drain-max D] [--cooldown D] [--retry-limited N] [--json]
   --vary      a number, integer or duration field of the scenario: load.rate, telemetry.metrics.0.attributes.pod,
               telemetry.exportInterval, telemetry.traces.ratePerSecond (or a JSON pointer, /load/rate)
   --from/--to the end expected to meet the SLO, and the end expected to break it (durations take units: 500ms)
@@ -22,7 +22,9 @@ export const SWEEP_USAGE = `usage: tally sweep <scenario> --vary <field> --from 
   --resolution  the widest bracket that counts as found: N% of the knee, or a value in the field's unit (default ${DEFAULT_RESOLUTION})
   --warmup    an unjudged run of each step's scenario before the measured one (default 0s: none)
   --drain-below/--drain-max  start a step once TIME_WAIT sockets are fewer than N above their count when the sweep
-              started (default ${DEFAULT_DRAIN_BELOW}), waiting at most D (default ${DEFAULT_DRAIN_MAX_MS / 1000}s)
+              started (default ${DEFAULT_DRAIN_BELOW}), waiting at most D (default ${DEFAULT_DRAIN_MAX_MS / 1000}s); with
+              backends.collector, also until the collector's exporter queues are empty (as long at most)
+  --cooldown  a pause before every step after the first (default 0s)
   --retry-limited  runs more of a step whose generator saturated before it counts as generator-limited (default 1)
   writes DIR/sweep.json, DIR/sweep.svg and DIR/steps/NN-<value>/ (each step's run); --json prints sweep.json instead of the table
   exit codes: 0 the search ended (whatever the knee), 1 a step failed to run, 2 bad input, 130/143 stopped by a signal`;
@@ -60,7 +62,7 @@ export async function sweepCommand(argv: string[], out: TextOut): Promise<number
         vary: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, slo: { type: 'string' },
         steps: { type: 'string' }, resolution: { type: 'string' }, scale: { type: 'string' }, warmup: { type: 'string' },
         out: { type: 'string' }, overwrite: { type: 'boolean' }, 'drain-below': { type: 'string' }, 'drain-max': { type: 'string' },
-        'retry-limited': { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+        'retry-limited': { type: 'string' }, cooldown: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
       },
     });
   } catch (err) {
@@ -88,6 +90,7 @@ export async function sweepCommand(argv: string[], out: TextOut): Promise<number
     overwrite: v.overwrite ?? false,
     drainBelow: integer('drain-below', v['drain-below'], 1),
     drainMaxMs: seconds('drain-max', v['drain-max']),
+    cooldownMs: seconds('cooldown', v.cooldown),
     retryLimited: integer('retry-limited', v['retry-limited'], 0),
     stdout: v.json ? quiet : out,
   });

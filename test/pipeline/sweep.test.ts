@@ -105,11 +105,11 @@ test('a step whose generator saturated is run again; saturated every time, the s
   const retried = once.report.steps.find((s) => s.value === 325)!;
   assert.equal(retried.attempts, 2);
   assert.equal(once.report.knee.status, 'found');
-  const always = await sweep({ runStep: fakeRun([], 333, (rate) => rate >= 550), steps: '5', retryLimited: 2 });
+  const always = await sweep({ runStep: fakeRun([], 333, (rate) => rate >= 330), steps: '5', retryLimited: 2, resolution: '10' });
   assert.equal(always.report.knee.status, 'generator-limited');
   assert.equal(always.report.knee.knee, 325);
-  assert.deepEqual(always.report.knee.bracket, [325, 550]);
-  assert.equal(always.report.steps.at(-1)!.attempts, 3);
+  assert.ok(always.report.knee.bracket![1] >= 330 && always.report.knee.bracket![1] <= 335);
+  assert.equal(always.report.steps.find((s) => s.value === 550)!.attempts, 3);
   assert.ok(always.report.knee.suggestion !== undefined);
   assert.match(always.text, /above what this generator can show/);
 });

@@ -68,12 +68,19 @@ test('a `from` that breaks the SLO: below range; a `to` that meets it: above ran
   assert.equal(above.steps.length, 5);
 });
 
-test('a saturated generator ends the search: the knee is at least the last clean pass, and the limited value closes the bracket', () => {
-  const { result, steps } = search(base, (v) => (v <= 325 ? 'pass' : v <= 775 ? 'generator-limited' : 'fail'));
-  assert.equal(result.status, 'generator-limited');
-  assert.equal(result.knee, 325);
-  assert.deepEqual(result.bracket, [325, 550]);
-  assert.equal(steps.length, 3);
+test('a saturated generator caps the search: a clean failure below it is found; none within the resolution, the knee is beyond what it can show', () => {
+  const limited = search(base, (v) => (v <= 325 ? 'pass' : v <= 775 ? 'generator-limited' : 'fail'));
+  assert.equal(limited.result.status, 'generator-limited');
+  assert.equal(limited.result.knee, 325);
+  const [pass, upper] = limited.result.bracket!;
+  assert.equal(pass, 325);
+  assert.ok(upper - pass <= 10);
+  assert.ok(limited.steps.every((s) => s.value <= 550), 'nothing beyond the saturated coarse step runs');
+  const below = search(base, (v) => (v <= 400 ? 'pass' : v < 550 ? 'fail' : 'generator-limited'));
+  assert.equal(below.result.status, 'found');
+  assert.ok(below.result.bracket![0] <= 400 && below.result.bracket![1] > 400);
+  assert.equal(search(base, () => 'generator-limited').result.status, 'generator-limited');
+  assert.equal(search(base, () => 'generator-limited').result.knee, undefined);
 });
 
 test('an error ends the search', () => {

@@ -12,7 +12,7 @@ import { labCommand } from './commands/lab.ts';
 import { compareCommand, reportCommand } from './commands/compare.ts';
 import { sweepCommand } from './commands/sweep.ts';
 import { writeRunJUnit } from '../pipeline/report.ts';
-import { planScenario } from '../pipeline/plan.ts';
+import { planScenario, type PlanOptions } from '../pipeline/plan.ts';
 import { renderPlan } from '../reports/plan-report.ts';
 import { reconcileRun } from '../pipeline/reconcile.ts';
 import { runScenario } from '../pipeline/run.ts';
@@ -25,7 +25,10 @@ const USAGE = `usage:
                                      (default out dir: runs/<run id>/; DIR must be new or empty, or --overwrite replaces
                                      the run files in it); --output pushes tally's own figures live: prometheus-remote-write=URL or otlp=URL
   tally validate <scenario>          check a scenario without sending anything
-  tally plan <scenario> [--json]     series, data points/s, planned arrivals and the port budget, without sending
+  tally plan <scenario> [--json] [--bucket-to N] [--calibrate PROMETHEUS_URL [--calibrate-series N]]
+                                     series, data points/s, bytes per export (exact), each attribute's cost, the budget,
+                                     planned arrivals and the port budget, without sending; --calibrate measures bytes per
+                                     series on a Prometheus tally may write to
   tally sweep <scenario> --vary FIELD --from A --to B [--slo THRESHOLDS]   search for the knee: the largest value
                                      that still meets the SLO (tally sweep --help)
   tally reconcile <run-dir> [--scenario FILE]   read the backends again against the run's saved ledger
@@ -46,7 +49,7 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'sweep') return sweepCommand(rest, process.stdout);
   let parsed;
   try {
-    parsed = parseArgs({ args: rest, allowPositionals: true, options: { out: { type: 'string' }, overwrite: { type: 'boolean' }, output: { type: 'string', multiple: true }, json: { type: 'boolean' }, scenario: { type: 'string' }, junit: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+    parsed = parseArgs({ args: rest, allowPositionals: true, options: { out: { type: 'string' }, overwrite: { type: 'boolean' }, output: { type: 'string', multiple: true }, json: { type: 'boolean' }, scenario: { type: 'string' }, junit: { type: 'string' }, calibrate: { type: 'string' }, 'calibrate-series': { type: 'string' }, 'bucket-to': { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
   } catch (err) {
     throw new ConfigError(`${(err as Error).message}\n${USAGE}`, [], { code: 'TALLY_USAGE' });
   }
@@ -66,7 +69,7 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'plan': {
-      const report = await planScenario(scenarioPath, availableParallelism());
+      const report = await planScenario(scenarioPath, availableParallelism(), planFlags(parsed.values));
       process.stdout.write(parsed.values.json ? `${JSON.stringify(report, null, 2)}\n` : renderPlan(report));
       return 0;
     }
@@ -87,6 +90,23 @@ async function main(argv: string[]): Promise<number> {
     default:
       throw new ConfigError(`unknown command "${command}"\n${USAGE}`, [], { code: 'TALLY_USAGE' });
   }
+}
+
+/** `tally plan`'s own flags. @throws ConfigError `TALLY_USAGE` for a bad number. */
+function planFlags(v: { calibrate?: string; 'calibrate-series'?: string; 'bucket-to'?: string }): PlanOptions {
+  const count = (flag: string, text: string | undefined, min: number): number | undefined => {
+    if (text === undefined) return undefined;
+    const n = Number(text);
+    if (!Number.isInteger(n) || n < min) throw new ConfigError(`--${flag} must be an integer ≥ ${min}`, [{ pointer: `/${flag}`, message: `must be an integer ≥ ${min}` }], { code: 'TALLY_USAGE' });
+    return n;
+  };
+  const series = count('calibrate-series', v['calibrate-series'], 100);
+  const bucketTo = count('bucket-to', v['bucket-to'], 1);
+  return {
+    ...(v.calibrate === undefined ? {} : { calibrate: v.calibrate }),
+    ...(series === undefined ? {} : { calibration: { series } }),
+    ...(bucketTo === undefined ? {} : { bucketTo }),
+  };
 }
 
 function report(thrown: unknown): number {

@@ -25,6 +25,7 @@ import { headerProblems } from './headers-spec.ts';
 import { scenarioUrlProblems } from './url-spec.ts';
 import { bookkeepingProblems } from './memory-budget.ts';
 import { normaliseTargetCapacity, targetCapacityProblems, targetCapacityWarnings } from './target-capacity-spec.ts';
+import { budgetWarnings, normaliseBudget } from './budget.ts';
 
 export { MAX_SCENARIO_BYTES, MAX_SCENARIO_NODES } from './document-limits.ts';
 
@@ -194,6 +195,7 @@ export function crossFieldProblems(doc: TallyScenario): { errors: InputProblem[]
     errors.push({ pointer: '/embedded/target/latency/min', message: 'must not exceed latency.max' });
   }
   errors.push(...targetCapacityProblems(doc));
+  warnings.push(...budgetWarnings(doc));
   warnings.push(...targetCapacityWarnings(doc));
   const thresholds = parseThresholds(doc);
   errors.push(...thresholds.errors);
@@ -228,6 +230,7 @@ function normalise(doc: TallyScenario): Scenario {
   if (doc.telemetry) scenario.telemetry = normaliseTelemetry(doc.telemetry);
   normaliseBackends(doc, scenario);
   if (doc.outputs !== undefined) scenario.outputs = doc.outputs.map((o, i) => normaliseOutput(o, `/outputs/${i}`));
+  if (doc.budget !== undefined) scenario.budget = normaliseBudget(doc.budget);
   return scenario;
 }
 

@@ -31,6 +31,7 @@ export type TallyScenario = {
   backends?: Backends;
   outputs?: Outputs;
   thresholds?: Thresholds;
+  budget?: Budget;
 };
 /**
  * Connection-churn load against a target: an executor (k6 vocabulary) decides when iterations start; each iteration sends `requestsPerIteration` requests under the connection lifecycle.
@@ -1211,4 +1212,29 @@ export interface Thresholds {
    * Whether the generator, not the target, may have limited the run: generator.saturated. k6 type: gauge.
    */
   generator_saturated?: ThresholdList;
+}
+/**
+ * A cardinality budget of the scenario's metrics, checked before anything is sent (`tally plan`, `tally run`, every step of `tally sweep`): a limit exceeded is a warning, or with enforce a refusal (exit 2, naming the limit's JSON pointer).
+ */
+export interface Budget {
+  /**
+   * Most series over every metric, as Prometheus stores them (a classic histogram is one series per bucket, plus _sum and _count).
+   */
+  maxSeries?: number;
+  /**
+   * Most data points per second over every metric (series ÷ exportInterval).
+   */
+  maxDataPointsPerSecond?: number;
+  /**
+   * Most bytes per second on the wire, as the scenario's transport sends them (OTLP request bodies, gzip when compressed; remote-write bodies, snappy-compressed), counted exactly by the encoders that send them.
+   */
+  maxBytesPerSecond?: number;
+  /**
+   * Most memory the series may take in the backend: series × the bytes per series `tally plan --calibrate <prometheus-url>` measured there. Not checked without a calibration (plan says so).
+   */
+  maxStorageBytes?: number;
+  /**
+   * Refuse the scenario (exit 2, nothing sent) when a limit is exceeded; false: warn and go on.
+   */
+  enforce?: boolean;
 }

@@ -29,6 +29,18 @@ export interface Scenario {
   outputs?: MeasurementOutputConfig[];
   /** Pass/fail criteria in k6's syntax (scenarios/thresholds-spec.ts); empty when none. */
   thresholds: ThresholdSpec[];
+  /** The cardinality budget (scenarios/budget.ts), when set. */
+  budget?: BudgetSpec;
+}
+
+/** `budget`: limits on the metrics' cardinality, checked before anything is sent. */
+export interface BudgetSpec {
+  maxSeries?: number;
+  maxDataPointsPerSecond?: number;
+  maxBytesPerSecond?: number;
+  maxStorageBytes?: number;
+  /** Refuse (exit 2) instead of warning. */
+  enforce: boolean;
 }
 
 /** Connection-churn load. */

@@ -41,7 +41,7 @@ export type { RemoteWriteFaults, RemoteWriteMetricTask, ShardRemoteWriteTask } f
  * A request's worth of series of one metric: its request encoded once (wire/remote-write-template.ts),
  * only the samples' values and timestamps rewritten each tick; the labels are not kept.
  */
-interface Batch {
+export interface Batch {
   metric: RemoteWriteMetricTask;
   seriesStart: number;
   seriesEnd: number;
@@ -58,7 +58,7 @@ function labelsOf(metric: RemoteWriteMetricTask, index: number): Record<string, 
 }
 
 /** The series of [seriesStart, seriesEnd) of a metric, as a request lists them. */
-function batchSeries(metric: RemoteWriteMetricTask, seriesStart: number, seriesEnd: number): { name: string; labels: Record<string, string> }[] {
+export function batchSeries(metric: RemoteWriteMetricTask, seriesStart: number, seriesEnd: number): { name: string; labels: Record<string, string> }[] {
   const series = [];
   for (let i = seriesStart; i < seriesEnd; i++) series.push({ name: metric.name, labels: labelsOf(metric, i) });
   return series;

@@ -15,7 +15,7 @@
  */
 import { compressSync } from 'snappy';
 import { InternalError } from '../core/errors.ts';
-import { encodeWriteRequest, type NameValidation } from './remote-write.ts';
+import { encodeWriteRequest, SNAPPY_OUTPUT, type NameValidation } from './remote-write.ts';
 
 /** One series of a template: its name and labels (as {@link encodeWriteRequest} takes them). */
 export interface TemplateSeries {
@@ -148,6 +148,6 @@ export class RemoteWriteTemplate {
 
   /** {@link encode}, snappy-compressed (block format): the body to POST. */
   body(valueOf: (i: number) => number, timestampMs: number): Buffer {
-    return compressSync(this.encode(valueOf, timestampMs));
+    return compressSync(this.encode(valueOf, timestampMs), SNAPPY_OUTPUT);
   }
 }

@@ -3,6 +3,7 @@
  * step in value order (value, throughput, latency p50/p99, loss, verdict, why), then the
  * knee and its bracket. Pure: the report in, text out.
  */
+import { formatFigure } from './render-thresholds.ts';
 import type { SweepReport, SweepStep } from './sweep-report.ts';
 
 function cell(value: number | undefined, digits: number): string {
@@ -14,7 +15,7 @@ function cell(value: number | undefined, digits: number): string {
 export function stepReason(step: SweepStep): string {
   if (step.error !== undefined) return `${step.error.code}: ${step.error.message}`;
   if (step.verdict === 'generator-limited') return `generator saturated: ${step.generator?.reasons.join('; ') ?? ''}`;
-  const broken = (step.thresholds ?? []).filter((t) => t.status !== 'ok').map((t) => `${t.name} ${t.expression} (${t.status === 'no_data' ? 'no data' : `observed ${cell(t.observed ?? undefined, t.unit === 'ratio' ? 4 : 1)}${t.unit === 'us' ? ' µs' : ''}`})`);
+  const broken = (step.thresholds ?? []).filter((t) => t.status !== 'ok').map((t) => `${t.name} ${t.expression} (${t.observed === null ? 'no data' : `observed ${formatFigure(t.observed, t.unit)}`})`);
   return broken.join('; ');
 }
 

@@ -9,9 +9,11 @@
  * it found.
  *
  * The directory: `sweep.json`, `sweep.svg`, and `steps/NN-<value>/` (each step's run
- * directory, with `scenario.yaml` beside its results and `terminal.txt`, what the run printed).
+ * directory, with `scenario.yaml`, the step's scenario with header values redacted, beside its
+ * results, and `terminal.txt`, what the run printed).
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { systemClock, type Clock } from '../core/clock.ts';
@@ -29,6 +31,7 @@ import { kneeSoFar, nextStep, type KneeResult, type SearchStep } from '../scenar
 import { formatVaryValue } from '../scenarios/sweep-vary.ts';
 import type { Endpoints } from '../scenarios/plan.ts';
 import { runScenario, type RunOptions, type RunOutcome } from './run.ts';
+import { redactScenarioDocument } from './run-files.ts';
 import { StopControl, waitUnlessStopped } from './stop.ts';
 import { drainCollectorQueues } from './sweep-drain.ts';
 
@@ -150,11 +153,15 @@ interface SweepRun {
   timeWaitBaseline: number;
 }
 
-/** Run one scenario document into `dir` (its scenario.yaml beside it), keeping what it printed. */
+/**
+ * Run one scenario document into `dir`, keeping what it printed. The run reads the document
+ * from a private temporary file (it may hold header values); `dir` gets it redacted, as plan.json does.
+ */
 async function runDocument(run: SweepRun, doc: Record<string, unknown>, dir: string): Promise<RunOutcome> {
   await mkdir(dir, { recursive: true });
-  const scenarioPath = join(dir, 'scenario.yaml');
-  await writeFile(scenarioPath, stringify(doc));
+  const privateDir = await mkdtemp(join(tmpdir(), 'tally-sweep-step-'));
+  const scenarioPath = join(privateDir, 'scenario.yaml');
+  await writeFile(scenarioPath, stringify(doc), { mode: 0o600 });
   const printed = collector();
   // A step's own stop switch: an abortOnFail threshold ends the step, not the sweep; the sweep's stop ends both.
   const stepStop = new StopControl();
@@ -173,6 +180,8 @@ async function runDocument(run: SweepRun, doc: Record<string, unknown>, dir: str
     });
   } finally {
     unlink();
+    await rm(privateDir, { recursive: true, force: true });
+    await writeFile(join(dir, 'scenario.yaml'), stringify(redactScenarioDocument(doc))).catch(() => {});
     await writeFile(join(dir, 'terminal.txt'), printed.text()).catch(() => {});
   }
 }

@@ -127,9 +127,25 @@ test('an abortOnFail threshold stops its own step only; a stop of the sweep ends
 });
 
 test('a step that fails to run ends the sweep with `error` and its code', async () => {
-  const { report } = await sweep({ runStep: async (o) => { if (o.scenarioPath.includes('02-')) throw new CollectorError('target down'); return fakeRun([], 333)(o); } });
+  const { report } = await sweep({ runStep: async (o) => { if (o.outDir!.includes('02-')) throw new CollectorError('target down'); return fakeRun([], 333)(o); } });
   assert.equal(report.knee.status, 'error');
   assert.equal(report.steps[1].error?.code, 'TALLY_COLLECTOR_FAILED');
+});
+
+test('a step\'s scenario.yaml in the sweep directory has its header values redacted; the run got them', async () => {
+  const seen: string[] = [];
+  const withSecret = SCENARIO.replace('thresholds:', 'telemetry: { exportInterval: 1s, endpoint: "http://127.0.0.1:9", headers: { Authorization: "Bearer s3cret" }, metrics: [{ name: m, instrument: counter, attributes: { a: 2 } }] }\nthresholds:');
+  const { dir, report } = await sweep({
+    scenarioPath: withSecret,
+    steps: '2',
+    to: '200',
+    runStep: async (o) => {
+      seen.push(readFileSync(o.scenarioPath, 'utf8'));
+      return fakeRun([], 1000)(o);
+    },
+  });
+  assert.ok(seen.every((t) => t.includes('s3cret')), 'the run read the real header');
+  for (const s of report.steps) assert.ok(!readFileSync(join(dir, s.runDir, 'scenario.yaml'), 'utf8').includes('s3cret'));
 });
 
 test('refused before any step runs: no SLO, a field that is not a number, an end the scenario cannot take', async () => {

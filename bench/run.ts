@@ -33,6 +33,10 @@ export const BENCHES: Record<string, BenchEntry> = {
     description: "the measurement output's cost on the load: none vs remote write and OTLP into Prometheus 3 vs an endpoint that never answers",
     run: async (argv) => (await import('./output.ts')).outputBench(argv),
   },
+  pipeline: {
+    description: 'tally run at scale (default 1,000,000 series) against a real Prometheus 3: send every tick, ledger, read back, reconcile; peak RSS, reconcile seconds, send rate against the backend\'s own ceiling',
+    run: async (argv) => (await import('./pipeline.ts')).pipelineBench(argv),
+  },
   reconcile: {
     description: 'read-back and reconciliation of 100k series × 60 ticks against Debian\'s Prometheus: seconds, peak RSS, queries',
     run: async (argv) => (await import('./reconcile.ts')).reconcileBench(argv),

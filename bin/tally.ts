@@ -14,8 +14,9 @@ import { mergeCommand } from './commands/merge.ts';
 import { k8sCommand } from './commands/k8s.ts';
 import { runShardOptions } from './commands/shard-flags.ts';
 import { finishCollection } from '../pipeline/shard-collect.ts';
+import { sweepCommand } from './commands/sweep.ts';
 import { writeRunJUnit } from '../pipeline/report.ts';
-import { planScenario } from '../pipeline/plan.ts';
+import { planScenario, type PlanOptions } from '../pipeline/plan.ts';
 import { renderPlan } from '../reports/plan-report.ts';
 import { reconcileRun } from '../pipeline/reconcile.ts';
 import { runScenario } from '../pipeline/run.ts';
@@ -34,7 +35,12 @@ const USAGE = `usage:
   tally k8s render <scenario> --shards N --namespace NS --image IMAGE [--schedule CRON] [--with-target] [--out DIR|-]
                                      Kubernetes manifests for a sharded run (tally k8s --help)
   tally validate <scenario>          check a scenario without sending anything
-  tally plan <scenario> [--json]     series, data points/s, planned arrivals and the port budget, without sending
+  tally plan <scenario> [--json] [--bucket-to N] [--calibrate PROMETHEUS_URL [--calibrate-series N]]
+                                     series, data points/s, bytes per export (exact), each attribute's cost, the budget,
+                                     planned arrivals and the port budget, without sending; --calibrate measures bytes per
+                                     series on a Prometheus tally may write to
+  tally sweep <scenario> --vary FIELD --from A --to B [--slo THRESHOLDS]   search for the knee: the largest value
+                                     that still meets the SLO (tally sweep --help)
   tally reconcile <run-dir> [--scenario FILE]   read the backends again against the run's saved ledger
   tally compare <baseline-dir>... <candidate-dir> [--json|--markdown] [--junit FILE] [--html FILE]   regression verdicts (tally compare --help)
   tally report <run-dir> [--junit FILE] [--html]   re-render the summary, summary.md and JUnit (and report.html) from results.json
@@ -52,9 +58,10 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'report') return reportCommand(rest, process.stdout);
   if (command === 'merge') return mergeCommand(rest, process.stdout);
   if (command === 'k8s') return k8sCommand(rest, process.stdout);
+  if (command === 'sweep') return sweepCommand(rest, process.stdout);
   let parsed;
   try {
-    parsed = parseArgs({ args: rest, allowPositionals: true, options: { out: { type: 'string' }, overwrite: { type: 'boolean' }, output: { type: 'string', multiple: true }, json: { type: 'boolean' }, scenario: { type: 'string' }, junit: { type: 'string' }, shard: { type: 'string' }, 'start-at': { type: 'string' }, barrier: { type: 'string' }, 'barrier-bind': { type: 'string' }, collect: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+    parsed = parseArgs({ args: rest, allowPositionals: true, options: { out: { type: 'string' }, overwrite: { type: 'boolean' }, output: { type: 'string', multiple: true }, json: { type: 'boolean' }, scenario: { type: 'string' }, junit: { type: 'string' }, shard: { type: 'string' }, 'start-at': { type: 'string' }, barrier: { type: 'string' }, 'barrier-bind': { type: 'string' }, collect: { type: 'string' }, calibrate: { type: 'string' }, 'calibrate-series': { type: 'string' }, 'bucket-to': { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
   } catch (err) {
     throw new ConfigError(`${(err as Error).message}\n${USAGE}`, [], { code: 'TALLY_USAGE' });
   }
@@ -74,7 +81,7 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'plan': {
-      const report = await planScenario(scenarioPath, availableParallelism());
+      const report = await planScenario(scenarioPath, availableParallelism(), planFlags(parsed.values));
       process.stdout.write(parsed.values.json ? `${JSON.stringify(report, null, 2)}\n` : renderPlan(report));
       return 0;
     }
@@ -99,6 +106,23 @@ async function main(argv: string[]): Promise<number> {
     default:
       throw new ConfigError(`unknown command "${command}"\n${USAGE}`, [], { code: 'TALLY_USAGE' });
   }
+}
+
+/** `tally plan`'s own flags. @throws ConfigError `TALLY_USAGE` for a bad number. */
+function planFlags(v: { calibrate?: string; 'calibrate-series'?: string; 'bucket-to'?: string }): PlanOptions {
+  const count = (flag: string, text: string | undefined, min: number): number | undefined => {
+    if (text === undefined) return undefined;
+    const n = Number(text);
+    if (!Number.isInteger(n) || n < min) throw new ConfigError(`--${flag} must be an integer ≥ ${min}`, [{ pointer: `/${flag}`, message: `must be an integer ≥ ${min}` }], { code: 'TALLY_USAGE' });
+    return n;
+  };
+  const series = count('calibrate-series', v['calibrate-series'], 100);
+  const bucketTo = count('bucket-to', v['bucket-to'], 1);
+  return {
+    ...(v.calibrate === undefined ? {} : { calibrate: v.calibrate }),
+    ...(series === undefined ? {} : { calibration: { series } }),
+    ...(bucketTo === undefined ? {} : { bucketTo }),
+  };
 }
 
 function report(thrown: unknown): number {

@@ -59,7 +59,7 @@ export async function startGrpcReceiver(core: ReceiverCore, host: string, tls: R
             case 'unavailable':
               return callback(richError(grpc.status.UNAVAILABLE, 'tally fault injection: unavailable', core.plan.retryInfoMs()));
             case 'throttled':
-              return callback(richError(grpc.status.RESOURCE_EXHAUSTED, 'tally fault injection: throttled', core.plan.retryInfoMs()));
+              return callback(richError(grpc.status.RESOURCE_EXHAUSTED, verdict.message ?? 'tally fault injection: throttled', core.plan.retryInfoMs()));
           }
         },
         (err: unknown) => callback({ code: grpc.status.INTERNAL, details: `internal error: ${(err as Error).message}` }),

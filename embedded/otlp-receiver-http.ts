@@ -77,7 +77,7 @@ export async function startHttpListener(core: ReceiverCore, host: string, tls: R
       case 'unavailable':
         return reply(res, 503, format, encodeStatus({ code: CODE.UNAVAILABLE, message: 'tally fault injection: unavailable' }, format), hint);
       case 'throttled':
-        return reply(res, 429, format, encodeStatus({ code: CODE.RESOURCE_EXHAUSTED, message: 'tally fault injection: throttled' }, format), hint);
+        return reply(res, 429, format, encodeStatus({ code: CODE.RESOURCE_EXHAUSTED, message: verdict.message ?? 'tally fault injection: throttled' }, format), hint);
     }
   };
 

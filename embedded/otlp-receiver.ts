@@ -23,6 +23,8 @@ import { metricModel, type MetricModel } from '../core/instruments.ts';
 import type { ObservationStore } from '../reconcile/observations.ts';
 import { commitPlacement, placeMetricsRequest, placementIndex, type PlacementIndex } from './otlp-place.ts';
 import { FaultPlan, spanKey, type ReceiverFaults, type RequestKey } from './receiver-faults.ts';
+import { DataPointBucket } from './receiver-limit.ts';
+import type { ReceiverLimits } from '../scenarios/types.ts';
 import { decodeMetricsRequest, decodeTraceRequest, type MetricsRequest, type OtlpFormat, type TraceRequest } from '../wire/otlp/codec.ts';
 import { startHttpListener } from './otlp-receiver-http.ts';
 import { startGrpcReceiver } from './otlp-receiver-grpc.ts';
@@ -65,6 +67,10 @@ export interface ReceiverStats {
   requestsFailedByFault: number;
   /** Requests answered 429 / RESOURCE_EXHAUSTED by fault injection. */
   requestsThrottledByFault: number;
+  /** Requests answered 429 / RESOURCE_EXHAUSTED by the throughput limit (`limits`). */
+  requestsThrottledByLimit: number;
+  /** Data points in the requests the throughput limit refused. */
+  pointsThrottledByLimit: number;
   /** Requests acknowledged and then discarded by fault injection. */
   requestsDroppedByFault: number;
   /** Data points rejected through partial_success by fault injection. */
@@ -128,6 +134,8 @@ export interface ReceiverOptions {
   space: ReceiverSpace;
   store: ObservationStore;
   faults: ReceiverFaults;
+  /** A throughput limit on data points (embedded/receiver-limit.ts); none when undefined. */
+  limits?: ReceiverLimits;
   /** Largest accepted (decompressed) body. Default 16 MiB. */
   maxBodyBytes?: number;
   host?: string;
@@ -144,7 +152,7 @@ export type Verdict =
   | { kind: 'ok'; rejected: number; message: string }
   | { kind: 'invalid'; message: string }
   | { kind: 'unavailable' }
-  | { kind: 'throttled' };
+  | { kind: 'throttled'; message?: string };
 
 /** The first delta metric of a request, if any. */
 function firstDeltaMetric(request: MetricsRequest): string | undefined {
@@ -161,18 +169,20 @@ const sleep = (ms: number): Promise<void> => (ms > 0 ? new Promise((r) => setTim
 /** The receiver's protocol-neutral handling, shared by the HTTP and gRPC listeners. */
 export class ReceiverCore {
   readonly stats: ReceiverStats = {
-    requests: 0, grpcRequests: 0, requestsCompressed: 0, requestsFailedByFault: 0, requestsThrottledByFault: 0, requestsDroppedByFault: 0,
-    pointsRejectedByFault: 0, pointsDroppedByFault: 0, requestsRefusedDelta: 0, requestsRefused: 0,
+    requests: 0, grpcRequests: 0, requestsCompressed: 0, requestsFailedByFault: 0, requestsThrottledByFault: 0, requestsThrottledByLimit: 0,
+    pointsThrottledByLimit: 0, requestsDroppedByFault: 0, pointsRejectedByFault: 0, pointsDroppedByFault: 0, requestsRefusedDelta: 0, requestsRefused: 0,
     traceRequests: 0, spansReceived: 0, spansRejected: 0, bytesReceived: 0,
   };
   readonly plan: FaultPlan;
   readonly maxBodyBytes: number;
   readonly #options: ReceiverOptions;
   readonly #index: PlacementIndex;
+  readonly #bucket: DataPointBucket | undefined;
 
   constructor(options: ReceiverOptions) {
     this.#options = options;
     this.plan = new FaultPlan(options.space.seed, options.faults);
+    this.#bucket = options.limits === undefined ? undefined : new DataPointBucket(options.limits, Number(options.space.exportIntervalNs) / 1e6);
     this.maxBodyBytes = options.maxBodyBytes ?? 16 * 1024 * 1024;
     this.#index = receiverIndex(options.space);
   }
@@ -222,6 +232,12 @@ export class ReceiverCore {
     const first = placed[0];
     const key: RequestKey | undefined = first === undefined ? undefined : [first.metricIndex, first.series, first.tick];
     await sleep(this.plan.latencyMs(key));
+    const points = placed.length + placement.unexpected.length + placement.foreignRunPoints;
+    if (this.#bucket !== undefined && !this.#bucket.take(points, performance.now())) {
+      this.stats.requestsThrottledByLimit++;
+      this.stats.pointsThrottledByLimit += points;
+      return this.#arrive(transport, 'metrics', key, { kind: 'throttled', message: `tally receiver limit: more than ${this.#options.limits!.dataPointsPerSecond} data points per second` });
+    }
     const fault = this.#requestFault(key);
     if (fault !== undefined && fault !== 'drop') return this.#arrive(transport, 'metrics', key, fault);
     if (fault === 'drop') {

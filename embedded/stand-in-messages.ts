@@ -10,7 +10,7 @@ import type { TraceModel } from '../core/trace-model.ts';
 import type { ObservationTotals } from '../reconcile/observations.ts';
 import type { SpanObservationTotals } from '../reconcile/span-observations.ts';
 import type { ReceiverFaults } from './receiver-faults.ts';
-import type { LatencyFault } from '../scenarios/types.ts';
+import type { LatencyFault, ReceiverLimits, TargetCapacity } from '../scenarios/types.ts';
 import type { ReceiverSpace, ReceiverStats, ReceiverTls } from './otlp-receiver.ts';
 
 /** The embedded OTLP receiver, run on its own thread. */
@@ -23,13 +23,15 @@ export interface ReceiverThreadOptions {
   /** Traces: their space and the per-span counts (SharedArrayBuffer-backed). */
   traces?: { model: TraceModel; traceCount: number; rejectSpanRatio: number; spanCounts: Uint8Array };
   faults: ReceiverFaults;
+  /** The throughput limit on data points, when the scenario sets one. */
+  limits?: ReceiverLimits;
   grpc: boolean;
   tls?: ReceiverTls;
 }
 
 /** What a stand-in thread runs. */
 export type StandInRequest =
-  | { kind: 'target'; responseBytes: number; latency?: LatencyFault; seed?: number }
+  | { kind: 'target'; responseBytes: number; latency?: LatencyFault; seed?: number; capacity?: TargetCapacity }
   | { kind: 'echo'; requestBytes: number; responseBytes: number }
   | { kind: 'receiver'; receiver: ReceiverThreadOptions };
 

@@ -41,6 +41,7 @@ async function startReceiver(o: ReceiverThreadOptions, sync: Int32Array): Promis
     space: o.space,
     store,
     faults: o.faults,
+    ...(o.limits === undefined ? {} : { limits: o.limits }),
     grpc: o.grpc,
     tls: o.tls,
     onTraces:
@@ -70,6 +71,7 @@ async function startLoadTarget(request: Extract<StandInRequest, { kind: 'target'
     : await startEmbeddedTarget({
       responseBytes: request.responseBytes,
       ...(request.latency === undefined ? {} : { delayMs: targetDelays(request.seed ?? 0, request.latency) }),
+      ...(request.capacity === undefined ? {} : { capacity: request.capacity }),
     });
   const served = (): ServedCounts => ({ requestsServed: target.requestsServed(), connectionsAccepted: target.connectionsAccepted() });
   return {

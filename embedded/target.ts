@@ -10,6 +10,7 @@
  */
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { CollectorError } from '../core/errors.ts';
+import { CapacityQueue, type CapacityModel } from './target-capacity.ts';
 
 /** A running embedded target. */
 export interface EmbeddedTarget {
@@ -40,6 +41,12 @@ export interface TargetOptions {
    * target-latency.ts); answers on one connection keep their order. Undefined: answer at once.
    */
   delayMs?: () => number;
+  /**
+   * A capacity model (embedded/target-capacity.ts): servers with a fixed service time and a
+   * bounded queue, shared by every connection; answers are due when their request's service
+   * ends, and a request finding the queue full is answered 503 at once. Takes the place of `delayMs`.
+   */
+  capacity?: CapacityModel;
 }
 
 function responseFor(status: string, body: Buffer, headers: Record<string, string>, withBody: boolean): Buffer {
@@ -48,12 +55,15 @@ function responseFor(status: string, body: Buffer, headers: Record<string, strin
   return withBody ? Buffer.concat([Buffer.from(head, 'latin1'), body]) : Buffer.from(head, 'latin1');
 }
 
+/** When an answer is due (monotonic ms), given when its request arrived; undefined refuses it at once (503). */
+type DueAt = (nowMs: number) => number | undefined;
+
 /**
- * Answers written after a delay each, in order on the connection (an answer waits for the
+ * Answers written when due, in order on the connection (an answer waits for the
  * one before it: one timer at a time walks the queue), and the connection's end deferred
  * until the last answer is out. The timer dies with the socket.
  */
-function delayedWriter(socket: Socket, delayMs: () => number): (response: Buffer) => void {
+function delayedWriter(socket: Socket, dueAt: DueAt, refusal: Buffer): (response: Buffer) => void {
   const queue: { dueMs: number; response: Buffer }[] = [];
   let timer: NodeJS.Timeout | undefined;
   let ended = false;
@@ -73,7 +83,8 @@ function delayedWriter(socket: Socket, delayMs: () => number): (response: Buffer
   socket.on('close', () => clearTimeout(timer));
   return (response) => {
     const nowMs = performance.now();
-    queue.push({ dueMs: Math.max(nowMs + delayMs(), queue.at(-1)?.dueMs ?? 0), response });
+    const dueMs = dueAt(nowMs);
+    queue.push({ dueMs: Math.max(dueMs ?? nowMs, queue.at(-1)?.dueMs ?? 0), response: dueMs === undefined ? refusal : response });
     timer ??= setTimeout(next, Math.max(0, queue[0].dueMs - nowMs));
   };
 }
@@ -90,6 +101,10 @@ export async function startEmbeddedTarget(options: TargetOptions): Promise<Embed
   const getResponse = responseFor('200 OK', body, headers, true);
   const headResponse = responseFor('200 OK', body, headers, false);
   const tooLarge = Buffer.from('HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-length: 0\r\nconnection: close\r\n\r\n', 'latin1');
+  const busy = Buffer.from('HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\n\r\n', 'latin1');
+  const queue = options.capacity === undefined ? undefined : new CapacityQueue(options.capacity);
+  const delayMs = options.delayMs;
+  const dueAt: DueAt | undefined = queue !== undefined ? (nowMs) => queue.admit(nowMs) : delayMs !== undefined ? (nowMs) => nowMs + delayMs() : undefined;
   let served = 0;
   let accepted = 0;
   const sockets = new Set<Socket>();
@@ -99,7 +114,7 @@ export async function startEmbeddedTarget(options: TargetOptions): Promise<Embed
     accepted++;
     sockets.add(socket);
     let pending: Buffer | undefined;
-    const answer = options.delayMs === undefined ? (response: Buffer) => socket.write(response) : delayedWriter(socket, options.delayMs);
+    const answer = dueAt === undefined ? (response: Buffer) => socket.write(response) : delayedWriter(socket, dueAt, busy);
     socket.on('data', (chunk: Buffer) => {
       let buf = pending === undefined ? chunk : Buffer.concat([pending, chunk]);
       // Answer every complete request head in the buffer (pipelined requests included).
@@ -111,7 +126,7 @@ export async function startEmbeddedTarget(options: TargetOptions): Promise<Embed
       pending = buf.length > 0 ? buf : undefined;
       if (pending !== undefined && pending.length > MAX_HEAD_BYTES) socket.end(tooLarge);
     });
-    if (options.delayMs === undefined) socket.on('end', () => socket.end());
+    if (dueAt === undefined) socket.on('end', () => socket.end());
     // A churn client may reset at any time; that is the client's choice, not a target fault.
     socket.on('error', () => socket.destroy());
     socket.on('close', () => sockets.delete(socket));

@@ -43,6 +43,7 @@ import type { Scenario } from '../scenarios/types.ts';
 import type { BackendsResults } from '../reports/results-backends.ts';
 import { savePlan, saveLedger } from './run-files.ts';
 import { RunVisibilityTracker } from './visibility.ts';
+import { visibilitySample } from '../readback/prometheus/visibility-sample.ts';
 import { WaterfallProbe, type SpanTotals } from './waterfall.ts';
 import { hasTraceBackend, verifyTraceBackends } from './trace-backends.ts';
 
@@ -60,6 +61,9 @@ export interface PrepareReadbackOptions {
   /** Where progress goes (what the run waits for). */
   out: TextOut;
 }
+
+/** Bound of one visibility poll query's reply, in samples (chunks of this / ticks series). */
+const VISIBILITY_CHUNK_SAMPLES = 20_000;
 
 /** Attempts of the build-info check before traffic (each up to `backends.prometheus.timeout`). */
 const STARTUP_ATTEMPTS = 2;
@@ -95,12 +99,15 @@ export class RunReadback {
         this.#space = runReadbackSpace(plan, naming, p.maxSamplesPerQuery, { deltaIngestion: p.deltaIngestion });
         const settleMs = scenario.reconcile.settleMs;
         const maxWaitMs = Math.max(settleMs, scenario.reconcile.maxWaitMs ?? 30_000);
+        // Polls read a sample of whole, small chunks: what the main thread parses per poll stays bounded at any cardinality.
+        const sample = visibilitySample(runReadbackSpace(plan, naming, Math.min(p.maxSamplesPerQuery, VISIBILITY_CHUNK_SAMPLES), { deltaIngestion: p.deltaIngestion }), p.visibilitySeries);
         this.#visibility = new RunVisibilityTracker(
-          naming.map((n) => n.layout.seriesCount),
+          sample.trackedCounts,
           plan.telemetry.ticks,
           (tick) => plan.startEpochMs + tick * plan.telemetry!.exportIntervalMs,
-          prometheusVisibilitySource(this.#api, this.#space),
+          prometheusVisibilitySource(this.#api, sample.space),
           { settleMs, maxWaitMs, pollIntervalMs: p.pollIntervalMs },
+          sample,
         );
       }
     }
@@ -180,7 +187,18 @@ export class RunReadback {
     if (p !== undefined && this.#api !== undefined && this.#space !== undefined && this.#visibility !== undefined && ledger && store) {
       const visibility = await this.#visibility.finish(ledger, input.stop);
       const startedMs = Date.now();
-      const read = await readAndReconcile(this.#api, this.#space, ledger, store);
+      let read = await readAndReconcile(this.#api, this.#space, ledger, store);
+      // Polls that tracked a sample may end before the untracked points are visible: a point is lost only
+      // when it is still missing at the hard deadline, so a read that began before it and missed points is
+      // taken again once it has passed (a run that loses nothing reads once).
+      const deadlineMs = this.#visibility.hardDeadlineMs;
+      if (this.#visibility.sampled && read.report.pointsMissing > 0 && startedMs < deadlineMs && !input.stop.aborted) {
+        await delay(Math.max(0, deadlineMs - Date.now()), undefined, { signal: input.stop }).catch(() => {});
+        if (!input.stop.aborted) {
+          store.clear();
+          read = await readAndReconcile(this.#api, this.#space, ledger, store);
+        }
+      }
       reconciliation = read.reconciliation;
       histogramPartSamples = read.extraPartSamples;
       backends.readback = {

@@ -26,6 +26,7 @@ import { loadScenarioFile } from '../scenarios/load.ts';
 import { planRun, shardTasks, type Endpoints, type Plan } from '../scenarios/plan.ts';
 import { plannedArrivalsPerInterval } from '../scenarios/planned-arrivals.ts';
 import type { Scenario } from '../scenarios/types.ts';
+import { checkRunBudget } from './budget.ts';
 import { IntervalLog } from './interval-log.ts';
 import { finishMeasurementOutput, startMeasurementOutput, type MeasurementOutputStage } from './measurement-output.ts';
 import { preflight, type Preflight } from './preflight.ts';
@@ -146,6 +147,11 @@ async function loadAndPlan(options: RunOptions, out: TextOut, clock: Clock): Pro
   let sharded: ShardStart | undefined;
   try {
     const threads = scenario.load?.workers ?? availableParallelism();
+    // The cardinality budget, before anything is sent (its byte count does not depend on the start instant): refused with enforce, else warnings.
+    for (const w of await checkRunBudget(scenario, planRun(scenario, Math.ceil(clock.nowMs()), threads))) {
+      out.write(`warning: ${w.pointer}: ${w.message}\n`);
+      warnings.push(w);
+    }
     pool = await startWorkerPool(threads);
     // Compiled before the clock starts: lazily, it stalled the main thread at the first checkpoint.
     prepareResultsValidator();

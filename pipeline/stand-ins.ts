@@ -53,8 +53,13 @@ export async function startLoadStandIn(scenario: Scenario, onFailure?: (error: T
   return { target: { host: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port || 80), path }, refresh: none, close: none };
 }
 
-/** The embedded HTTP target's request: its body size, and its seeded added latency when the scenario sets one. */
+/** The embedded HTTP target's request: its body size, its seeded added latency and its capacity model when the scenario sets them. */
 function targetRequest(scenario: Scenario): StandInRequest {
-  const { responseBytes, latency } = scenario.embedded.target;
-  return latency === undefined ? { kind: 'target', responseBytes } : { kind: 'target', responseBytes, latency, seed: scenario.seed };
+  const { responseBytes, latency, capacity } = scenario.embedded.target;
+  return {
+    kind: 'target',
+    responseBytes,
+    ...(latency === undefined ? {} : { latency, seed: scenario.seed }),
+    ...(capacity === undefined ? {} : { capacity }),
+  };
 }

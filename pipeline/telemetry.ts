@@ -37,7 +37,7 @@ export interface RunReceiver {
 }
 
 const NO_STATS: ReceiverStats = {
-  requests: 0, grpcRequests: 0, requestsCompressed: 0, requestsFailedByFault: 0, requestsThrottledByFault: 0, requestsDroppedByFault: 0,
+  requests: 0, grpcRequests: 0, requestsCompressed: 0, requestsFailedByFault: 0, requestsThrottledByFault: 0, requestsThrottledByLimit: 0, pointsThrottledByLimit: 0, requestsDroppedByFault: 0,
   pointsRejectedByFault: 0, pointsDroppedByFault: 0, requestsRefusedDelta: 0, requestsRefused: 0, traceRequests: 0, spansReceived: 0,
   spansRejected: 0, bytesReceived: 0,
 };
@@ -116,6 +116,7 @@ export class RunTelemetry {
       pointCounts: [...store.pointCounts],
       faults: this.scenario.embedded.receiver.faults,
       grpc: t.protocol === 'grpc',
+      ...(this.scenario.embedded.receiver.limits === undefined ? {} : { limits: this.scenario.embedded.receiver.limits }),
       tls: receiverTls(this.scenario),
     };
     if (traces && exemplarMarks !== undefined) options.exemplars = { runIdHex: traces.model.runIdHex, traceCount: traces.traceCount, shardCount: traces.model.shardCount, marks: exemplarMarks };

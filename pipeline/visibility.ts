@@ -19,8 +19,15 @@ export interface VisibilitySettings {
   pollIntervalMs: number;
 }
 
-/** The visibility summary as results.json carries it. */
-export type RunVisibility = VisibilitySummary & VisibilitySettings & { pollErrors: number };
+/** The visibility summary as results.json carries it: over the sampled series (`seriesTracked` of `seriesTotal`). */
+export type RunVisibility = VisibilitySummary & VisibilitySettings & { pollErrors: number; seriesTracked: number; seriesTotal: number };
+
+/** The series the polls track: per metric, how many, and the run's series index of each (all of them when undefined). */
+export interface TrackedSeries {
+  trackedCounts: readonly number[];
+  totalCounts: readonly number[];
+  seriesOf(metricIndex: number, tracked: number): number;
+}
 
 /** Most polls after the run, whatever the deadlines say. */
 const MAX_POLLS_AFTER = 10_000;
@@ -35,12 +42,16 @@ export class RunVisibilityTracker {
   #lastError: unknown;
 
   readonly #marked: Uint8Array[];
+  readonly #tracked: TrackedSeries;
 
   /**
+   * @param seriesCounts series per metric the polls track (the sample's; the run's when `tracked` is undefined).
    * @param tickMs intended send time of tick k (epoch ms): the shards send tick k at it.
+   * @param tracked how the sampled series map to the run's (readback/prometheus/visibility-sample.ts).
    */
-  constructor(seriesCounts: readonly number[], ticks: number, tickMs: (tick: number) => number, source: VisibilitySource, settings: VisibilitySettings) {
+  constructor(seriesCounts: readonly number[], ticks: number, tickMs: (tick: number) => number, source: VisibilitySource, settings: VisibilitySettings, tracked?: TrackedSeries) {
     this.#settings = settings;
+    this.#tracked = tracked ?? { trackedCounts: seriesCounts, totalCounts: seriesCounts, seriesOf: (_m, t) => t };
     this.#poller = new VisibilityPoller({ seriesCounts, ticks, referenceMs: (_m, k) => tickMs(k), source });
     this.#marked = seriesCounts.map(() => new Uint8Array(ticks + 1));
   }
@@ -85,11 +96,9 @@ export class RunVisibilityTracker {
   async finish(ledger: MetricsLedger, stop: AbortSignal): Promise<RunVisibility> {
     clearInterval(this.#timer);
     await this.#busy;
-    const masks = acknowledgedMasks(ledger);
+    const masks = acknowledgedMasks(ledger, this.#tracked);
     const state = this.#poller.state;
-    let lastSentMs = -Infinity;
-    for (const refs of state.referenceMs) for (let k = 1; k < refs.length; k++) lastSentMs = Math.max(lastSentMs, refs[k]);
-    const deadlineMs = lastSentMs + this.#settings.maxWaitMs;
+    const deadlineMs = this.hardDeadlineMs;
     let succeeded = 0;
     for (let poll = 0; poll < MAX_POLLS_AFTER; poll++) {
       const nowMs = Date.now();
@@ -101,7 +110,20 @@ export class RunVisibilityTracker {
     }
     if (succeeded === 0 && this.#lastError !== undefined) throw this.#lastError;
     const summary = summariseVisibility({ ...state, expectedMask: masks }, this.#settings, Date.now());
-    return { ...summary, ...this.#settings, pollErrors: this.#pollErrors };
+    const sum = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0);
+    return { ...summary, ...this.#settings, pollErrors: this.#pollErrors, seriesTracked: sum(this.#tracked.trackedCounts), seriesTotal: sum(this.#tracked.totalCounts) };
+  }
+
+  /** Whether the polls track a sample of the series (some are left to the final read-back alone). */
+  get sampled(): boolean {
+    return this.#tracked.trackedCounts.some((n, m) => n < this.#tracked.totalCounts[m]);
+  }
+
+  /** The hard deadline of the last point sent: its reference time plus `maxWaitMs` (epoch ms). */
+  get hardDeadlineMs(): number {
+    let lastSentMs = -Infinity;
+    for (const refs of this.#poller.state.referenceMs) for (let k = 1; k < refs.length; k++) lastSentMs = Math.max(lastSentMs, refs[k]);
+    return lastSentMs + this.#settings.maxWaitMs;
   }
 
   /** Stop polling without summarising (the run failed); a poll still running is not waited for. */
@@ -110,12 +132,19 @@ export class RunVisibilityTracker {
   }
 }
 
-/** Per metric, per point (`series · ticks + tick − 1`): 1 when the ledger says acknowledged. */
-export function acknowledgedMasks(ledger: MetricsLedger): Uint8Array[] {
+/**
+ * Per metric, per tracked point (`tracked · ticks + tick − 1`): 1 when the ledger says acknowledged.
+ * @param tracked the sampled series (every series when undefined).
+ */
+export function acknowledgedMasks(ledger: MetricsLedger, tracked?: TrackedSeries): Uint8Array[] {
   const T = ledger.ticks;
-  return ledger.seriesCounts.map((n, m) => {
+  return ledger.seriesCounts.map((total, m) => {
+    const n = tracked?.trackedCounts[m] ?? total;
     const mask = new Uint8Array(n * T);
-    for (let s = 0; s < n; s++) for (let k = 1; k <= T; k++) if (ledger.state(m, s, k) === POINT_ACKNOWLEDGED) mask[s * T + k - 1] = 1;
+    for (let t = 0; t < n; t++) {
+      const s = tracked === undefined ? t : tracked.seriesOf(m, t);
+      for (let k = 1; k <= T; k++) if (ledger.state(m, s, k) === POINT_ACKNOWLEDGED) mask[t * T + k - 1] = 1;
+    }
     return mask;
   });
 }

@@ -139,6 +139,13 @@ export class ObservationStore {
     this.exemplarsNamingOtherTraces = t.exemplarsNamingOtherTraces;
   }
 
+  /** Forget every arrival (counts, totals, samples, exemplar marks): for a read-back taken again from scratch. */
+  clear(): void {
+    for (const c of this.#counts) c.fill(0);
+    this.#exemplarTraces?.fill(0);
+    this.adoptTotals({ pointsReceived: 0, valueMismatchCount: 0, valueMismatches: [], unexpectedCount: 0, unexpected: [], foreignRunPoints: 0, exemplarsReceived: 0, exemplarsNamingOtherTraces: 0 });
+  }
+
   /** Times the point arrived. */
   count(metricIndex: number, series: number, tick: number): number {
     return this.#counts[metricIndex][series * this.ticks + (tick - 1)];

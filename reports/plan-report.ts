@@ -3,6 +3,7 @@
  * arrivals and the port budget of a scenario on this host, and its text rendering. Pure.
  */
 import type { PortBudgetReport } from '../host/preflight.ts';
+import { renderCardinality, type PlanBudget, type PlanCardinality, type PlanStorage } from './cardinality-render.ts';
 
 /** What `tally plan` prints (as JSON with `--json`). */
 export interface PlanReport {
@@ -27,6 +28,12 @@ export interface PlanReport {
     dataPointsPlanned: number;
     metrics: { name: string; series: number }[];
   };
+  /** The metrics' cardinality and bytes (reports/cardinality-render.ts). */
+  cardinality?: PlanCardinality;
+  /** Storage per series, measured by `--calibrate` or said not to be. */
+  storage?: PlanStorage;
+  /** The scenario's budget, checked. */
+  budget?: PlanBudget;
   warnings: { pointer?: string; code?: string; message: string }[];
 }
 
@@ -52,6 +59,7 @@ export function renderPlan(r: PlanReport): string {
     const t = r.telemetry;
     lines.push(`telemetry: ${t.series} series, ${t.dataPointsPerSecond.toFixed(1)} data points/s, ${t.dataPointsPlanned} data points in ${t.ticks} ticks`);
   }
+  if (r.cardinality) lines.push(...renderCardinality(r.cardinality, r.storage, r.budget));
   for (const w of r.warnings) lines.push(`warning: ${w.code ?? w.pointer}: ${w.message}`);
   return `${lines.join('\n')}\n`;
 }

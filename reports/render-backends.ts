@@ -65,6 +65,7 @@ export function backendSections(r: Results): Section[] {
         ['series missing / partial', `${int(rep.seriesMissing)} / ${int(rep.seriesPartial)}`],
         ['value mismatches / duplicates / unexpected', `${int(rep.valueMismatches)} / ${int(rep.duplicatePoints)} / ${int(rep.unexpected)}`],
         ['visible on time / late / lost (of acknowledged)', `${int(v.onTime)} / ${int(v.late)} / ${int(v.lost)} of ${int(v.pointsExpected)}${v.pending > 0 ? ` (${int(v.pending)} pending)` : ''}`],
+        ...(v.seriesTracked !== undefined && v.seriesTracked < v.seriesTotal ? [['visibility tracked (a sample)', `${int(v.seriesTracked)} of ${int(v.seriesTotal)} series`] as [string, string]] : []),
         ['deadlines settle / maxWait, poll interval', `${v.settleMs} ms / ${v.maxWaitMs} ms, ${v.pollIntervalMs} ms`],
         ['time to visible p50 / p99 / max', `${us(v.lagUs.p50)} / ${us(v.lagUs.p99)} / ${us(v.lagUs.max)}`],
         ['read-back queries (final) / seconds', `${int(rep.queries)} / ${rb.seconds.toFixed(2)}`],

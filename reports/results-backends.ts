@@ -13,7 +13,7 @@ import type { TraceSampleVerification } from '../readback/traces/verify.ts';
 import type { Finding } from './load-results.ts';
 
 /** Visibility as the run measured it: the summary, with the deadlines and poll cadence (ms). */
-export type VisibilityResults = VisibilitySummary & { settleMs: number; maxWaitMs: number; pollIntervalMs: number; pollErrors: number };
+export type VisibilityResults = VisibilitySummary & { settleMs: number; maxWaitMs: number; pollIntervalMs: number; pollErrors: number; seriesTracked?: number; seriesTotal?: number };
 
 /** Prometheus read-back of the run's metrics. */
 export interface PrometheusReadbackResults {

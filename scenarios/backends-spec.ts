@@ -92,6 +92,7 @@ export function normaliseBackends(doc: TallyScenario, scenario: Scenario): void 
       url: p.url,
       maxSamplesPerQuery: p.maxSamplesPerQuery ?? 200_000,
       pollIntervalMs: parseDurationMs(p.pollInterval ?? '1s', '/backends/prometheus/pollInterval'),
+      visibilitySeries: p.visibilitySeries ?? 10_000,
       timeoutMs: parseDurationMs(p.timeout ?? DEFAULT_PROMETHEUS_TIMEOUT, '/backends/prometheus/timeout'),
       datapathMetrics: p.datapathMetrics ?? false,
       translationStrategy: p.translationStrategy ?? 'UnderscoreEscapingWithSuffixes',

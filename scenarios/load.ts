@@ -24,6 +24,8 @@ import { addScenarioKeywords } from './schema-keywords.ts';
 import { headerProblems } from './headers-spec.ts';
 import { scenarioUrlProblems } from './url-spec.ts';
 import { bookkeepingProblems } from './memory-budget.ts';
+import { normaliseTargetCapacity, targetCapacityProblems, targetCapacityWarnings } from './target-capacity-spec.ts';
+import { budgetWarnings, normaliseBudget } from './budget.ts';
 
 export { MAX_SCENARIO_BYTES, MAX_SCENARIO_NODES } from './document-limits.ts';
 
@@ -192,6 +194,9 @@ export function crossFieldProblems(doc: TallyScenario): { errors: InputProblem[]
   if (targetLatency?.distribution === 'uniform' && parseDurationMs(targetLatency.min, '/embedded/target/latency/min') > parseDurationMs(targetLatency.max, '/embedded/target/latency/max')) {
     errors.push({ pointer: '/embedded/target/latency/min', message: 'must not exceed latency.max' });
   }
+  errors.push(...targetCapacityProblems(doc));
+  warnings.push(...budgetWarnings(doc));
+  warnings.push(...targetCapacityWarnings(doc));
   const thresholds = parseThresholds(doc);
   errors.push(...thresholds.errors);
   warnings.push(...thresholds.warnings);
@@ -211,7 +216,11 @@ function normalise(doc: TallyScenario): Scenario {
     seed: doc.seed ?? 1,
     durationMs: d(doc.duration, '30s', '/duration'),
     embedded: {
-      target: { responseBytes: doc.embedded?.target?.responseBytes ?? 2, ...(doc.embedded?.target?.latency ? { latency: normaliseLatency(doc.embedded.target.latency, '/embedded/target/latency') } : {}) },
+      target: {
+        responseBytes: doc.embedded?.target?.responseBytes ?? 2,
+        ...(doc.embedded?.target?.latency ? { latency: normaliseLatency(doc.embedded.target.latency, '/embedded/target/latency') } : {}),
+        ...(doc.embedded?.target?.capacity ? { capacity: normaliseTargetCapacity(doc.embedded.target.capacity) } : {}),
+      },
       receiver: normaliseReceiver(doc.embedded?.receiver),
     },
     reconcile: { settleMs: d(doc.reconcile?.settle, '500ms', '/reconcile/settle') },
@@ -221,6 +230,7 @@ function normalise(doc: TallyScenario): Scenario {
   if (doc.telemetry) scenario.telemetry = normaliseTelemetry(doc.telemetry);
   normaliseBackends(doc, scenario);
   if (doc.outputs !== undefined) scenario.outputs = doc.outputs.map((o, i) => normaliseOutput(o, `/outputs/${i}`));
+  if (doc.budget !== undefined) scenario.budget = normaliseBudget(doc.budget);
   return scenario;
 }
 

@@ -31,6 +31,7 @@ export type TallyScenario = {
   backends?: Backends;
   outputs?: Outputs;
   thresholds?: Thresholds;
+  budget?: Budget;
 };
 /**
  * Connection-churn load against a target: an executor (k6 vocabulary) decides when iterations start; each iteration sends `requestsPerIteration` requests under the connection lifecycle.
@@ -624,12 +625,42 @@ export interface Embedded {
            */
           max: string;
         };
+    /**
+     * A capacity model whose capacity is known exactly (the calibration of `tally sweep`): `servers` servers that each take `serviceTime` per request, fed from one first-come-first-served queue. Capacity = servers ÷ serviceTime requests per second. Below it each answer comes one service time after its request arrived; above it requests wait, so answers come later and later; a request that finds more than `queueLimit` requests waiting is answered 503 at once. Not with `latency`.
+     */
+    capacity?: {
+      /**
+       * Time one server spends on one request.
+       */
+      serviceTime: string;
+      /**
+       * Servers working in parallel.
+       */
+      servers?: number;
+      /**
+       * Most requests waiting for a server; one more is answered 503 at once.
+       */
+      queueLimit?: number;
+    };
   };
   /**
    * Embedded OTLP receiver.
    */
   receiver?: {
     faults?: Faults;
+    /**
+     * A throughput limit whose knee is known exactly (the calibration of a cardinality sweep): a token bucket of data points refilled at dataPointsPerSecond, holding at most burstDataPoints. A metrics request with more data points than the tokens left is refused whole with HTTP 429 / gRPC RESOURCE_EXHAUSTED (Retry-After / RetryInfo as faults.retryAfter says). S series exported every T seconds pass while S ≤ dataPointsPerSecond × T.
+     */
+    limits?: {
+      /**
+       * Data points accepted per second (the bucket's refill rate).
+       */
+      dataPointsPerSecond: number;
+      /**
+       * Most data points the bucket holds (it starts full). Default: one export interval's worth, dataPointsPerSecond × exportInterval.
+       */
+      burstDataPoints?: number;
+    };
     /**
      * Serve the embedded receiver's OTLP/HTTP and OTLP/gRPC over TLS with this PEM certificate and key (the exporter then verifies it with telemetry.tls.caFile). With caFile and requireClientCert, mutual TLS.
      */
@@ -821,6 +852,10 @@ export interface PrometheusBackend {
    * Time between visibility polls, during and after the run: the resolution of the time-to-visible histogram. From 10ms to 1h.
    */
   pollInterval?: string;
+  /**
+   * Most series per metric the visibility polls track: beyond it, a sample of whole read-back chunks spread evenly over the series space (the lag histogram and the visibility counts are the sample's; the read-back after the run still reads every point). Bounds what each poll costs Prometheus and tally's main thread at any cardinality.
+   */
+  visibilitySeries?: number;
   /**
    * Longest wait for one answer of the Prometheus API (per attempt; a failed attempt is retried at most 3 times): the build-info check before any traffic, each visibility poll and each read-back query. From 100ms to 10m.
    */
@@ -1177,4 +1212,29 @@ export interface Thresholds {
    * Whether the generator, not the target, may have limited the run: generator.saturated. k6 type: gauge.
    */
   generator_saturated?: ThresholdList;
+}
+/**
+ * A cardinality budget of the scenario's metrics, checked before anything is sent (`tally plan`, `tally run`, every step of `tally sweep`): a limit exceeded is a warning, or with enforce a refusal (exit 2, naming the limit's JSON pointer).
+ */
+export interface Budget {
+  /**
+   * Most series over every metric, as Prometheus stores them (a classic histogram is one series per bucket, plus _sum and _count).
+   */
+  maxSeries?: number;
+  /**
+   * Most data points per second over every metric (series ÷ exportInterval).
+   */
+  maxDataPointsPerSecond?: number;
+  /**
+   * Most bytes per second on the wire, as the scenario's transport sends them (OTLP request bodies, gzip when compressed; remote-write bodies, snappy-compressed), counted exactly by the encoders that send them.
+   */
+  maxBytesPerSecond?: number;
+  /**
+   * Most memory the series may take in the backend: series × the bytes per series `tally plan --calibrate <prometheus-url>` measured there. Not checked without a calibration (plan says so).
+   */
+  maxStorageBytes?: number;
+  /**
+   * Refuse the scenario (exit 2, nothing sent) when a limit is exceeded; false: warn and go on.
+   */
+  enforce?: boolean;
 }

@@ -77,6 +77,9 @@ export function telemetryProblems(doc: TallyScenario): { errors: InputProblem[];
     if (t.tls !== undefined && !https) {
       warnings.push({ pointer: '/telemetry/tls', message: 'is ignored: the endpoint is not https (for the embedded receiver, set /embedded/receiver/tls)' });
     }
+    if (t.endpoint !== undefined && receiver?.limits !== undefined) {
+      warnings.push({ pointer: '/embedded/receiver/limits', message: 'is ignored: /telemetry/endpoint names an external endpoint' });
+    }
     if (t.endpoint !== undefined && receiver?.tls !== undefined) {
       warnings.push({ pointer: '/embedded/receiver/tls', message: 'is ignored: /telemetry/endpoint names an external endpoint' });
     }
@@ -158,6 +161,8 @@ export function normaliseReceiver(receiver: Embedded['receiver']): EmbeddedSpec[
   }
   if (f.latency !== undefined) faults.latency = normaliseLatency(f.latency);
   const out: EmbeddedSpec['receiver'] = { faults };
+  const limits = receiver?.limits;
+  if (limits !== undefined) out.limits = { dataPointsPerSecond: limits.dataPointsPerSecond, ...(limits.burstDataPoints === undefined ? {} : { burstDataPoints: limits.burstDataPoints }) };
   const tls = receiver?.tls;
   if (tls !== undefined) {
     out.tls = { certFile: tls.certFile, keyFile: tls.keyFile, requireClientCert: tls.requireClientCert ?? false };

@@ -29,6 +29,18 @@ export interface Scenario {
   outputs?: MeasurementOutputConfig[];
   /** Pass/fail criteria in k6's syntax (scenarios/thresholds-spec.ts); empty when none. */
   thresholds: ThresholdSpec[];
+  /** The cardinality budget (scenarios/budget.ts), when set. */
+  budget?: BudgetSpec;
+}
+
+/** `budget`: limits on the metrics' cardinality, checked before anything is sent. */
+export interface BudgetSpec {
+  maxSeries?: number;
+  maxDataPointsPerSecond?: number;
+  maxBytesPerSecond?: number;
+  maxStorageBytes?: number;
+  /** Refuse (exit 2) instead of warning. */
+  enforce: boolean;
 }
 
 /** Connection-churn load. */
@@ -117,8 +129,29 @@ export interface MetricSpec {
 /** Options of the embedded target and receiver. */
 export interface EmbeddedSpec {
   /** The embedded HTTP target; `latency` delays each answer (a stand-in for a slower system under test). */
-  target: { responseBytes: number; latency?: LatencyFault };
-  receiver: { faults: FaultSpec; tls?: ReceiverTlsSpec };
+  target: { responseBytes: number; latency?: LatencyFault; capacity?: TargetCapacity };
+  receiver: { faults: FaultSpec; tls?: ReceiverTlsSpec; limits?: ReceiverLimits };
+}
+
+/** The embedded receiver's throughput limit (embedded/receiver-limit.ts): a token bucket of data points. */
+export interface ReceiverLimits {
+  /** Refill rate (data points per second). */
+  dataPointsPerSecond: number;
+  /** Most data points the bucket holds; undefined → one export interval's worth. */
+  burstDataPoints?: number;
+}
+
+/**
+ * The embedded target's capacity model (embedded/target-capacity.ts): `servers` servers of a
+ * fixed service time behind one FCFS queue of at most `queueLimit` waiting requests.
+ */
+export interface TargetCapacity {
+  /** Time one server spends on one request (ms, > 0). */
+  serviceTimeMs: number;
+  /** Servers working in parallel (≥ 1). */
+  servers: number;
+  /** Most requests waiting for a server; one more is answered 503 at once. */
+  queueLimit: number;
 }
 
 /** TLS of the embedded receiver: PEM file paths. */
@@ -195,6 +228,8 @@ export interface PrometheusBackendSpec {
   };
   maxSamplesPerQuery: number;
   pollIntervalMs: number;
+  /** Most series per metric the visibility polls track (a sample of whole chunks beyond it). */
+  visibilitySeries: number;
   /** Longest wait for one answer of the API, per attempt (ms). */
   timeoutMs: number;
   datapathMetrics: boolean;

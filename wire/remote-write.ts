@@ -285,6 +285,14 @@ export function encodeWriteRequest(series: readonly RemoteWriteSeries[], validat
   return encodeWith(series, shapes, false) ?? (encodeWith(series, shapes, true) as Buffer);
 }
 
+/**
+ * snappy's output copied into a buffer V8 owns: without it, each compressed body stays in the
+ * native module's allocator until the garbage collector finalizes its Buffer, which it does
+ * lazily (it does not see that memory): a sender of a million series per tick grew by about
+ * 110 MB per tick that way, and by only its bodies this way.
+ */
+export const SNAPPY_OUTPUT = { copyOutputData: true } as const;
+
 /** A request body ready to post, with what it carries (for the ledger). */
 export interface RemoteWriteBody {
   /** Snappy block-compressed protobuf. */
@@ -304,7 +312,7 @@ export function encodeRemoteWriteBody(series: readonly RemoteWriteSeries[], vali
   const protobuf = encodeWriteRequest(series, validation);
   let sampleCount = 0;
   for (const s of series) sampleCount += s.samples.length + (s.histograms?.length ?? 0);
-  return { body: compressSync(protobuf), protobufBytes: protobuf.length, seriesCount: series.length, sampleCount };
+  return { body: compressSync(protobuf, SNAPPY_OUTPUT), protobufBytes: protobuf.length, seriesCount: series.length, sampleCount };
 }
 
 /** How Prometheus worded a refusal, from the storage errors its write handler returns. */

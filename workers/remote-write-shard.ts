@@ -24,7 +24,8 @@ import { unitFloat } from '../core/rng.ts';
 import { seriesAttributes } from '../core/series.ts';
 import { cumulativeSampleValue } from '../core/sample-value.ts';
 import type { ExportOutcome, RemoteWriteMetricTask, ShardRemoteWriteTask } from '../core/messages.ts';
-import { encodeRemoteWriteBody, type RemoteWriteSample, type RemoteWriteSeries } from '../wire/remote-write.ts';
+import { encodeRemoteWriteBody, type RemoteWriteSeries } from '../wire/remote-write.ts';
+import { RemoteWriteTemplate } from '../wire/remote-write-template.ts';
 import { RemoteWriteSender, type RemoteWriteOutcome } from '../workers/remote-write-sender.ts';
 import { ABORT_GRACE_MS, ATTEMPT_GRACE_MS } from './otlp-exporter-deadline.ts';
 import { timerMs } from '../core/timers.ts';
@@ -36,12 +37,15 @@ import { epochNowMs } from './load-shard.ts';
 
 export type { RemoteWriteFaults, RemoteWriteMetricTask, ShardRemoteWriteTask } from '../core/messages.ts';
 
-/** A request's worth of series of one metric; the series objects are reused tick after tick. */
-interface Batch {
+/**
+ * A request's worth of series of one metric: its request encoded once (wire/remote-write-template.ts),
+ * only the samples' values and timestamps rewritten each tick; the labels are not kept.
+ */
+export interface Batch {
   metric: RemoteWriteMetricTask;
   seriesStart: number;
   seriesEnd: number;
-  series: { name: string; labels: Record<string, string>; samples: RemoteWriteSample[] }[];
+  template: RemoteWriteTemplate;
 }
 
 const FAULT_SALT = 0x7e11;
@@ -53,17 +57,33 @@ function labelsOf(metric: RemoteWriteMetricTask, index: number): Record<string, 
   return labels;
 }
 
-function planBatches(task: ShardRemoteWriteTask): Batch[] {
+/** The series of [seriesStart, seriesEnd) of a metric, as a request lists them. */
+export function batchSeries(metric: RemoteWriteMetricTask, seriesStart: number, seriesEnd: number): { name: string; labels: Record<string, string> }[] {
+  const series = [];
+  for (let i = seriesStart; i < seriesEnd; i++) series.push({ name: metric.name, labels: labelsOf(metric, i) });
+  return series;
+}
+
+/**
+ * The shard's requests: each metric's slice in batches of `maxBatchDataPoints` series, each
+ * encoded once as a template stamped like the run's ticks.
+ * @param timestampMs a tick's timestamp (it sets the width of the timestamp varint).
+ */
+export function planBatches(task: ShardRemoteWriteTask, timestampMs: number): Batch[] {
   const batches: Batch[] = [];
   for (const metric of task.metrics) {
     for (let s = metric.seriesStart; s < metric.seriesEnd; s += task.maxBatchDataPoints) {
       const end = Math.min(metric.seriesEnd, s + task.maxBatchDataPoints);
-      const series = [];
-      for (let i = s; i < end; i++) series.push({ name: metric.name, labels: labelsOf(metric, i), samples: [{ value: 0, timestampMs: 0 }] });
-      batches.push({ metric, seriesStart: s, seriesEnd: end, series });
+      batches.push({ metric, seriesStart: s, seriesEnd: end, template: new RemoteWriteTemplate(batchSeries(metric, s, end), timestampMs, { keepSeries: false }) });
     }
   }
   return batches;
+}
+
+/** The body of a batch at a tick without faults: its template with the tick's values and timestamp, snappy-compressed. */
+export function batchBody(task: Pick<ShardRemoteWriteTask, 'seed'>, batch: Batch, tick: number, timestampMs: number): Buffer {
+  const { metric, seriesStart } = batch;
+  return batch.template.body((i) => cumulativeSampleValue(task.seed, metric.metricIndex, metric.instrument, seriesStart + i, tick), timestampMs);
 }
 
 /**
@@ -102,7 +122,7 @@ export class RemoteWriteShard {
     this.#task = task;
     this.#startEpochMs = startEpochMs;
     this.#sender = new RemoteWriteSender({ url: task.url, headers: task.headers, timeoutMs: task.timeoutMs, connections: 4 });
-    this.#batches = planBatches(task);
+    this.#batches = planBatches(task, startEpochMs + task.exportIntervalMs);
   }
 
   /** Send ticks 1..ticks on schedule; resolves when every request has an outcome. */
@@ -147,26 +167,20 @@ export class RemoteWriteShard {
     });
   }
 
-  /** The request body of a batch at a tick, with its fault sample if any (encoded synchronously, so the reused series are safe). */
+  /** The request body of a batch at a tick, with its fault sample if any (a faulted request is encoded whole, from its labels). */
   #encode(batch: Batch, tick: number): { body: Buffer; fault: string | null } {
     const { metric } = batch;
     const timestampMs = this.#tickMs(tick);
-    for (let j = 0; j < batch.series.length; j++) {
-      const sample = batch.series[j].samples[0];
-      sample.value = cumulativeSampleValue(this.#task.seed, metric.metricIndex, metric.instrument, batch.seriesStart + j, tick);
-      sample.timestampMs = timestampMs;
-    }
     const fault = requestFault(this.#task, metric.metricIndex, batch.seriesStart, tick);
-    let series: readonly RemoteWriteSeries[] = batch.series;
-    if (fault !== null) {
-      const first = batch.series[0];
-      const s0 = batch.seriesStart;
-      const bad = fault === 'out_of_order'
-        ? { value: cumulativeSampleValue(this.#task.seed, metric.metricIndex, metric.instrument, s0, tick - 2), timestampMs: this.#tickMs(tick - 2) }
-        : { value: cumulativeSampleValue(this.#task.seed, metric.metricIndex, metric.instrument, s0, tick - 1) + 0.5, timestampMs: this.#tickMs(tick - 1) };
-      // The bad sample goes after the good one: the request is still refused whole.
-      series = [{ name: first.name, labels: first.labels, samples: [first.samples[0], bad] }, ...batch.series.slice(1)];
-    }
+    if (fault === null) return { body: batchBody(this.#task, batch, tick, timestampMs), fault };
+    const seed = this.#task.seed;
+    const s0 = batch.seriesStart;
+    const series: RemoteWriteSeries[] = batchSeries(metric, batch.seriesStart, batch.seriesEnd).map((x, j) => ({ ...x, samples: [{ value: cumulativeSampleValue(seed, metric.metricIndex, metric.instrument, s0 + j, tick), timestampMs }] }));
+    const bad = fault === 'out_of_order'
+      ? { value: cumulativeSampleValue(seed, metric.metricIndex, metric.instrument, s0, tick - 2), timestampMs: this.#tickMs(tick - 2) }
+      : { value: cumulativeSampleValue(seed, metric.metricIndex, metric.instrument, s0, tick - 1) + 0.5, timestampMs: this.#tickMs(tick - 1) };
+    // The bad sample goes after the good one: the request is still refused whole.
+    series[0] = { ...series[0], samples: [series[0].samples[0], bad] };
     return { body: encodeRemoteWriteBody(series).body, fault };
   }
 

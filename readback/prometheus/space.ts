@@ -26,6 +26,8 @@ export interface ReadbackMetric {
    * series, each small enough that one query's reply stays bounded.
    */
   selectors: readonly string[];
+  /** The series each selector covers, `[first, end)` (contiguous: the first attribute is the most significant digit). */
+  selectorSeries?: readonly (readonly [number, number])[];
   /**
    * Series index of a returned label set (`__name__` ignored), or -1 when it is not of this
    * run. Labels a storing path adds (see {@link LayoutMetricOptions.optionalLabels}) are
@@ -122,12 +124,13 @@ export function layoutMetric(options: LayoutMetricOptions): ReadbackMetric {
   const optional = options.optionalLabels ?? {};
   const optionalCount = Object.keys(optional).filter((k) => !used.has(k)).length;
 
-  const selectors = chunkSelectors(layout, labelOf, options.maxSeriesPerSelector, runMatchers);
+  const { selectors, ranges } = chunkSelectors(layout, labelOf, options.maxSeriesPerSelector, runMatchers);
   return {
     name,
     seriesCount: layout.seriesCount,
     runMatchers,
     selectors,
+    selectorSeries: ranges,
     seriesIndexOf(labels) {
       let count = 0;
       for (const key in labels) {
@@ -163,9 +166,9 @@ export function layoutMetric(options: LayoutMetricOptions): ReadbackMetric {
   };
 }
 
-function chunkSelectors(layout: SeriesLayout, labelOf: string[], maxSeries: number, runMatchers: string): string[] {
+function chunkSelectors(layout: SeriesLayout, labelOf: string[], maxSeries: number, runMatchers: string): { selectors: string[]; ranges: [number, number][] } {
   const join = (parts: string[]) => [runMatchers, ...parts].filter((p) => p !== '').join(',');
-  if (layout.seriesCount <= maxSeries || layout.keys.length === 0) return [join([])];
+  if (layout.seriesCount <= maxSeries || layout.keys.length === 0) return { selectors: [join([])], ranges: [[0, layout.seriesCount]] };
   // Fix keys 0..p-1: per combination, seriesCount / prod(counts[0..p)) series.
   let p = 0;
   let perCombination = layout.seriesCount;
@@ -176,6 +179,7 @@ function chunkSelectors(layout: SeriesLayout, labelOf: string[], maxSeries: numb
   const last = p - 1;
   const groupSize = Math.max(1, Math.floor(maxSeries / perCombination));
   const out: string[] = [];
+  const ranges: [number, number][] = [];
   const prefixCount = layout.counts.slice(0, last).reduce((a, b) => a * b, 1);
   const digits = new Array<number>(last).fill(0);
   for (let c = 0; c < prefixCount; c++) {
@@ -192,9 +196,11 @@ function chunkSelectors(layout: SeriesLayout, labelOf: string[], maxSeries: numb
         ? `${labelOf[last]}=${promqlString(values[0])}`
         : `${labelOf[last]}=~${promqlString(values.map(re2Literal).join('|'))}`;
       out.push(join([...fixed, matcher]));
+      const first = (c * layout.counts[last] + v) * perCombination;
+      ranges.push([first, first + values.length * perCombination]);
     }
   }
-  return out;
+  return { selectors: out, ranges };
 }
 
 /** Options for {@link otlpLayoutMetric}. */

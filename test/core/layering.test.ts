@@ -36,7 +36,7 @@ export const IMPORTS: Readonly<Record<string, readonly string[]>> = {
 const LAYERS = Object.keys(IMPORTS);
 
 /** References allowed only as entry points (`new URL(…)` handed to a thread or a process), never as imports. */
-const ENTRY_POINTS: Readonly<Record<string, readonly string[]>> = { pipeline: ['workers/shard.ts', 'workers/measurement-output.ts'] };
+const ENTRY_POINTS: Readonly<Record<string, readonly string[]>> = { pipeline: ['workers/shard.ts', 'workers/measurement-output.ts', 'workers/export-bytes.ts'] };
 
 const SPECIFIERS = [
   /(?:^|\n)\s*(?:import|export)\b[^'"]*?from\s+['"](\.[^'"]+)['"]/g,

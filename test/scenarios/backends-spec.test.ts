@@ -29,7 +29,7 @@ test('remote write and backends normalise with their defaults', () => {
   const { scenario } = parseScenario(`${RW}backends:\n  prometheus: { url: http://127.0.0.1:9090 }\n  tempo: { url: http://127.0.0.1:3200 }\n  collector: { metricsUrl: http://127.0.0.1:8888/metrics, exporters: [prometheusremotewrite] }\n`);
   assert.deepEqual(scenario.telemetry?.remoteWrite, { faults: { outOfOrderRequestRatio: 0, duplicateRequestRatio: 0 } });
   assert.deepEqual(scenario.backends, {
-    prometheus: { url: 'http://127.0.0.1:9090', maxSamplesPerQuery: 200_000, pollIntervalMs: 1000, timeoutMs: 30_000, datapathMetrics: false, translationStrategy: 'UnderscoreEscapingWithSuffixes', convertHistogramsToNhcb: false, deltaIngestion: 'converted' },
+    prometheus: { url: 'http://127.0.0.1:9090', maxSamplesPerQuery: 200_000, pollIntervalMs: 1000, visibilitySeries: 10_000, timeoutMs: 30_000, datapathMetrics: false, translationStrategy: 'UnderscoreEscapingWithSuffixes', convertHistogramsToNhcb: false, deltaIngestion: 'converted' },
     collector: { metricsUrl: 'http://127.0.0.1:8888/metrics', exporters: ['prometheusremotewrite'] },
     tempo: { url: 'http://127.0.0.1:3200', sampleSize: 100 },
   });

@@ -9,7 +9,7 @@ import { emptyLoadCounts, ERROR_CLASSES, LOAD_HISTOGRAMS, STATUS_CLASSES, type E
 import { finalStateOf } from '../ledger/ledger.ts';
 import { spanFinalStateOf } from '../ledger/span-ledger.ts';
 import { ExporterAggregator, type ExporterIntervalLine, type ExporterSignal } from './exporter-aggregate.ts';
-import { createHistogramUs, encodeHistogram, mergeEncoded, percentilesUs, recordUs, type Histogram, type PercentilesUs } from '../core/histogram.ts';
+import { createHistogramUs, encodeHistogram, mergeEncoded, percentilesUs, recordUs, valueAtPercentileUs, type Histogram, type PercentilesUs } from '../core/histogram.ts';
 
 /** One line of intervals.ndjson. */
 export interface IntervalLine {
@@ -300,7 +300,7 @@ export class RunAggregator {
    */
   percentileUs(name: string, percentile: number): number | undefined {
     const h = (this.#total as Record<string, Histogram | undefined>)[name];
-    return h === undefined || h.totalCount === 0 ? undefined : h.getValueAtPercentile(percentile);
+    return h === undefined || h.totalCount === 0 ? undefined : valueAtPercentileUs(h, percentile);
   }
 
   /** Export latency percentiles (µs) so far. */

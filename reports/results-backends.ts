@@ -102,6 +102,12 @@ export function backendsSection(b: BackendsResults): { fields: Record<string, un
   if (b.remoteWrite) {
     fields.remoteWrite = b.remoteWrite;
     for (const [rejection, count] of Object.entries(b.remoteWrite.rejections).sort()) add(`remote_write_rejected_${rejection}`, count, 'requests the receiver refused whole (HTTP 4xx)');
+    // Failures that are no refusal of the data, each by what happened.
+    const statuses = Object.entries(b.remoteWrite.statuses).map(([status, n]) => [Number(status), n] as const);
+    const sum = (match: (status: number) => boolean): number => statuses.reduce((a, [status, n]) => a + (match(status) ? n : 0), 0);
+    add('remote_write_server_errors', sum((s) => s >= 500), 'requests the receiver failed (HTTP 5xx): not a refusal of the data');
+    add('remote_write_throttled', sum((s) => s === 429), 'requests the receiver throttled (HTTP 429)');
+    add('remote_write_no_answer', sum((s) => s === 0), 'requests that got no HTTP answer (connection refused or reset, timeout, run stopped)');
   }
   if (b.prometheusIngest) fields.prometheusIngest = b.prometheusIngest;
   if (b.waterfalls) {

@@ -157,9 +157,11 @@ export class RawConnection implements Deadline {
 
   #write(): void {
     this.#state = STATE_BUSY;
-    this.socket.write(this.config.request);
+    // Stamped before the write, as wrk does: a pause after the send (GC, a busy loop) would
+    // otherwise shorten TTFB, even below the physical floor.
     this.#writtenAt = performance.now();
     this.deadlineMs = this.#writtenAt + this.config.requestTimeoutMs;
+    this.socket.write(this.config.request);
   }
 
   /** Send the next request on an idle connection. @param t0 the request's actual start (performance.now() ms). */

@@ -17,7 +17,9 @@ import type { SerializedTallyError } from './errors.ts';
  * answer can also be a `protocol_error` (an HTTP/1.1 response whose framing is broken: an
  * unreadable or conflicting Content-Length, a head over 64 KiB or cut short), an
  * `invalid_response` (bytes that are not an HTTP response at all) or `response_too_large`
- * (a body over the client's cap, not read further).
+ * (a body over the client's cap, not read further). `generator_stall` is the generator's
+ * own: the connect had completed when its deadline was handled, but the request was never
+ * written, because the generator's event loop was stalled past the deadline.
  */
 export const ERROR_CLASSES = [
   'ECONNREFUSED',
@@ -34,6 +36,7 @@ export const ERROR_CLASSES = [
   'protocol_error',
   'invalid_response',
   'response_too_large',
+  'generator_stall',
   'other',
 ] as const;
 export type ErrorClass = (typeof ERROR_CLASSES)[number];

@@ -8,8 +8,8 @@ import { findSynRetransmitSignature, type SynSchedule } from '../reconcile/syn-r
 import type { LoadPlan } from '../scenarios/plan.ts';
 import type { LoadTotals } from './aggregate.ts';
 
-/** errno classes that are limits of the generator host, not of the target. */
-export const GENERATOR_SIDE_ERRORS = ['EADDRNOTAVAIL', 'EADDRINUSE', 'EMFILE'] as const;
+/** Error classes that are limits or stalls of the generator host, not faults of the target. */
+export const GENERATOR_SIDE_ERRORS = ['EADDRNOTAVAIL', 'EADDRINUSE', 'EMFILE', 'generator_stall'] as const;
 
 /** A finding about the system under test: data, never an exception. */
 export interface Finding {

@@ -1042,6 +1042,10 @@ export interface Thresholds {
    */
   'errors{class:response_too_large}'?: ThresholdList;
   /**
+   * Requests that ended with the generator_stall connection error class, over requests. k6 type: rate.
+   */
+  'errors{class:generator_stall}'?: ThresholdList;
+  /**
    * Requests that ended with the other connection error class, over requests. k6 type: rate.
    */
   'errors{class:other}'?: ThresholdList;
@@ -1054,7 +1058,7 @@ export interface Thresholds {
    */
   'errors{status:5xx}'?: ThresholdList;
   /**
-   * Connection errors that are limits of the generator host (EADDRNOTAVAIL, EADDRINUSE, EMFILE), over requests. k6 type: rate.
+   * Connection errors that are limits or stalls of the generator host (EADDRNOTAVAIL, EADDRINUSE, EMFILE, generator_stall), over requests. k6 type: rate.
    */
   'errors{side:generator}'?: ThresholdList;
   /**

@@ -63,7 +63,7 @@ export const THRESHOLD_NAMES: readonly ThresholdName[] = [
   ...ERROR_CLASSES.map((c) => rate(`errors{class:${c}}`, `Requests that ended with the ${c} connection error class, over requests.`, 'load')),
   rate('errors{status:4xx}', 'Responses with a 4xx status, over requests.', 'load'),
   rate('errors{status:5xx}', 'Responses with a 5xx status, over requests.', 'load'),
-  rate('errors{side:generator}', 'Connection errors that are limits of the generator host (EADDRNOTAVAIL, EADDRINUSE, EMFILE), over requests.', 'load'),
+  rate('errors{side:generator}', 'Connection errors that are limits or stalls of the generator host (EADDRNOTAVAIL, EADDRINUSE, EMFILE, generator_stall), over requests.', 'load'),
   rate('errors{side:target}', 'Every other connection error class, over requests.', 'load'),
   rate('late_starts', 'Iterations started later than load.lateStartThreshold after their intended start, over iterations started.', 'load'),
   counter('dropped_iterations', 'Due iterations dropped because maxInFlight was reached (k6\'s name and meaning).', 'load'),

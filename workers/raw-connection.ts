@@ -54,6 +54,11 @@ const MAX_HEAD_BYTES = 64 * 1024;
  */
 export const MAX_RESPONSE_BODY_BYTES = 16 * 1024 * 1024;
 const CHUNKED_END = [48, 13, 10, 13, 10]; // "0\r\n\r\n"
+/**
+ * A connect deadline handled this much later than the wheel's tick allows (ms) means the
+ * event loop was stalled: a connect completed by then is the generator's stall, not a timeout.
+ */
+const STALL_MS = 20;
 
 const STATE_CONNECTING = 0;
 const STATE_BUSY = 1;
@@ -85,6 +90,10 @@ function onError(this: ConnSocket, err: NodeJS.ErrnoException): void {
 function onClose(this: ConnSocket): void {
   this.conn.closed();
 }
+/** One turn after a connect deadline: the poll phase has delivered a completed connect, if any. */
+function afterConnectDeadline(conn: RawConnection): void {
+  conn.connectDeadlineTurnEnded();
+}
 
 /** A client connection. Create with {@link openConnection}. */
 export class RawConnection implements Deadline {
@@ -106,6 +115,8 @@ export class RawConnection implements Deadline {
   #writtenAt = -1;
   #firstByteAt = -1;
   #newConnection = true;
+  /** How late (ms) the connect deadline was handled; -1 while it has not passed. */
+  #connectDeadlineLateMs = -1;
   #errorClass: ErrorClass | undefined;
   // Response parsing.
   #phase = PHASE_HEAD;
@@ -185,6 +196,12 @@ export class RawConnection implements Deadline {
   }
 
   connected(): void {
+    if (this.#connectDeadlineLateMs >= 0) {
+      // The connect completed, but its deadline was handled first, in the same loop turn: the
+      // request was never written. Handled late means the generator stalled past the deadline.
+      this.#fail(this.#connectDeadlineLateMs > this.config.wheel.tickMs + STALL_MS ? 'generator_stall' : 'ETIMEDOUT');
+      return;
+    }
     this.#connectedAt = performance.now();
     this.#write();
   }
@@ -303,7 +320,17 @@ export class RawConnection implements Deadline {
   }
 
   onDeadline(): void {
-    if (!this.#settled) this.#fail('ETIMEDOUT');
+    if (this.#settled) return;
+    if (this.#state !== STATE_CONNECTING) return this.#fail('ETIMEDOUT');
+    // Timers run before I/O in a loop turn: after a stall, a connect the kernel completed is
+    // still undelivered. Decide after this turn's poll phase, which delivers it.
+    this.#connectDeadlineLateMs = performance.now() - this.deadlineMs;
+    setImmediate(afterConnectDeadline, this);
+  }
+
+  /** The turn in which the connect deadline passed has ended: a connect still pending timed out. */
+  connectDeadlineTurnEnded(): void {
+    if (!this.#settled && this.#state === STATE_CONNECTING) this.#fail('ETIMEDOUT');
   }
 
   closed(): void {

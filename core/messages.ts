@@ -153,8 +153,14 @@ export interface LoadIntervalCounts {
   maxInFlight: number;
   /** Closed model: most VUs active in the interval. */
   vusActiveMax: number;
-  /** Iterations started per executor stage (or burst), by the stage their actual start fell in. */
+  /** Iterations started per executor stage (or burst), by the stage their actual start fell in; starts after the planned end are not in any stage. */
   stageStarted: Record<number, number>;
+  /** Open model: iterations planned inside the run that started after its planned end (the generator fell behind). */
+  overrunStarted: number;
+  /** Requests of those iterations that got a response (they are not part of the achieved rate). */
+  overrunResponses: number;
+  /** Epoch ms of the latest such start; 0 when none. */
+  lastOverrunStartMs: number;
   /** Requests per serving backend (the target's `x-tally-backend` header), when the target says. */
   backends: Record<string, number>;
   /** Burst executor: actual release times of each burst seen in the interval. */
@@ -193,6 +199,9 @@ export function emptyLoadCounts(): LoadIntervalCounts {
     maxInFlight: 0,
     vusActiveMax: 0,
     stageStarted: {},
+    overrunStarted: 0,
+    overrunResponses: 0,
+    lastOverrunStartMs: 0,
     backends: {},
     bursts: [],
     slowConnectsUs: [],

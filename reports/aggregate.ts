@@ -71,6 +71,9 @@ function addCounts(into: LoadIntervalCounts, c: LoadIntervalCounts): void {
   into.newConnections += c.newConnections;
   into.vusActiveMax += c.vusActiveMax;
   for (const [k, n] of Object.entries(c.stageStarted)) into.stageStarted[Number(k)] = (into.stageStarted[Number(k)] ?? 0) + n;
+  into.overrunStarted += c.overrunStarted;
+  into.overrunResponses += c.overrunResponses;
+  if (c.lastOverrunStartMs > into.lastOverrunStartMs) into.lastOverrunStartMs = c.lastOverrunStartMs;
   for (const [k, n] of Object.entries(c.backends)) into.backends[k] = (into.backends[k] ?? 0) + n;
   for (const b of c.bursts) into.bursts.push({ ...b });
   for (const us of c.slowConnectsUs) into.slowConnectsUs.push(us);

@@ -24,6 +24,8 @@ export interface LoadSummaryInput {
   totals: LoadTotals;
   /** Seconds the rates are computed over. */
   elapsedS: number;
+  /** Epoch ms of the load's planned end (the run start plus the executor's length): the overrun is measured from it. */
+  plannedEndEpochMs: number;
   protocol: 'http1' | 'tcp-crr';
   reuse: unknown;
   /** The client kernel's SYN schedule, for the SYN-retransmit signature. */
@@ -68,7 +70,7 @@ export function endpointSpread(backends: Record<string, number>): { backends: Re
  * Build `summary.load` and its findings.
  * @returns the summary object (see results.schema.json `loadSummary`) and findings.
  */
-export function buildLoadSummary(input: LoadSummaryInput): { summary: Record<string, unknown>; findings: Finding[]; lateStartRatio: number } {
+export function buildLoadSummary(input: LoadSummaryInput): { summary: Record<string, unknown>; findings: Finding[]; lateStartRatio: number; overrun?: LoadOverrun } {
   const { plan, totals: l, elapsedS } = input;
   const findings: Finding[] = [];
   let errors = 0;
@@ -81,7 +83,8 @@ export function buildLoadSummary(input: LoadSummaryInput): { summary: Record<str
     protocol: input.protocol,
     reuse: typeof input.reuse === 'string' ? input.reuse : JSON.stringify(input.reuse),
     targetRatePerSecond: plan.ratePerSecond ?? 0,
-    achievedRatePerSecond: round((l.completed - errors) / elapsedS, 1),
+    // Only arrivals started in the window: responses to iterations started after the planned end are the overrun's.
+    achievedRatePerSecond: round((l.completed - errors - l.overrunResponses) / elapsedS, 1),
     connectionsPerSecond: round(l.newConnections / elapsedS, 1),
     requests: l.completed,
     iterationsStarted: l.started,
@@ -133,6 +136,11 @@ export function buildLoadSummary(input: LoadSummaryInput): { summary: Record<str
       releases: bursts.slice(0, 100).map((b) => ({ burst: b.burst, started: b.started, releaseSpreadMs: round(b.lastStartMs - b.firstStartMs, 3) })),
     };
   }
+  const overrun = overrunOf(l, input.plannedEndEpochMs);
+  if (overrun !== undefined) {
+    summary.overrun = overrun;
+    findings.push({ kind: 'schedule_overrun', count: overrun.iterationsStarted, detail: `iterations planned inside the run started after its planned end, the last ${overrun.overSeconds} s after it: the generator fell behind its schedule (not counted in the achieved rate or any stage)` });
+  }
   const spread = endpointSpread(l.backends);
   if (spread !== undefined) summary.endpointSpread = spread;
 
@@ -147,5 +155,19 @@ export function buildLoadSummary(input: LoadSummaryInput): { summary: Record<str
       findings.push({ kind: 'syn_retransmit_signature', count: syn.total, detail: `connect times cluster at SYN retransmit times (${windows.join(', ')}): SYNs were dropped (conntrack insert failure, a full table, or a listen overflow)` });
     }
   }
-  return { summary, findings, lateStartRatio };
+  return { summary, findings, lateStartRatio, ...(overrun !== undefined ? { overrun } : {}) };
+}
+
+/** Iterations planned inside the run that started after its planned end. */
+export interface LoadOverrun {
+  iterationsStarted: number;
+  /** Their requests that got a response. */
+  responses: number;
+  /** From the planned end to the latest such start (s). */
+  overSeconds: number;
+}
+
+function overrunOf(l: LoadTotals, plannedEndEpochMs: number): LoadOverrun | undefined {
+  if (l.overrunStarted === 0) return undefined;
+  return { iterationsStarted: l.overrunStarted, responses: l.overrunResponses, overSeconds: round(Math.max(0, l.lastOverrunStartMs - plannedEndEpochMs) / 1000, 1) };
 }

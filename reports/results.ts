@@ -10,7 +10,7 @@ import { buildTelemetryResults, type TelemetryResultsInput } from './telemetry-r
 import type { Plan } from '../scenarios/plan.ts';
 import type { Scenario } from '../scenarios/types.ts';
 import type { LoadTotals } from './aggregate.ts';
-import { buildLoadSummary, type Finding } from './load-results.ts';
+import { buildLoadSummary, type Finding, type LoadOverrun } from './load-results.ts';
 import { CLASSIC_SYN_SCHEDULE, type SynSchedule } from '../reconcile/syn-retransmit.ts';
 import type { PortBudgetReport } from '../host/preflight.ts';
 import type { DatapathDelta } from '../host/datapath-delta.ts';
@@ -84,6 +84,7 @@ export function buildResults(input: ResultsInput): Results {
   const summary: Results = {};
   const findings: Finding[] = [];
   let lateStartRatio = 0;
+  let overrun: LoadOverrun | undefined;
   if (input.load && plan.load && scenario.load) {
     const l = scenario.load;
     const ex = l.executor;
@@ -91,6 +92,7 @@ export function buildResults(input: ResultsInput): Results {
       plan: plan.load,
       totals: input.load,
       elapsedS: input.complete ? plan.load.loadDurationMs / 1000 : elapsedS,
+      plannedEndEpochMs: plan.startEpochMs + plan.load.loadDurationMs,
       protocol: l.protocol,
       reuse: l.connection.reuse,
       synSchedule: input.synSchedule ?? CLASSIC_SYN_SCHEDULE,
@@ -100,6 +102,7 @@ export function buildResults(input: ResultsInput): Results {
     summary.load = built.summary;
     findings.push(...built.findings);
     lateStartRatio = built.lateStartRatio;
+    overrun = built.overrun;
   }
   if (input.datapath) {
     for (const [key, kind, detail] of DATAPATH_FINDINGS) {
@@ -118,6 +121,7 @@ export function buildResults(input: ResultsInput): Results {
   if (input.cpuRatio > SATURATED_CPU_RATIO) reasons.push(`CPU ${(input.cpuRatio * 100).toFixed(0)}% > ${SATURATED_CPU_RATIO * 100}%`);
   const busiest = Math.max(0, ...(input.workerCpuRatios ?? []));
   if (busiest > SATURATED_CPU_RATIO) reasons.push(`a worker thread used ${(busiest * 100).toFixed(0)}% of a core > ${SATURATED_CPU_RATIO * 100}%`);
+  if (overrun !== undefined) reasons.push(`${overrun.iterationsStarted} iterations started after the planned end, the last ${overrun.overSeconds} s after it (schedule overrun)`);
   const stalls = input.mainThreadStalls;
   if (stalls !== undefined && stalls.count > 0) reasons.push(`the main thread stalled ${stalls.count} time(s), the longest ${stalls.maxMs} ms (≥ ${stalls.thresholdMs} ms)`);
   const results: Results = {

@@ -138,8 +138,7 @@ export class LoadShard {
       const lagMs = now - intendedMs;
       if (lagMs > this.#task.lateStartThresholdMs) this.#counts.lateStarts++;
       recordUs(this.#histograms.schedulerLagUs, lagMs * 1000);
-      this.#noteStart(now, j);
-      this.#launch(intendedMs, undefined);
+      this.#launch(intendedMs, undefined, this.#noteStart(now, j));
     }
     if (this.#scheduleDone()) {
       this.#maybeFinish();
@@ -149,13 +148,20 @@ export class LoadShard {
     this.#timer = setTimeout(this.#turn, waitMs > 1 ? Math.floor(waitMs) : 0);
   };
 
-  /** Count a start by the stage its actual start fell in; for bursts, track the release spread. */
-  #noteStart(nowMs: number, j: number): void {
+  /**
+   * Count a start by the stage its actual start fell in; for bursts, track the release spread.
+   * @returns whether the start fell after the planned end (the overrun), which no stage counts.
+   */
+  #noteStart(nowMs: number, j: number): boolean {
     const schedule = this.#schedule!;
     const offsetMs = nowMs - this.#startEpochMs;
     const stage = schedule.stageAt(offsetMs);
-    const key = stage < 0 ? schedule.stageCount - 1 : stage;
-    this.#counts.stageStarted[key] = (this.#counts.stageStarted[key] ?? 0) + 1;
+    if (stage < 0) {
+      this.#counts.overrunStarted++;
+      if (nowMs > this.#counts.lastOverrunStartMs) this.#counts.lastOverrunStartMs = nowMs;
+      return true;
+    }
+    this.#counts.stageStarted[stage] = (this.#counts.stageStarted[stage] ?? 0) + 1;
     if (this.#task.executor.executor === 'burst') {
       const burst = Math.floor(j / this.#task.executor.connections);
       let b = this.#burst;
@@ -167,6 +173,7 @@ export class LoadShard {
       b.lastStartMs = nowMs;
       b.started++;
     }
+    return false;
   }
 
   // ---- closed model ----
@@ -202,17 +209,23 @@ export class LoadShard {
       return;
     }
     this.#counts.stageStarted[0] = (this.#counts.stageStarted[0] ?? 0) + 1;
-    this.#launch(now, k);
+    this.#launch(now, k, false);
   }
 
   // ---- both ----
 
-  #launch(intendedMs: number, vu: number | undefined): void {
+  #launch(intendedMs: number, vu: number | undefined, overrun: boolean): void {
     this.#counts.started++;
     this.#inFlight++;
     if (this.#inFlight > this.#counts.maxInFlight) this.#counts.maxInFlight = this.#inFlight;
-    this.#client.iterate(this.#onRequest, () => this.#onIterationDone(intendedMs, vu));
+    this.#client.iterate(overrun ? this.#onOverrunRequest : this.#onRequest, () => this.#onIterationDone(intendedMs, vu));
   }
+
+  /** A request of an iteration started after the planned end: counted as any, and apart. */
+  #onOverrunRequest = (r: RequestResult): void => {
+    this.#onRequest(r);
+    if (r.errorClass === undefined) this.#counts.overrunResponses++;
+  };
 
   #onRequest = (r: RequestResult): void => {
     const c = this.#counts;

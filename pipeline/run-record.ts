@@ -40,6 +40,8 @@ export class RunRecord {
   failure: TallyError | undefined;
   /** The whole run's datapath delta, once the load has ended. */
   datapathDelta: DatapathDelta | undefined;
+  /** The whole run's delta of the sockets' own namespace, when the datapath was read in another. */
+  socketCountersDelta: DatapathDelta | undefined;
   /** What the embedded stand-in served. */
   served: (() => object) | undefined;
   backends: BackendsResults | undefined;
@@ -88,6 +90,7 @@ export class RunRecord {
       synSchedule: preflight.synSchedule,
       portBudget: preflight.portBudget,
       datapath: this.datapathDelta && preflight.datapath ? { source: preflight.datapath.sampler.source, delta: this.datapathDelta } : undefined,
+      socketCounters: this.socketCountersDelta && preflight.socketCounters ? { source: preflight.socketCounters.sampler.source, delta: this.socketCountersDelta } : undefined,
       receiver: telemetry.receiver?.stats(),
       target: this.served?.(),
       backends: this.backends,

@@ -231,6 +231,7 @@ async function endLoad(run: LiveRun): Promise<void> {
   if (datapath) {
     try {
       record.datapathDelta = await datapath.finish();
+      record.socketCountersDelta = await record.parts.preflight.socketCounters?.finish();
     } catch (error) {
       record.fail(error);
     }

@@ -4,7 +4,7 @@
  * the SYN-retransmit signature. Pure.
  */
 import type { BurstRelease } from '../core/messages.ts';
-import { findSynRetransmitSignature, type SynSchedule } from '../reconcile/syn-retransmit.ts';
+import { corroborateSynSignature, findSynRetransmitSignature, type SocketRetransmitCounters, type SynSchedule } from '../reconcile/syn-retransmit.ts';
 import type { LoadPlan } from '../scenarios/plan.ts';
 import type { LoadTotals } from './aggregate.ts';
 
@@ -30,6 +30,8 @@ export interface LoadSummaryInput {
   reuse: unknown;
   /** The client kernel's SYN schedule, for the SYN-retransmit signature. */
   synSchedule: SynSchedule;
+  /** Retransmit counters of the namespace the load's sockets live in, which must corroborate the signature; undefined when not read. */
+  socketRetransmits?: SocketRetransmitCounters & { source: string };
   /** Stage lengths (ms) of a ramping executor, to rate each stage over its own length. */
   stageDurationsMs?: number[];
   burst?: { connections: number; windowMs: number };
@@ -147,15 +149,33 @@ export function buildLoadSummary(input: LoadSummaryInput): { summary: Record<str
   for (const [cls, n] of Object.entries(l.errors)) if (n > 0) findings.push({ kind: `connection_error_${cls}`, count: n, detail: (GENERATOR_SIDE_ERRORS as readonly string[]).includes(cls) ? 'generator side' : 'target side' });
   if (l.droppedIterations > 0) findings.push({ kind: 'dropped_iterations', count: l.droppedIterations, detail: 'maxInFlight reached' });
   const connects = l.histograms.connectUs.count;
-  if (connects > 0) {
-    const syn = findSynRetransmitSignature(l.slowConnectsUs, input.synSchedule);
-    const windows = syn.windows.filter((w) => w.count > 0).map((w) => `${w.retransmits}×: ${w.count} near ${w.lowUs / 1e6} s`);
-    summary.synRetransmit = { connections: syn.total, ofConnects: connects, counts: syn.counts, slowConnectsNotKept: l.slowConnectsOverflow };
-    if (syn.total > 0) {
-      findings.push({ kind: 'syn_retransmit_signature', count: syn.total, detail: `connect times cluster at SYN retransmit times (${windows.join(', ')}): SYNs were dropped (conntrack insert failure, a full table, or a listen overflow)` });
-    }
-  }
+  if (connects > 0) findings.push(...synFindings(l, input, connects, summary));
   return { summary, findings, lateStartRatio, ...(overrun !== undefined ? { overrun } : {}) };
+}
+
+/** The SYN-retransmit signature, corroborated by the sockets' own retransmit counters; the rest are slow connects. */
+function synFindings(l: LoadTotals, input: LoadSummaryInput, connects: number, summary: Record<string, unknown>): Finding[] {
+  const syn = findSynRetransmitSignature(l.slowConnectsUs, input.synSchedule);
+  const c = corroborateSynSignature(syn, input.socketRetransmits);
+  summary.synRetransmit = {
+    connections: syn.total,
+    ofConnects: connects,
+    counts: syn.counts,
+    slowConnectsNotKept: l.slowConnectsOverflow,
+    corroborated: c.corroborated,
+    corroboratedBy: c.counter === null ? null : { source: input.socketRetransmits!.source, counter: c.counter, delta: c.counterDelta },
+  };
+  const findings: Finding[] = [];
+  if (syn.total === 0) return findings;
+  const windows = syn.windows.filter((w) => w.count > 0).map((w) => `${w.retransmits}×: ${w.count} near ${w.lowUs / 1e6} s`).join(', ');
+  const counted = c.counter === null ? 'no retransmit counter of the sockets\' namespace could be read' : `the sockets' namespace (${input.socketRetransmits!.source}) counted ${c.counterDelta} ${c.counter}`;
+  if (c.corroborated > 0) {
+    findings.push({ kind: 'syn_retransmit_signature', count: c.corroborated, detail: `connect times cluster at SYN retransmit times (${windows}) and ${counted}: SYNs were dropped (conntrack insert failure, a full table, or a listen overflow)` });
+  }
+  if (c.uncorroborated > 0) {
+    findings.push({ kind: 'slow_connects', count: c.uncorroborated, detail: `connect times at SYN retransmit times (${windows}), but ${counted}, too few for these: slow connects, not dropped SYNs (most often the generator saw the completed connect late: its event loop stalled)` });
+  }
+  return findings;
 }
 
 /** Iterations planned inside the run that started after its planned end. */

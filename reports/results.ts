@@ -11,7 +11,7 @@ import type { Plan } from '../scenarios/plan.ts';
 import type { Scenario } from '../scenarios/types.ts';
 import type { LoadTotals } from './aggregate.ts';
 import { buildLoadSummary, type Finding, type LoadOverrun } from './load-results.ts';
-import { CLASSIC_SYN_SCHEDULE, type SynSchedule } from '../reconcile/syn-retransmit.ts';
+import { CLASSIC_SYN_SCHEDULE, type SocketRetransmitCounters, type SynSchedule } from '../reconcile/syn-retransmit.ts';
 import type { PortBudgetReport } from '../host/preflight.ts';
 import type { DatapathDelta } from '../host/datapath-delta.ts';
 import { backendsSection, type BackendsResults } from './results-backends.ts';
@@ -57,6 +57,11 @@ export interface ResultsInput {
   portBudget?: PortBudgetReport;
   /** Datapath counters: whole-run delta of each sampled namespace. */
   datapath?: { source: string; delta: DatapathDelta };
+  /**
+   * Counters of the namespace the load's sockets live in (`self`), when `datapath` was read
+   * in another one (the lab's node namespace): they corroborate the SYN-retransmit signature.
+   */
+  socketCounters?: { source: string; delta: DatapathDelta };
   receiver?: object;
   target?: object;
   /** Read-back backends: Prometheus, remote write, waterfalls, datapath metrics, Tempo (reports/results-backends.ts). */
@@ -96,6 +101,7 @@ export function buildResults(input: ResultsInput): Results {
       protocol: l.protocol,
       reuse: l.connection.reuse,
       synSchedule: input.synSchedule ?? CLASSIC_SYN_SCHEDULE,
+      ...socketRetransmits(input),
       ...('stages' in ex ? { stageDurationsMs: ex.stages.map((st) => st.durationMs) } : ex.executor === 'constant-arrival-rate' ? { stageDurationsMs: [plan.load.loadDurationMs] } : {}),
       ...(ex.executor === 'burst' ? { burst: { connections: ex.connections, windowMs: ex.windowMs } } : {}),
     });
@@ -183,6 +189,14 @@ export function buildResults(input: ResultsInput): Results {
     findings.push(...section.findings);
   }
   return results;
+}
+
+/** The sockets' namespace's retransmit counters: `socketCounters`, or `datapath` when it was read in the sockets' own namespace. */
+function socketRetransmits(input: ResultsInput): { socketRetransmits?: SocketRetransmitCounters & { source: string } } {
+  const own = input.socketCounters ?? (input.datapath?.source === 'self' ? input.datapath : undefined);
+  if (own === undefined) return {};
+  const delta = (key: string): number | null => own.delta.counters[key]?.delta ?? null;
+  return { socketRetransmits: { source: own.source, tcpSynRetrans: delta('netstat.TcpExt.TCPSynRetrans'), retransSegs: delta('snmp.Tcp.RetransSegs') } };
 }
 
 function round(x: number, digits: number): number {

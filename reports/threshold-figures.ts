@@ -83,7 +83,7 @@ function loadFigure(r: Results, metric: string, source: PercentileSource | undef
     case 'requests':
       return count(requests);
     case 'syn_retransmit_signature':
-      return count(l.synRetransmit?.connections ?? 0);
+      return count(l.synRetransmit?.corroborated ?? l.synRetransmit?.connections ?? 0);
     case 'achieved_rate':
       return { kind: 'gauge', value: l.achievedRatePerSecond };
     case 'achieved_rate_ratio':

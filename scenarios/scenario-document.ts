@@ -1086,7 +1086,7 @@ export interface Thresholds {
    */
   http_reqs?: ThresholdList;
   /**
-   * Connects whose time sits at a SYN-retransmit time of this kernel (dropped SYNs): summary.load.synRetransmit.connections. k6 type: counter.
+   * Connects whose time sits at a SYN-retransmit time of this kernel, as many as the SYN retransmits of the namespace the sockets live in bear out (dropped SYNs): summary.load.synRetransmit.corroborated. k6 type: counter.
    */
   syn_retransmit_signature?: ThresholdList;
   /**

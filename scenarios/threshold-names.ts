@@ -69,7 +69,7 @@ export const THRESHOLD_NAMES: readonly ThresholdName[] = [
   counter('dropped_iterations', 'Due iterations dropped because maxInFlight was reached (k6\'s name and meaning).', 'load'),
   counter('iterations', 'Iterations completed (k6\'s name and meaning).', 'load'),
   counter('requests', 'Requests settled, with a response or an error: summary.load.requests. k6: http_reqs.', 'load', ['http_reqs']),
-  counter('syn_retransmit_signature', 'Connects whose time sits at a SYN-retransmit time of this kernel (dropped SYNs): summary.load.synRetransmit.connections.', 'load'),
+  counter('syn_retransmit_signature', 'Connects whose time sits at a SYN-retransmit time of this kernel, as many as the SYN retransmits of the namespace the sockets live in bear out (dropped SYNs): summary.load.synRetransmit.corroborated.', 'load'),
   { name: 'achieved_rate', kind: 'gauge', unit: 'requests per second (value)', description: 'Requests that got a response, per second: summary.load.achievedRatePerSecond.', needs: 'load' },
   { name: 'achieved_rate_ratio', kind: 'gauge', unit: 'ratio (value): achieved ÷ target', description: 'Achieved rate over the planned arrival rate (open-model executors).', needs: 'open-load' },
   rate('otlp_loss', 'OTLP data points sent and never received, over points sent: summary.metrics.lossRatio (a reconciled run: the embedded receiver or backends.prometheus).', 'metrics-reconciled'),

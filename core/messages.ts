@@ -169,6 +169,10 @@ export interface LoadIntervalCounts {
   slowConnectsUs: number[];
   /** Slow connects beyond the cap (counted, times not kept). */
   slowConnectsOverflow: number;
+  /** Connect calls timed (the kernel's port search in connect(2)), their total and largest time (µs): the TIME_WAIT cliff shows here. */
+  connectCalls: number;
+  connectCallUsTotal: number;
+  connectCallUsMax: number;
 }
 
 /** A connect this slow is kept for the SYN-retransmit finding (the first retransmit is at ≥ 1 s). */
@@ -206,6 +210,9 @@ export function emptyLoadCounts(): LoadIntervalCounts {
     bursts: [],
     slowConnectsUs: [],
     slowConnectsOverflow: 0,
+    connectCalls: 0,
+    connectCallUsTotal: 0,
+    connectCallUsMax: 0,
   };
 }
 

@@ -170,6 +170,7 @@ async function setUp(options: RunOptions): Promise<LiveRun> {
   const log = new IntervalLog(join(outDir, 'intervals.ndjson'), {
     datapath: pre.datapath,
     progress: (line) => {
+      record.connectCliff.observe(line);
       printProgress(line);
       output?.line(line);
       checkThresholds?.(line);

@@ -40,6 +40,8 @@ export interface IntervalLine {
     achievedRatePerSecond: number;
     latencyUs: { p50: number; p99: number; max: number };
     connectUs: { p50: number; p99: number; max: number };
+    /** The connect calls of the interval (µs): mean and largest; absent when none. The TIME_WAIT cliff shows here. */
+    connectCallUs?: { mean: number; max: number };
     /** Service time and TTFB of the interval's requests (µs): per-interval samples for `tally compare`. */
     serviceUs: { p50: number; p99: number; max: number };
     ttfbUs: { p50: number; p99: number; max: number };
@@ -78,6 +80,9 @@ function addCounts(into: LoadIntervalCounts, c: LoadIntervalCounts): void {
   for (const b of c.bursts) into.bursts.push({ ...b });
   for (const us of c.slowConnectsUs) into.slowConnectsUs.push(us);
   into.slowConnectsOverflow += c.slowConnectsOverflow;
+  into.connectCalls += c.connectCalls;
+  into.connectCallUsTotal += c.connectCallUsTotal;
+  if (c.connectCallUsMax > into.connectCallUsMax) into.connectCallUsMax = c.connectCallUsMax;
   into.lateStarts += c.lateStarts;
   into.droppedIterations += c.droppedIterations;
   for (const k of ERROR_CLASSES) into.errors[k] += c.errors[k];
@@ -266,6 +271,7 @@ export class RunAggregator {
           serviceUs: short(percentilesUs(service)),
           ttfbUs: short(percentilesUs(ttfb)),
         };
+        if (counts.connectCalls > 0) line.load.connectCallUs = { mean: Math.round(counts.connectCallUsTotal / counts.connectCalls), max: Math.round(counts.connectCallUsMax) };
       }
       if (metrics.exports > 0) line.metrics = metrics;
       if (traces.exports > 0) line.traces = traces;

@@ -105,6 +105,7 @@ export function buildLoadSummary(input: LoadSummaryInput): { summary: Record<str
     ttfbUs: l.histograms.ttfbUs,
     schedulerLagUs: l.histograms.schedulerLagUs,
   };
+  if (l.connectCalls > 0) summary.connectCallUs = { calls: l.connectCalls, mean: round(l.connectCallUsTotal / l.connectCalls, 1), max: Math.round(l.connectCallUsMax) };
   if (l.histograms.dnsUs.count > 0) summary.dnsUs = l.histograms.dnsUs;
   if (plan.peakRatePerSecond !== undefined) summary.peakRatePerSecond = plan.peakRatePerSecond;
   if (plan.iterationsPlanned !== undefined) summary.iterationsPlanned = plan.iterationsPlanned;

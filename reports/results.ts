@@ -15,6 +15,7 @@ import { CLASSIC_SYN_SCHEDULE, type SocketRetransmitCounters, type SynSchedule }
 import type { PortBudgetReport } from '../host/preflight.ts';
 import type { DatapathDelta } from '../host/datapath-delta.ts';
 import { backendsSection, type BackendsResults } from './results-backends.ts';
+import { connectCliffFinding, type ConnectCliff } from './connect-cliff.ts';
 
 const require = createRequire(import.meta.url);
 /** The results JSON Schema (draft 2020-12). */
@@ -55,6 +56,8 @@ export interface ResultsInput {
   synSchedule?: SynSchedule;
   /** Port budget computed before the run. */
   portBudget?: PortBudgetReport;
+  /** The TIME_WAIT connect cliff, when the run met it (reports/connect-cliff.ts). */
+  connectCliff?: ConnectCliff;
   /** Datapath counters: whole-run delta of each sampled namespace. */
   datapath?: { source: string; delta: DatapathDelta };
   /**
@@ -110,6 +113,7 @@ export function buildResults(input: ResultsInput): Results {
     lateStartRatio = built.lateStartRatio;
     overrun = built.overrun;
   }
+  if (input.connectCliff) findings.push(connectCliffFinding(input.connectCliff));
   if (input.datapath) {
     for (const [key, kind, detail] of DATAPATH_FINDINGS) {
       const c = input.datapath.delta.counters[key];
@@ -127,6 +131,7 @@ export function buildResults(input: ResultsInput): Results {
   if (input.cpuRatio > SATURATED_CPU_RATIO) reasons.push(`CPU ${(input.cpuRatio * 100).toFixed(0)}% > ${SATURATED_CPU_RATIO * 100}%`);
   const busiest = Math.max(0, ...(input.workerCpuRatios ?? []));
   if (busiest > SATURATED_CPU_RATIO) reasons.push(`a worker thread used ${(busiest * 100).toFixed(0)}% of a core > ${SATURATED_CPU_RATIO * 100}%`);
+  if (input.connectCliff) reasons.push(`connect() slowed to ${Math.round(input.connectCliff.firstMeanUs)} µs a call from ${(input.connectCliff.firstEndMs / 1000).toFixed(0)} s (the TIME_WAIT connect cliff of the generator host)`);
   if (overrun !== undefined) reasons.push(`${overrun.iterationsStarted} iterations started after the planned end, the last ${overrun.overSeconds} s after it (schedule overrun)`);
   const stalls = input.mainThreadStalls;
   if (stalls !== undefined && stalls.count > 0) reasons.push(`the main thread stalled ${stalls.count} time(s), the longest ${stalls.maxMs} ms (≥ ${stalls.thresholdMs} ms)`);

@@ -43,6 +43,11 @@ export interface RequestResult {
   dnsUs: number;
   /** TCP connect time (after DNS); -1 when the request reused a connection or never connected. */
   connectUs: number;
+  /**
+   * How long the connect call itself took (the kernel's port search in connect(2)); -1 when
+   * no connect was called. About 12–30 µs normally; ms once TIME_WAIT crowds the port range.
+   */
+  connectCallUs: number;
   /** Request written → first response byte; -1 when none. */
   ttfbUs: number;
   /** The request's actual start (before DNS) → response complete or failure. */

@@ -249,6 +249,11 @@ export class LoadShard {
       }
     }
     if (r.dnsUs >= 0) recordUs(h.dnsUs, r.dnsUs);
+    if (r.connectCallUs >= 0) {
+      c.connectCalls++;
+      c.connectCallUsTotal += r.connectCallUs;
+      if (r.connectCallUs > c.connectCallUsMax) c.connectCallUsMax = r.connectCallUs;
+    }
     if (r.backend !== undefined) c.backends[r.backend] = (c.backends[r.backend] ?? 0) + 1;
   };
 

@@ -90,6 +90,14 @@ function onError(this: ConnSocket, err: NodeJS.ErrnoException): void {
 function onClose(this: ConnSocket): void {
   this.conn.closed();
 }
+// net.Socket calls connect(2) on the tick queue (lookupAndConnect defers it for an IP
+// literal): ticks queued just before and after it time the call alone.
+function beforeConnectCall(conn: RawConnection): void {
+  conn.connectCallAt = performance.now();
+}
+function afterConnectCall(conn: RawConnection): void {
+  conn.connectCallUs = (performance.now() - conn.connectCallAt) * 1000;
+}
 /** One turn after a connect deadline: the poll phase has delivered a completed connect, if any. */
 function afterConnectDeadline(conn: RawConnection): void {
   conn.connectDeadlineTurnEnded();
@@ -105,6 +113,10 @@ export class RawConnection implements Deadline {
   /** Set false once the connection cannot carry another request (failed, closing, server said close). */
   reusable = true;
   deadlineMs = 0;
+  /** performance.now() ms just before the connect call. */
+  connectCallAt = 0;
+  /** The connect call's duration (µs); -1 until it ran. */
+  connectCallUs = -1;
   #state = STATE_CONNECTING;
   #settled = true;
   // Per request (µs fields are results, *At fields are performance.now() ms).
@@ -143,8 +155,10 @@ export class RawConnection implements Deadline {
     socket.on('end', onEnd);
     socket.on('error', onError);
     socket.on('close', onClose);
+    process.nextTick(beforeConnectCall, this);
     if (localAddress === undefined) socket.connect(port, address);
     else socket.connect({ port, host: address, localAddress });
+    process.nextTick(afterConnectCall, this);
   }
 
   /** Connected and free for {@link RawConnection.send}. */
@@ -364,6 +378,7 @@ export class RawConnection implements Deadline {
       errorClass,
       dnsUs: this.#dnsUs,
       connectUs: first && this.#connectedAt !== -1 ? (this.#connectedAt - this.#connectStartAt) * 1000 : -1,
+      connectCallUs: first ? this.connectCallUs : -1,
       ttfbUs: this.#firstByteAt === -1 || this.#writtenAt === -1 ? -1 : (this.#firstByteAt - this.#writtenAt) * 1000,
       totalUs: (endAt - this.#t0) * 1000,
       newConnection: first,

@@ -45,6 +45,14 @@ for (const c of CASES) {
   });
 }
 
+test('a sender that fell behind its schedule is a finding: requests sent more than an export interval after their tick', () => {
+  const base = { url: 'http://x/api/v1/write', requests: 10, rejections: {}, statuses: { 204: 10 } };
+  const behind = backendsSection({ remoteWrite: { ...base, sendLag: { maxMs: 28_900, requestsLate: 7, lateAfterMs: 5000 } } });
+  assert.equal(behind.findings.find((f) => f.kind === 'remote_write_sender_behind')?.count, 7);
+  const onTime = backendsSection({ remoteWrite: { ...base, sendLag: { maxMs: 3, requestsLate: 0, lateAfterMs: 5000 } } });
+  assert.equal(onTime.findings.some((f) => f.kind === 'remote_write_sender_behind'), false);
+});
+
 test('failed remote-write requests are findings by what happened: refused (4xx), server error (5xx), throttled (429), no answer', () => {
   const { findings } = backendsSection({ remoteWrite: { url: 'http://x/api/v1/write', requests: 10, rejections: { out_of_order: 1 }, statuses: { 204: 4, 400: 1, 500: 2, 503: 1, 429: 1, 0: 1 } } });
   const kinds = Object.fromEntries(findings.map((f) => [f.kind, f.count]));

@@ -30,6 +30,7 @@ import { createRawClient } from './raw-client.ts';
 import type { ConnConfig } from './raw-connection.ts';
 import { crrRequestPayload } from './tcp-crr.ts';
 import { sharedWheel, type TimeoutWheel } from './timeout-wheel.ts';
+import { tcpTransport, type TcpTransport } from './tcp-handle.ts';
 
 export { classifyError, GENERATOR_SIDE_ERRORS } from './client-errors.ts';
 
@@ -105,6 +106,8 @@ export interface LoadClientHooks {
   lookup?: LookupFunction;
   /** Replaces the thread's shared timeout wheel. */
   wheel?: TimeoutWheel;
+  /** Replaces the socket transport (tests hold the net.Socket fallback to the same contract). */
+  transport?: TcpTransport;
 }
 
 function validate(o: LoadClientOptions): InputProblem[] {
@@ -150,6 +153,7 @@ export function createLoadClient(options: LoadClientOptions, hooks: LoadClientHo
     requestTimeoutMs: options.requestTimeoutMs,
     crrResponseBytes: crr?.responseBytes,
     wheel: hooks.wheel ?? sharedWheel(),
+    transport: hooks.transport ?? tcpTransport(),
   };
   return createRawClient(options, config, resolver);
 }

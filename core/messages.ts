@@ -357,7 +357,8 @@ export interface IntervalMessage {
   shard: number;
   /** Interval index counted from the run start, 0-based. */
   interval: number;
-  load?: { counts: LoadIntervalCounts; histograms: Record<LoadHistogramName, string> };
+  /** Counts, and histograms in the plain V2 encoding (core/histogram.ts encodeHistogramBytes). */
+  load?: { counts: LoadIntervalCounts; histograms: Record<LoadHistogramName, Uint8Array> };
   exports: ExportOutcome[];
   /** Outcomes of the trace export requests that settled in the interval. */
   traceExports: TraceExportSettlement[];

@@ -9,7 +9,7 @@ import { emptyLoadCounts, ERROR_CLASSES, LOAD_HISTOGRAMS, STATUS_CLASSES, type E
 import { finalStateOf } from '../ledger/ledger.ts';
 import { spanFinalStateOf } from '../ledger/span-ledger.ts';
 import { ExporterAggregator, type ExporterIntervalLine, type ExporterSignal } from './exporter-aggregate.ts';
-import { createHistogramUs, encodeHistogram, mergeEncoded, percentilesUs, recordUs, valueAtPercentileUs, type Histogram, type PercentilesUs } from '../core/histogram.ts';
+import { createHistogramUs, encodeHistogram, mergeEncoded, mergeEncodedBytes, percentilesUs, recordUs, valueAtPercentileUs, type Histogram, type PercentilesUs } from '../core/histogram.ts';
 
 /** One line of intervals.ndjson. */
 export interface IntervalLine {
@@ -235,11 +235,11 @@ export class RunAggregator {
         loadSeen = true;
         addCounts(counts, m.load.counts);
         inFlight += m.load.counts.maxInFlight;
-        for (const name of LOAD_HISTOGRAMS) mergeEncoded(this.#total[name], m.load.histograms[name]);
-        mergeEncoded(latency, m.load.histograms.latencyUs);
-        mergeEncoded(connect, m.load.histograms.connectUs);
-        mergeEncoded(service, m.load.histograms.serviceUs);
-        mergeEncoded(ttfb, m.load.histograms.ttfbUs);
+        for (const name of LOAD_HISTOGRAMS) mergeEncodedBytes(this.#total[name], m.load.histograms[name]);
+        mergeEncodedBytes(latency, m.load.histograms.latencyUs);
+        mergeEncodedBytes(connect, m.load.histograms.connectUs);
+        mergeEncodedBytes(service, m.load.histograms.serviceUs);
+        mergeEncodedBytes(ttfb, m.load.histograms.ttfbUs);
       }
       this.eventLoopDelayP99MaxUs = Math.max(this.eventLoopDelayP99MaxUs, line.eventLoopDelayP99MaxUs);
       if (loadSeen) {

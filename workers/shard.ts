@@ -8,6 +8,7 @@
 import { createServer, type AddressInfo } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createLoadClient } from './load-client.ts';
+import { arrivalClock } from './arrival-clock.ts';
 import { asTallyError } from '../core/errors.ts';
 import { initHistograms } from '../core/histogram.ts';
 import type { IntervalMessage, ShardTask, StopMessage, WorkerMessage } from '../core/messages.ts';
@@ -69,7 +70,8 @@ async function warmChurnPath(): Promise<void> {
 export default async function runShard(task: ShardTask | WarmupTask): Promise<number> {
   if ('warmup' in task) {
     initHistograms();
-    await Promise.all([warmChurnPath(), new Promise((r) => setTimeout(r, task.holdMs))]);
+    // The arrival clock's thread starts here too, so the first arrivals are woken on time.
+    await Promise.all([warmChurnPath(), arrivalClock().ready, new Promise((r) => setTimeout(r, task.holdMs))]);
     return 0;
   }
   const port = task.port;

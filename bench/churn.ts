@@ -16,6 +16,10 @@
  * - Each peer's CPU is measured beside its rate: user + system seconds from /proc (the
  *   peer is a child process; its reaped CPU shows in this process's `cutime` + `cstime`),
  *   per connection nginx accepted.
+ * - Each measurement says how quiet the machine was (bench/host-noise.ts): the CPU other
+ *   processes used meanwhile, and the load average. A figure taken while others used more
+ *   than 0.15 of a core is flagged `noisy`, and the medians say how many noisy rounds they
+ *   include: on two shared cores, another process's CPU is taken from the peers.
  *
  * tally runs the closed model (`constant-vus`) with `--connections` VUs, each a request
  * in flight back to back, as wrk's and autocannon's connections are: all three are
@@ -29,6 +33,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../core/errors.ts';
 import { parseSockstat } from '../host/sockstat.ts';
+import { noiseMark, noiseSince, type HostNoise } from './host-noise.ts';
 import { nginxPath, startNginx, type BenchNginx } from './nginx.ts';
 import { runAutocannon, runTally, runWrk, tallyLoad, wrkPath, type PeerResult } from './peers.ts';
 
@@ -148,6 +153,8 @@ interface Measured {
   drainWaitS: number;
   /** Why no figure was taken. */
   refused?: string;
+  /** How quiet the machine was while the peer ran. */
+  hostNoise?: HostNoise;
   detail?: Record<string, unknown>;
 }
 
@@ -159,7 +166,9 @@ async function measure(nginx: BenchNginx, o: ChurnBenchOptions, round: number, t
   }
   const cpuBefore = childCpuSeconds(readFileSync('/proc/self/stat', 'utf8'), ticks);
   const before = await nginx.counters();
+  const mark = noiseMark();
   const result = await peer();
+  const hostNoise = noiseSince(mark);
   const after = await nginx.counters();
   const cpuSeconds = childCpuSeconds(readFileSync('/proc/self/stat', 'utf8'), ticks) - cpuBefore;
   const accepts = after.accepts - before.accepts - 1; // less our own stub_status request
@@ -173,6 +182,7 @@ async function measure(nginx: BenchNginx, o: ChurnBenchOptions, round: number, t
     cpuUsPerConnection: accepts > 0 ? Math.round((cpuSeconds / accepts) * 1e7) / 10 : undefined,
     timeWaitAtStart: drain.timeWait,
     drainWaitS: drain.waitedS,
+    hostNoise,
     detail: result.detail,
   };
 }
@@ -188,6 +198,7 @@ function summarise(rounds: Measured[]): Record<string, unknown> {
     serverAcceptsPerSecond: median(pick((r) => r.serverAcceptsPerSecond)) ?? null,
     cpuUsPerConnection: median(pick((r) => r.cpuUsPerConnection)) ?? null,
     validRounds: valid.length,
+    noisyRounds: valid.filter((r) => r.hostNoise?.noisy === true).length,
     rounds,
   };
 }
@@ -218,13 +229,17 @@ export async function churnBench(argv: string[]): Promise<Record<string, unknown
     const peers = Object.fromEntries(PEERS.map((p) => [p, summarise(measured[p])])) as Record<PeerName, { connPerSecond: number | null; cpuUsPerConnection: number | null }>;
     const version = execFileSync(await nginxPath(), ['-v'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim() || 'unknown';
     const refused = PEERS.flatMap((p) => measured[p].filter((m) => m.refused !== undefined).map((m) => `${p} round ${m.round}: ${m.refused}`));
+    const noisy = PEERS.flatMap((p) => measured[p].filter((m) => m.hostNoise?.noisy === true).map((m) => `${p} round ${m.round}: other processes used ${m.hostNoise!.foreignCores} cores (load average ${m.hostNoise!.loadAverage[0]})`));
+    const tallyDuringLoad = median(measured.tally.flatMap((m) => (typeof m.detail?.cpuUsPerConnectionDuringLoad === 'number' ? [m.detail.cpuUsPerConnectionDuringLoad] : [])));
     return {
-      peers: { ...peers, tally: { ...peers.tally, executor: 'constant-vus', vus: o.connections } },
+      peers: { ...peers, tally: { ...peers.tally, executor: 'constant-vus', vus: o.connections, cpuUsPerConnectionDuringLoad: tallyDuringLoad ?? null } },
       ratioToWrk: ratio(peers.tally.connPerSecond ?? undefined, peers.wrk.connPerSecond ?? undefined),
       ratioToAutocannon: ratio(peers.tally.connPerSecond ?? undefined, peers.autocannon.connPerSecond ?? undefined),
       cpuPerConnectionRatioToWrk: ratio(peers.tally.cpuUsPerConnection ?? undefined, peers.wrk.cpuUsPerConnection ?? undefined),
       order: orders,
       refused,
+      noisy,
+      quiet: noisy.length === 0,
       durationS: o.durationS,
       connections: o.connections,
       threads: o.threads,
@@ -232,7 +247,8 @@ export async function churnBench(argv: string[]): Promise<Record<string, unknown
       nginx: { version, workerProcesses: o.nginxWorkers, keepaliveTimeout: 0, body: 'ok\n' },
       notes: [
         'connPerSecond is each peer\'s own count (wrk Requests/sec, autocannon requests.average, tally summary.load.connectionsPerSecond), the median over its rounds; serverAcceptsPerSecond is nginx\'s stub_status accepts during the peer\'s run divided by the load duration, and requestsPerConnection ≈ 1 shows every request had its own connection.',
-        'cpuUsPerConnection is the peer process\'s user + system CPU (its threads included, nginx excluded) per connection nginx accepted.',
+        'cpuUsPerConnection is the peer process\'s user + system CPU (its threads included, nginx excluded) per connection nginx accepted; for tally it includes the process\'s start (module loading, thread warm-up): cpuUsPerConnectionDuringLoad is its own count over the load alone (results.json generator.cpuRatio).',
+        'noisy lists the measurements during which other processes used more than 0.15 of a core: those figures are not the peers\' alone; re-measure on a quiet machine (quiet: true).',
         `every measurement started with fewer than ${o.drainedBelow} TIME_WAIT sockets, or was refused; the order alternates between rounds.`,
         `tally runs constant-vus with ${o.connections} VUs (closed model, like wrk -c${o.connections} and autocannon -c${o.connections}), a new connection per request.`,
         'nginx, the peers and the bench share the machine\'s cores; figures are noisy on a busy machine: re-measure on a quiet one.',

@@ -6,6 +6,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CollectorError } from '../core/errors.ts';
@@ -106,14 +107,20 @@ export async function runTally(dir: string, load: Record<string, unknown>, durat
   await writeFile(scenario, tallyScenario(load, durationS));
   await run(process.execPath, [join(REPO, 'bin', 'tally.ts'), 'run', scenario, '--out', outDir], (durationS + 60) * 1000);
   const results = JSON.parse(await readFile(join(outDir, 'results.json'), 'utf8')) as {
-    summary: { load?: { achievedRatePerSecond: number; connectionsPerSecond: number; completed: number; ok: number; droppedIterations: number; errors: { total: number }; connectUs?: unknown } };
-    generator?: unknown;
+    summary: { load?: { achievedRatePerSecond: number; connectionsPerSecond: number; completed: number; ok: number; droppedIterations: number; newConnections: number; errors: { total: number }; connectUs?: unknown } };
+    generator?: { cpuRatio?: number };
+    run?: { elapsedMs?: number };
   };
   const l = results.summary.load;
   if (l === undefined) throw new CollectorError('tally results.json has no summary.load', { code: 'TALLY_COLLECTOR_BAD_REPLY' });
+  // tally's own CPU over the load (generator.cpuRatio is a share of all cores over the run), per new connection.
+  const g = results.generator;
+  const elapsedMs = results.run?.elapsedMs;
+  const cpuUsPerConnectionDuringLoad = g?.cpuRatio !== undefined && elapsedMs !== undefined && l.newConnections > 0
+    ? Math.round(((g.cpuRatio * elapsedMs * 1000 * availableParallelism()) / l.newConnections) * 10) / 10
+    : undefined;
   return {
     connPerSecond: l.connectionsPerSecond,
-
-    detail: { responsesPerSecond: l.achievedRatePerSecond, completed: l.completed, ok: l.ok, errors: l.errors.total, droppedIterations: l.droppedIterations, generator: results.generator },
+    detail: { responsesPerSecond: l.achievedRatePerSecond, completed: l.completed, ok: l.ok, errors: l.errors.total, droppedIterations: l.droppedIterations, cpuUsPerConnectionDuringLoad, generator: results.generator },
   };
 }

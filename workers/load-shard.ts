@@ -30,6 +30,16 @@ const MAX_LAUNCHES_PER_TURN = 64;
 /** How often the closed-model controller re-reads the VU target (ms). */
 const VU_CONTROL_MS = 10;
 
+/** A closed-model VU of this shard: global VU `shard + k·n`. */
+interface Vu {
+  k: number;
+  running: boolean;
+  /** Actual start of its current iteration (epoch ms): its latency is service time. */
+  startedAtMs: number;
+  next: () => void;
+  done: () => void;
+}
+
 /** A running load shard. */
 export class LoadShard {
   readonly #task: ShardLoadTask;
@@ -52,8 +62,10 @@ export class LoadShard {
   readonly #clock: ArrivalClock;
   #yielded: NodeJS.Immediate | undefined;
   #finish: (() => void) | undefined;
-  /** Closed model: which of this shard's VUs are running an iteration loop. */
-  #vuRunning: boolean[] = [];
+  /** Closed model: this shard's VUs, each with its callbacks made once (not per iteration). */
+  #vus: (Vu | undefined)[] = [];
+  /** Depth of VU iterations started from a finished one's callback (a synchronous finish is deferred, not recursed). */
+  #vuDepth = 0;
   #vusActive = 0;
   #burst: BurstRelease | undefined;
 
@@ -152,7 +164,7 @@ export class LoadShard {
       const lagMs = now - intendedMs;
       if (lagMs > this.#task.lateStartThresholdMs) this.#counts.lateStarts++;
       recordUs(this.#histograms.schedulerLagUs, lagMs * 1000);
-      this.#launch(intendedMs, undefined, this.#noteStart(now, j));
+      this.#launch(intendedMs, this.#noteStart(now, j));
     }
     if (this.#scheduleDone()) {
       this.#maybeFinish();
@@ -201,37 +213,72 @@ export class LoadShard {
     const target = vusAt(spec, epochNowMs() - this.#startEpochMs);
     // This shard's VUs are v = shard, shard + n, …; VU k of the shard is global VU shard + k·n.
     for (let k = 0; this.#shard + k * this.#shardCount < target; k++) {
-      if (!this.#vuRunning[k]) {
-        this.#vuRunning[k] = true;
+      const vu = (this.#vus[k] ??= this.#newVu(k));
+      if (!vu.running) {
+        vu.running = true;
         this.#vusActive++;
-        this.#vuIterate(k);
+        vu.next();
       }
     }
     if (this.#vusActive > this.#counts.vusActiveMax) this.#counts.vusActiveMax = this.#vusActive;
     this.#timer = setTimeout(this.#control, VU_CONTROL_MS);
   };
 
-  #vuIterate(k: number): void {
+  #newVu(k: number): Vu {
+    const vu: Vu = {
+      k,
+      running: false,
+      startedAtMs: 0,
+      next: () => this.#vuIterate(vu),
+      done: () => this.#vuIterationDone(vu),
+    };
+    return vu;
+  }
+
+  #vuIterate(vu: Vu): void {
     const now = epochNowMs();
     const offsetMs = now - this.#startEpochMs;
     const spec = this.#task.executor as ClosedExecutorSpec;
-    if (this.#stopped || now >= this.#endEpochMs || this.#shard + k * this.#shardCount >= vusAt(spec, offsetMs)) {
-      this.#vuRunning[k] = false;
+    if (this.#stopped || now >= this.#endEpochMs || this.#shard + vu.k * this.#shardCount >= vusAt(spec, offsetMs)) {
+      vu.running = false;
       this.#vusActive--;
       this.#maybeFinish();
       return;
     }
     this.#counts.stageStarted[0] = (this.#counts.stageStarted[0] ?? 0) + 1;
-    this.#launch(now, k, false);
+    vu.startedAtMs = now;
+    this.#counts.started++;
+    this.#inFlight++;
+    if (this.#inFlight > this.#counts.maxInFlight) this.#counts.maxInFlight = this.#inFlight;
+    this.#client.iterate(this.#onRequest, vu.done);
+  }
+
+  #vuIterationDone(vu: Vu): void {
+    this.#inFlight--;
+    this.#counts.iterationsCompleted++;
+    recordUs(this.#histograms.latencyUs, (epochNowMs() - vu.startedAtMs) * 1000);
+    // The VU's next iteration, at once (from the socket's close callback); an iteration that
+    // finished inside the call that started it goes on in a later turn instead of recursing.
+    if (this.#vuDepth > 0) {
+      setImmediate(vu.next);
+      return;
+    }
+    this.#vuDepth++;
+    try {
+      vu.next();
+    } finally {
+      this.#vuDepth--;
+    }
   }
 
   // ---- both ----
 
-  #launch(intendedMs: number, vu: number | undefined, overrun: boolean): void {
+  /** Open model: start an arrival's iteration. */
+  #launch(intendedMs: number, overrun: boolean): void {
     this.#counts.started++;
     this.#inFlight++;
     if (this.#inFlight > this.#counts.maxInFlight) this.#counts.maxInFlight = this.#inFlight;
-    this.#client.iterate(overrun ? this.#onOverrunRequest : this.#onRequest, () => this.#onIterationDone(intendedMs, vu));
+    this.#client.iterate(overrun ? this.#onOverrunRequest : this.#onRequest, () => this.#onIterationDone(intendedMs));
   }
 
   /** A request of an iteration started after the planned end: counted as any, and apart. */
@@ -270,16 +317,11 @@ export class LoadShard {
     if (r.backend !== undefined) c.backends[r.backend] = (c.backends[r.backend] ?? 0) + 1;
   };
 
-  #onIterationDone(intendedMs: number, vu: number | undefined): void {
+  #onIterationDone(intendedMs: number): void {
     this.#inFlight--;
     this.#counts.iterationsCompleted++;
-    // Latency from the intended start (open model), which includes any lag before the actual start.
+    // Latency from the intended start, which includes any lag before the actual start.
     recordUs(this.#histograms.latencyUs, (epochNowMs() - intendedMs) * 1000);
-    if (vu !== undefined) {
-      // Next iteration of this VU, off the current call stack.
-      setImmediate(() => this.#vuIterate(vu));
-      return;
-    }
     this.#maybeFinish();
   }
 

@@ -94,6 +94,17 @@ export interface NginxPlace {
   port: number;
 }
 
+/** GET a URL from inside a network namespace (a short-lived node process there). @throws CollectorError when it fails. */
+function fetchInNamespace(netns: string, url: string): Promise<string> {
+  const script = `fetch(${JSON.stringify(url)}, { signal: AbortSignal.timeout(2000) }).then((r) => r.text()).then((t) => process.stdout.write(t), () => process.exit(1))`;
+  return new Promise((resolve, reject) => {
+    execFile('ip', ['netns', 'exec', netns, process.execPath, '-e', script], { timeout: 5000 }, (err, stdout) => {
+      if (err !== null) reject(new CollectorError(`stub_status in ${netns}: ${err.message}`, { cause: err }));
+      else resolve(String(stdout));
+    });
+  });
+}
+
 /** Whether something listens on `port` inside `netns` (`ss`, iproute2). */
 async function listeningIn(netns: string, port: number): Promise<boolean> {
   const out = await new Promise<string>((resolve) => {
@@ -133,7 +144,7 @@ export async function startNginx(workerProcesses = 1, place?: NginxPlace): Promi
     await rm(dir, { recursive: true, force: true });
   };
   const counters = async (): Promise<NginxCounters> => {
-    if (place !== undefined) throw new CollectorError(`nginx's stub_status is inside ${place.netns}, not reachable from the bench`);
+    if (place !== undefined) return parseStubStatus(await fetchInNamespace(place.netns, `http://${place.host}:${statusPort}/`));
     const res = await fetch(`http://127.0.0.1:${statusPort}/`, { signal: AbortSignal.timeout(2000) });
     return parseStubStatus(await res.text());
   };

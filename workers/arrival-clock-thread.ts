@@ -9,6 +9,9 @@
  * (monotonic and the same in every thread of the process), Infinity when disarmed.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { raiseThreadPriority } from './thread-priority.ts';
+
+raiseThreadPriority(); // a clock must wake first to be on time
 
 const ctl = new Int32Array(workerData.state as SharedArrayBuffer, 0, 2);
 const due = new Float64Array(workerData.state as SharedArrayBuffer, 8, 1);

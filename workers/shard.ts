@@ -9,6 +9,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createLoadClient } from './load-client.ts';
 import { arrivalClock } from './arrival-clock.ts';
+import { raiseThreadPriority } from './thread-priority.ts';
 import { asTallyError } from '../core/errors.ts';
 import { initHistograms } from '../core/histogram.ts';
 import type { IntervalMessage, ShardTask, StopMessage, WorkerMessage } from '../core/messages.ts';
@@ -70,6 +71,7 @@ async function warmChurnPath(): Promise<void> {
 export default async function runShard(task: ShardTask | WarmupTask): Promise<number> {
   if ('warmup' in task) {
     initHistograms();
+    raiseThreadPriority();
     // The arrival clock's thread starts here too, so the first arrivals are woken on time.
     await Promise.all([warmChurnPath(), arrivalClock().ready, new Promise((r) => setTimeout(r, task.holdMs))]);
     return 0;

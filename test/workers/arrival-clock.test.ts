@@ -36,10 +36,10 @@ test('the clock thread wakes on time: never early, and at the median well under 
 });
 
 test('the setTimeout fallback wakes the caller, within its millisecond rounding', async () => {
-  // libuv counts from the loop time of the turn that armed it: a wake can come up to ~1 ms early, or a few ms late.
+  // Whole milliseconds (rounded down), counted from the loop time of the turn that armed it: up to ~2 ms early, or a few ms late.
   const timer = await latenessUs('timer', 50);
   assert.equal(timer.length, 50);
-  assert.ok(timer[0] > -1500 && timer[timer.length - 1] < 50_000, `${timer[0].toFixed(0)}…${timer[timer.length - 1].toFixed(0)} µs`);
+  assert.ok(timer[0] > -2500 && timer[timer.length - 1] < 50_000, `${timer[0].toFixed(0)}…${timer[timer.length - 1].toFixed(0)} µs`);
 });
 
 test('a re-arm replaces the pending wake; a cancel drops it', async () => {

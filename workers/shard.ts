@@ -6,10 +6,10 @@
  * @see https://github.com/piscinajs/piscina#method-runtask-options
  */
 import { createServer, type AddressInfo } from 'node:net';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createLoadClient } from './load-client.ts';
 import { arrivalClock } from './arrival-clock.ts';
 import { raiseThreadPriority } from './thread-priority.ts';
+import { loopDelayUs, startLoopDelay } from './loop-delay.ts';
 import { asTallyError } from '../core/errors.ts';
 import { initHistograms } from '../core/histogram.ts';
 import type { IntervalMessage, ShardTask, StopMessage, WorkerMessage } from '../core/messages.ts';
@@ -79,8 +79,7 @@ export default async function runShard(task: ShardTask | WarmupTask): Promise<nu
   const port = task.port;
   const post = (m: WorkerMessage): void => port.postMessage(m);
   initHistograms();
-  const delay = monitorEventLoopDelay({ resolution: 10 });
-  delay.enable();
+  const delay = startLoopDelay();
   const load = task.load ? new LoadShard(task.load, task.shard, task.shardCount, task.startEpochMs, task.durationMs) : undefined;
   const telemetry = task.telemetry
     ? new TelemetryShard(task.telemetry, { runId: task.runId, shard: task.shard, seed: task.seed, startUnixNano: task.startUnixNano }, task.startEpochMs)
@@ -100,7 +99,7 @@ export default async function runShard(task: ShardTask | WarmupTask): Promise<nu
       interval,
       exports: remoteWrite?.takeOutcomes() ?? telemetry?.takeOutcomes() ?? [],
       traceExports: traces?.takeOutcomes() ?? [],
-      eventLoopDelayP99Us: Math.round(delay.percentile(99) / 1000),
+      eventLoopDelayP99Us: loopDelayUs(delay, 99),
       cpuUs: cpu.user + cpu.system,
     };
     if (load) msg.load = load.takeInterval();

@@ -6,16 +6,24 @@
  * every peer).
  *
  * Fair by construction:
- * - Every measurement starts with TIME_WAIT drained: the bench waits (at most `--settle`
- *   seconds; Linux holds TIME_WAIT 60 s) until fewer than `--drained-below` sockets are in
- *   TIME_WAIT, because a crowded table makes connect()'s port search slower and would
- *   penalise whoever runs later. A measurement that cannot start drained is refused: it
- *   gives no figure, and says why.
+ * - Every measurement starts with no TIME_WAIT to search past, because a crowded table
+ *   makes connect()'s port search slower and would penalise whoever runs later. As root
+ *   (`--netns auto`, the default) each measurement runs in a network namespace of its own,
+ *   made for it with its own nginx and removed after it: it starts with none, whatever
+ *   else the machine runs (other processes' churn crowds the root namespace's table: on
+ *   a shared machine 35,000 TIME_WAIT sockets did not drain in 75 s). Otherwise (`--netns
+ *   off`) the bench waits (at most `--settle` seconds; Linux holds TIME_WAIT 60 s) until
+ *   fewer than `--drained-below` sockets are in TIME_WAIT; a measurement that cannot start
+ *   drained is refused: it gives no figure, and says why.
  * - The order alternates: even rounds run wrk, autocannon, tally; odd rounds the reverse.
  *   Each peer's figure is the median over its rounds (at least 2).
  * - Each peer's CPU is measured beside its rate: user + system seconds from /proc (the
  *   peer is a child process; its reaped CPU shows in this process's `cutime` + `cstime`),
  *   per connection nginx accepted.
+ * - Each measurement says how quiet the machine was (bench/host-noise.ts): the CPU other
+ *   processes used meanwhile, and the load average. A figure taken while others used more
+ *   than 0.15 of a core is flagged `noisy`, and the medians say how many noisy rounds they
+ *   include: on two shared cores, another process's CPU is taken from the peers.
  *
  * tally runs the closed model (`constant-vus`) with `--connections` VUs, each a request
  * in flight back to back, as wrk's and autocannon's connections are: all three are
@@ -29,8 +37,10 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../core/errors.ts';
 import { parseSockstat } from '../host/sockstat.ts';
+import { noiseMark, noiseSince, type HostNoise } from './host-noise.ts';
 import { nginxPath, startNginx, type BenchNginx } from './nginx.ts';
-import { runAutocannon, runTally, runWrk, tallyLoad, wrkPath, type PeerResult } from './peers.ts';
+import { runAutocannon, runTally, runWrk, tallyLoad, wrkPath, type PeerPlace, type PeerResult } from './peers.ts';
+import { runTool } from '../lab/netns.ts';
 
 /** Flags of the churn bench. */
 export interface ChurnBenchOptions {
@@ -46,9 +56,11 @@ export interface ChurnBenchOptions {
   rounds: number;
   /** A measurement starts only with fewer TIME_WAIT sockets than this. */
   drainedBelow: number;
+  /** `auto`: a fresh network namespace per measurement when root; `off`: the shared one, drained. */
+  netns: 'auto' | 'off';
 }
 
-const USAGE = 'usage: npm run bench -- churn [--duration S] [--settle S] [--connections N] [--threads N] [--nginx-workers N] [--rounds N] [--drained-below N]';
+const USAGE = 'usage: npm run bench -- churn [--duration S] [--settle S] [--connections N] [--threads N] [--nginx-workers N] [--rounds N] [--drained-below N] [--netns auto|off]';
 
 /** Parse the bench flags. @throws ConfigError `TALLY_USAGE`. */
 export function parseChurnFlags(argv: string[]): ChurnBenchOptions {
@@ -64,6 +76,7 @@ export function parseChurnFlags(argv: string[]): ChurnBenchOptions {
         'nginx-workers': { type: 'string', default: '1' },
         rounds: { type: 'string', default: '2' },
         'drained-below': { type: 'string', default: '200' },
+        netns: { type: 'string', default: 'auto' },
       },
     }));
   } catch (cause) {
@@ -82,6 +95,9 @@ export function parseChurnFlags(argv: string[]): ChurnBenchOptions {
     nginxWorkers: int('nginx-workers', values['nginx-workers'], 1, 64),
     rounds: int('rounds', values.rounds, 2, 20),
     drainedBelow: int('drained-below', values['drained-below'], 1, 1_000_000),
+    netns: values.netns === 'off' ? 'off' : values.netns === 'auto' ? 'auto' : (() => {
+      throw new ConfigError(`--netns must be auto or off\n${USAGE}`, [{ pointer: '/netns', message: 'must be auto or off' }], { code: 'TALLY_USAGE' });
+    })(),
   };
 }
 
@@ -148,18 +164,47 @@ interface Measured {
   drainWaitS: number;
   /** Why no figure was taken. */
   refused?: string;
+  /** How quiet the machine was while the peer ran. */
+  hostNoise?: HostNoise;
   detail?: Record<string, unknown>;
 }
 
-/** Run one peer from a drained TIME_WAIT table; nginx's counts are rated over `durationS`, the load time every peer is given. */
-async function measure(nginx: BenchNginx, o: ChurnBenchOptions, round: number, ticks: number, peer: () => Promise<PeerResult>): Promise<Measured> {
+/** A peer, given its target URL and where to run. */
+type Peer = (url: string, place: PeerPlace) => Promise<PeerResult>;
+
+/** Run one peer from a drained TIME_WAIT table, against the shared nginx. */
+async function measureShared(nginx: BenchNginx, o: ChurnBenchOptions, round: number, ticks: number, peer: Peer): Promise<Measured> {
   const drain = await drainTimeWait(o.drainedBelow, o.settleS);
   if (!drain.drained) {
     return { round, timeWaitAtStart: drain.timeWait, drainWaitS: drain.waitedS, refused: `TIME_WAIT did not drain below ${o.drainedBelow} within ${o.settleS} s (${drain.timeWait} left): the figure would be unfair` };
   }
+  return measure(nginx, o, round, ticks, () => peer(`http://127.0.0.1:${nginx.port}/`, {}), { timeWait: drain.timeWait, waitedS: drain.waitedS });
+}
+
+/** Run one peer in a network namespace made for it, against an nginx of its own there; both are gone after. */
+async function measureInFreshNamespace(o: ChurnBenchOptions, round: number, ticks: number, seq: number, peer: Peer): Promise<Measured> {
+  const netns = `tally-churn-${process.pid % 100_000}-${seq}`;
+  await runTool(['ip', 'netns', 'add', netns], { what: 'churn bench namespace' });
+  try {
+    await runTool(['ip', '-n', netns, 'link', 'set', 'lo', 'up']);
+    const nginx = await startNginx(o.nginxWorkers, { netns, host: '127.0.0.1', port: 8080 });
+    try {
+      return await measure(nginx, o, round, ticks, () => peer('http://127.0.0.1:8080/', { netns }), { timeWait: 0, waitedS: 0 });
+    } finally {
+      await nginx.stop();
+    }
+  } finally {
+    await runTool(['ip', 'netns', 'del', netns]).catch(() => {});
+  }
+}
+
+/** Measure one peer against `nginx`; its counts are rated over `durationS`, the load time every peer is given. */
+async function measure(nginx: BenchNginx, o: ChurnBenchOptions, round: number, ticks: number, peer: () => Promise<PeerResult>, drain: { timeWait: number; waitedS: number }): Promise<Measured> {
   const cpuBefore = childCpuSeconds(readFileSync('/proc/self/stat', 'utf8'), ticks);
   const before = await nginx.counters();
+  const mark = noiseMark();
   const result = await peer();
+  const hostNoise = noiseSince(mark);
   const after = await nginx.counters();
   const cpuSeconds = childCpuSeconds(readFileSync('/proc/self/stat', 'utf8'), ticks) - cpuBefore;
   const accepts = after.accepts - before.accepts - 1; // less our own stub_status request
@@ -173,6 +218,7 @@ async function measure(nginx: BenchNginx, o: ChurnBenchOptions, round: number, t
     cpuUsPerConnection: accepts > 0 ? Math.round((cpuSeconds / accepts) * 1e7) / 10 : undefined,
     timeWaitAtStart: drain.timeWait,
     drainWaitS: drain.waitedS,
+    hostNoise,
     detail: result.detail,
   };
 }
@@ -188,6 +234,7 @@ function summarise(rounds: Measured[]): Record<string, unknown> {
     serverAcceptsPerSecond: median(pick((r) => r.serverAcceptsPerSecond)) ?? null,
     cpuUsPerConnection: median(pick((r) => r.cpuUsPerConnection)) ?? null,
     validRounds: valid.length,
+    noisyRounds: valid.filter((r) => r.hostNoise?.noisy === true).length,
     rounds,
   };
 }
@@ -201,45 +248,56 @@ export async function churnBench(argv: string[]): Promise<Record<string, unknown
   await Promise.all([nginxPath(), wrkPath()]);
   const ticks = clockTicksPerSecond();
   const dir = await mkdtemp(join(tmpdir(), 'tally-bench-churn-'));
-  const nginx = await startNginx(o.nginxWorkers);
+  const fresh = o.netns === 'auto' && process.geteuid?.() === 0;
+  const shared = fresh ? undefined : await startNginx(o.nginxWorkers);
   try {
-    const url = `http://127.0.0.1:${nginx.port}/`;
-    const run: Record<PeerName, () => Promise<PeerResult>> = {
-      wrk: () => runWrk(url, o.threads, o.connections, o.durationS),
-      autocannon: () => runAutocannon(url, o.threads, o.connections, o.durationS),
-      tally: () => runTally(dir, tallyLoad(url, o.connections, o.threads), o.durationS),
+    const run: Record<PeerName, Peer> = {
+      wrk: (url, place) => runWrk(url, o.threads, o.connections, o.durationS, place),
+      autocannon: (url, place) => runAutocannon(url, o.threads, o.connections, o.durationS, place),
+      tally: (url, place) => runTally(dir, tallyLoad(url, o.connections, o.threads), o.durationS, place),
     };
     const measured: Record<PeerName, Measured[]> = { wrk: [], autocannon: [], tally: [] };
     const orders: PeerName[][] = [];
+    let seq = 0;
     for (let round = 0; round < o.rounds; round++) {
       orders.push(roundOrder(round));
-      for (const peer of roundOrder(round)) measured[peer].push(await measure(nginx, o, round, ticks, run[peer]));
+      for (const peer of roundOrder(round)) {
+        measured[peer].push(shared === undefined ? await measureInFreshNamespace(o, round, ticks, seq++, run[peer]) : await measureShared(shared, o, round, ticks, run[peer]));
+      }
     }
     const peers = Object.fromEntries(PEERS.map((p) => [p, summarise(measured[p])])) as Record<PeerName, { connPerSecond: number | null; cpuUsPerConnection: number | null }>;
     const version = execFileSync(await nginxPath(), ['-v'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim() || 'unknown';
     const refused = PEERS.flatMap((p) => measured[p].filter((m) => m.refused !== undefined).map((m) => `${p} round ${m.round}: ${m.refused}`));
+    const noisy = PEERS.flatMap((p) => measured[p].filter((m) => m.hostNoise?.noisy === true).map((m) => `${p} round ${m.round}: other processes used ${m.hostNoise!.foreignCores} cores (load average ${m.hostNoise!.loadAverage[0]})`));
+    const tallyDuringLoad = median(measured.tally.flatMap((m) => (typeof m.detail?.cpuUsPerConnectionDuringLoad === 'number' ? [m.detail.cpuUsPerConnectionDuringLoad] : [])));
     return {
-      peers: { ...peers, tally: { ...peers.tally, executor: 'constant-vus', vus: o.connections } },
+      peers: { ...peers, tally: { ...peers.tally, executor: 'constant-vus', vus: o.connections, cpuUsPerConnectionDuringLoad: tallyDuringLoad ?? null } },
       ratioToWrk: ratio(peers.tally.connPerSecond ?? undefined, peers.wrk.connPerSecond ?? undefined),
       ratioToAutocannon: ratio(peers.tally.connPerSecond ?? undefined, peers.autocannon.connPerSecond ?? undefined),
       cpuPerConnectionRatioToWrk: ratio(peers.tally.cpuUsPerConnection ?? undefined, peers.wrk.cpuUsPerConnection ?? undefined),
       order: orders,
       refused,
+      noisy,
+      quiet: noisy.length === 0,
       durationS: o.durationS,
       connections: o.connections,
       threads: o.threads,
       cpuCount: availableParallelism(),
       nginx: { version, workerProcesses: o.nginxWorkers, keepaliveTimeout: 0, body: 'ok\n' },
+      isolation: fresh ? 'a fresh network namespace per measurement (no TIME_WAIT at its start)' : `the shared namespace, TIME_WAIT drained below ${o.drainedBelow} first`,
       notes: [
         'connPerSecond is each peer\'s own count (wrk Requests/sec, autocannon requests.average, tally summary.load.connectionsPerSecond), the median over its rounds; serverAcceptsPerSecond is nginx\'s stub_status accepts during the peer\'s run divided by the load duration, and requestsPerConnection ≈ 1 shows every request had its own connection.',
-        'cpuUsPerConnection is the peer process\'s user + system CPU (its threads included, nginx excluded) per connection nginx accepted.',
-        `every measurement started with fewer than ${o.drainedBelow} TIME_WAIT sockets, or was refused; the order alternates between rounds.`,
+        'cpuUsPerConnection is the peer process\'s user + system CPU (its threads included, nginx excluded) per connection nginx accepted; for tally it includes the process\'s start (module loading, thread warm-up): cpuUsPerConnectionDuringLoad is its own count over the load alone (results.json generator.cpuRatio).',
+        'noisy lists the measurements during which other processes used more than 0.15 of a core: those figures are not the peers\' alone; re-measure on a quiet machine (quiet: true).',
+        fresh
+          ? 'every measurement ran in a network namespace of its own, with its own nginx, starting with no TIME_WAIT sockets; the order alternates between rounds.'
+          : `every measurement started with fewer than ${o.drainedBelow} TIME_WAIT sockets, or was refused; the order alternates between rounds.`,
         `tally runs constant-vus with ${o.connections} VUs (closed model, like wrk -c${o.connections} and autocannon -c${o.connections}), a new connection per request.`,
         'nginx, the peers and the bench share the machine\'s cores; figures are noisy on a busy machine: re-measure on a quiet one.',
       ],
     };
   } finally {
-    await nginx.stop();
+    await shared?.stop();
     await rm(dir, { recursive: true, force: true });
   }
 }

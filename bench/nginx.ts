@@ -13,7 +13,7 @@
  * @see https://nginx.org/en/docs/http/ngx_http_core_module.html#keepalive_timeout
  * @see https://nginx.org/en/docs/http/ngx_http_stub_status_module.html
  */
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -48,7 +48,7 @@ export interface BenchNginx {
   stop(): Promise<void>;
 }
 
-function config(dir: string, port: number, statusPort: number, workerProcesses: number): string {
+function config(dir: string, host: string, port: number, statusPort: number, workerProcesses: number): string {
   return `worker_processes ${workerProcesses};
 daemon off;
 master_process on;
@@ -65,11 +65,11 @@ http {
   scgi_temp_path ${dir}/scgi;
   keepalive_timeout 0;
   server {
-    listen 127.0.0.1:${port} backlog=4096;
+    listen ${host}:${port} backlog=4096;
     location / { default_type text/plain; return 200 "ok\\n"; }
   }
   server {
-    listen 127.0.0.1:${statusPort};
+    listen ${host}:${statusPort};
     location / { stub_status; }
   }
 }
@@ -86,18 +86,49 @@ export function parseStubStatus(text: string): NginxCounters {
   return { accepts: Number(m[1]), requests: Number(m[3]) };
 }
 
+/** Where nginx listens: by default a free port on 127.0.0.1 here; or a given address and port inside a network namespace. */
+export interface NginxPlace {
+  /** A named network namespace (`ip netns`) nginx runs in; its stub_status is then not reachable from here. */
+  netns: string;
+  host: string;
+  port: number;
+}
+
+/** GET a URL from inside a network namespace (a short-lived node process there). @throws CollectorError when it fails. */
+function fetchInNamespace(netns: string, url: string): Promise<string> {
+  const script = `fetch(${JSON.stringify(url)}, { signal: AbortSignal.timeout(2000) }).then((r) => r.text()).then((t) => process.stdout.write(t), () => process.exit(1))`;
+  return new Promise((resolve, reject) => {
+    execFile('ip', ['netns', 'exec', netns, process.execPath, '-e', script], { timeout: 5000 }, (err, stdout) => {
+      if (err !== null) reject(new CollectorError(`stub_status in ${netns}: ${err.message}`, { cause: err }));
+      else resolve(String(stdout));
+    });
+  });
+}
+
+/** Whether something listens on `port` inside `netns` (`ss`, iproute2). */
+async function listeningIn(netns: string, port: number): Promise<boolean> {
+  const out = await new Promise<string>((resolve) => {
+    execFile('ip', ['netns', 'exec', netns, 'ss', '-Hltn', `sport = :${port}`], { timeout: 2000 }, (_err, stdout) => resolve(String(stdout ?? '')));
+  });
+  return out.trim().length > 0;
+}
+
 /**
  * Start nginx and wait until it answers.
  * @param workerProcesses nginx worker processes (1 or 2 on a 2-core box).
+ * @param place a network namespace, address and port to listen on (the accuracy bench); default a free loopback port here.
  * @throws CollectorError `TALLY_COLLECTOR_FAILED` when nginx is missing or does not come up in 5 s.
  */
-export async function startNginx(workerProcesses = 1): Promise<BenchNginx> {
+export async function startNginx(workerProcesses = 1, place?: NginxPlace): Promise<BenchNginx> {
   const nginx = await nginxPath();
   const dir = await mkdtemp(join(tmpdir(), 'tally-bench-nginx-'));
-  const port = await freeLoopbackPort();
-  const statusPort = await freeLoopbackPort();
-  await writeFile(join(dir, 'nginx.conf'), config(dir, port, statusPort, workerProcesses));
-  const child = spawn(nginx, ['-p', dir, '-c', join(dir, 'nginx.conf'), '-e', join(dir, 'error.log')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const port = place?.port ?? (await freeLoopbackPort());
+  const statusPort = place === undefined ? await freeLoopbackPort() : place.port + 1;
+  await writeFile(join(dir, 'nginx.conf'), config(dir, place?.host ?? '127.0.0.1', port, statusPort, workerProcesses));
+  const argv = [nginx, '-p', dir, '-c', join(dir, 'nginx.conf'), '-e', join(dir, 'error.log')];
+  // `ip netns exec` execs nginx in place: the child is nginx's master, signalled as usual.
+  const command = place === undefined ? argv : ['ip', 'netns', 'exec', place.netns, ...argv];
+  const child = spawn(command[0], command.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
@@ -113,13 +144,15 @@ export async function startNginx(workerProcesses = 1): Promise<BenchNginx> {
     await rm(dir, { recursive: true, force: true });
   };
   const counters = async (): Promise<NginxCounters> => {
+    if (place !== undefined) return parseStubStatus(await fetchInNamespace(place.netns, `http://${place.host}:${statusPort}/`));
     const res = await fetch(`http://127.0.0.1:${statusPort}/`, { signal: AbortSignal.timeout(2000) });
     return parseStubStatus(await res.text());
   };
   for (let i = 0; i < 100; i++) {
     if (!running) break;
     try {
-      await counters();
+      if (place === undefined) await counters();
+      else if (!(await listeningIn(place.netns, port))) throw new Error('not listening yet');
       return { port, workerProcesses, counters, stop };
     } catch {
       await new Promise((r) => setTimeout(r, 50));

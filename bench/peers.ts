@@ -6,6 +6,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CollectorError } from '../core/errors.ts';
@@ -21,8 +22,14 @@ export interface PeerResult {
   detail: Record<string, unknown>;
 }
 
+/** Where a peer runs: here, or inside a named network namespace (`ip netns exec`, which execs in place: the pid and its CPU are the peer's). */
+export interface PeerPlace {
+  netns?: string;
+}
+
 /** Run a command; resolve stdout; reject with a CollectorError carrying stderr. Bounded by `timeoutMs`. */
-function run(file: string, args: string[], timeoutMs: number): Promise<string> {
+function run(program: string, programArgs: string[], timeoutMs: number, place: PeerPlace = {}): Promise<string> {
+  const [file, args] = place.netns === undefined ? [program, programArgs] : ['ip', ['netns', 'exec', place.netns, program, ...programArgs]];
   return new Promise((resolve, reject) => {
     execFile(file, args, { cwd: REPO, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024, killSignal: 'SIGKILL' }, (err, stdout, stderr) => {
       if (err !== null) reject(new CollectorError(`${file} ${args.join(' ')} failed: ${err.message}\n${stderr}`.trim(), { cause: err }));
@@ -61,8 +68,8 @@ export async function wrkPath(): Promise<string> {
 }
 
 /** `wrk -t<threads> -c<connections> -d<N>s -H 'Connection: close'`. */
-export async function runWrk(url: string, threads: number, connections: number, durationS: number): Promise<PeerResult> {
-  const out = await run(await wrkPath(), [`-t${threads}`, `-c${connections}`, `-d${durationS}s`, '-H', 'Connection: close', url], (durationS + 30) * 1000);
+export async function runWrk(url: string, threads: number, connections: number, durationS: number, place: PeerPlace = {}): Promise<PeerResult> {
+  const out = await run(await wrkPath(), [`-t${threads}`, `-c${connections}`, `-d${durationS}s`, '-H', 'Connection: close', url], (durationS + 30) * 1000, place);
   const w = parseWrk(out);
   return { connPerSecond: w.requestsPerSecond, detail: { requests: w.requests, socketErrors: w.socketErrors, non2xx: w.non2xx } };
 }
@@ -75,12 +82,12 @@ export async function runWrk(url: string, threads: number, connections: number, 
  * checks that with nginx's accepts counter. (`--reconnectRate 1` would also reconnect, but
  * autocannon 9 then stops counting responses.)
  */
-export async function runAutocannon(url: string, workers: number, connections: number, durationS: number): Promise<PeerResult> {
+export async function runAutocannon(url: string, workers: number, connections: number, durationS: number, place: PeerPlace = {}): Promise<PeerResult> {
   const cli = join(REPO, 'node_modules', 'autocannon', 'autocannon.js');
   if (!existsSync(cli)) throw new CollectorError(`${cli} not found: autocannon is a devDependency (npm install)`);
   const args = [cli, '-c', String(connections), '-d', String(durationS), '-H', 'Connection: close', '--json'];
   if (workers > 1) args.push('-w', String(workers));
-  const out = await run(process.execPath, [...args, url], (durationS + 30) * 1000);
+  const out = await run(process.execPath, [...args, url], (durationS + 30) * 1000, place);
   const j = JSON.parse(out) as { requests: { average: number; total: number }; errors: number; timeouts: number; non2xx: number };
   return { connPerSecond: j.requests.average, detail: { requests: j.requests.total, errors: j.errors, timeouts: j.timeouts, non2xx: j.non2xx } };
 }
@@ -100,20 +107,26 @@ export function tallyScenario(load: Record<string, unknown>, durationS: number):
 }
 
 /** Run `node bin/tally.ts run <scenario> --out <dir>` and read results.json. */
-export async function runTally(dir: string, load: Record<string, unknown>, durationS: number): Promise<PeerResult> {
+export async function runTally(dir: string, load: Record<string, unknown>, durationS: number, place: PeerPlace = {}): Promise<PeerResult> {
   const scenario = join(dir, 'bench-churn.yaml');
   const outDir = join(dir, 'tally-run');
   await writeFile(scenario, tallyScenario(load, durationS));
-  await run(process.execPath, [join(REPO, 'bin', 'tally.ts'), 'run', scenario, '--out', outDir], (durationS + 60) * 1000);
+  await run(process.execPath, [join(REPO, 'bin', 'tally.ts'), 'run', scenario, '--out', outDir, '--overwrite'], (durationS + 60) * 1000, place);
   const results = JSON.parse(await readFile(join(outDir, 'results.json'), 'utf8')) as {
-    summary: { load?: { achievedRatePerSecond: number; connectionsPerSecond: number; completed: number; ok: number; droppedIterations: number; errors: { total: number }; connectUs?: unknown } };
-    generator?: unknown;
+    summary: { load?: { achievedRatePerSecond: number; connectionsPerSecond: number; completed: number; ok: number; droppedIterations: number; newConnections: number; errors: { total: number }; connectUs?: unknown } };
+    generator?: { cpuRatio?: number };
+    run?: { elapsedMs?: number };
   };
   const l = results.summary.load;
   if (l === undefined) throw new CollectorError('tally results.json has no summary.load', { code: 'TALLY_COLLECTOR_BAD_REPLY' });
+  // tally's own CPU over the load (generator.cpuRatio is a share of all cores over the run), per new connection.
+  const g = results.generator;
+  const elapsedMs = results.run?.elapsedMs;
+  const cpuUsPerConnectionDuringLoad = g?.cpuRatio !== undefined && elapsedMs !== undefined && l.newConnections > 0
+    ? Math.round(((g.cpuRatio * elapsedMs * 1000 * availableParallelism()) / l.newConnections) * 10) / 10
+    : undefined;
   return {
     connPerSecond: l.connectionsPerSecond,
-
-    detail: { responsesPerSecond: l.achievedRatePerSecond, completed: l.completed, ok: l.ok, errors: l.errors.total, droppedIterations: l.droppedIterations, generator: results.generator },
+    detail: { responsesPerSecond: l.achievedRatePerSecond, completed: l.completed, ok: l.ok, errors: l.errors.total, droppedIterations: l.droppedIterations, cpuUsPerConnectionDuringLoad, generator: results.generator },
   };
 }

@@ -17,6 +17,10 @@ export interface BenchEntry {
 
 /** Every benchmark, by name. Add a line here to register another. */
 export const BENCHES: Record<string, BenchEntry> = {
+  accuracy: {
+    description: "tally's own error against the wire (root): connect, TTFB and total p50/p99 vs a packet capture, through a known delay, at 200/s and 2,000/s; wrk the same",
+    run: async (argv) => (await import('./accuracy.ts')).accuracyBench(argv),
+  },
   churn: {
     description: 'new connections/s at saturation against nginx: tally vs wrk vs autocannon',
     run: async (argv) => (await import('./churn.ts')).churnBench(argv),

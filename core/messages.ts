@@ -17,7 +17,9 @@ import type { SerializedTallyError } from './errors.ts';
  * answer can also be a `protocol_error` (an HTTP/1.1 response whose framing is broken: an
  * unreadable or conflicting Content-Length, a head over 64 KiB or cut short), an
  * `invalid_response` (bytes that are not an HTTP response at all) or `response_too_large`
- * (a body over the client's cap, not read further).
+ * (a body over the client's cap, not read further). `generator_stall` is the generator's
+ * own: the connect had completed when its deadline was handled, but the request was never
+ * written, because the generator's event loop was stalled past the deadline.
  */
 export const ERROR_CLASSES = [
   'ECONNREFUSED',
@@ -34,6 +36,7 @@ export const ERROR_CLASSES = [
   'protocol_error',
   'invalid_response',
   'response_too_large',
+  'generator_stall',
   'other',
 ] as const;
 export type ErrorClass = (typeof ERROR_CLASSES)[number];
@@ -157,8 +160,14 @@ export interface LoadIntervalCounts {
   maxInFlight: number;
   /** Closed model: most VUs active in the interval. */
   vusActiveMax: number;
-  /** Iterations started per executor stage (or burst), by the stage their actual start fell in. */
+  /** Iterations started per executor stage (or burst), by the stage their actual start fell in; starts after the planned end are not in any stage. */
   stageStarted: Record<number, number>;
+  /** Open model: iterations planned inside the run that started after its planned end (the generator fell behind). */
+  overrunStarted: number;
+  /** Requests of those iterations that got a response (they are not part of the achieved rate). */
+  overrunResponses: number;
+  /** Epoch ms of the latest such start; 0 when none. */
+  lastOverrunStartMs: number;
   /** Requests per serving backend (the target's `x-tally-backend` header), when the target says. */
   backends: Record<string, number>;
   /** Burst executor: actual release times of each burst seen in the interval. */
@@ -167,6 +176,10 @@ export interface LoadIntervalCounts {
   slowConnectsUs: number[];
   /** Slow connects beyond the cap (counted, times not kept). */
   slowConnectsOverflow: number;
+  /** Connect calls timed (the kernel's port search in connect(2)), their total and largest time (µs): the TIME_WAIT cliff shows here. */
+  connectCalls: number;
+  connectCallUsTotal: number;
+  connectCallUsMax: number;
 }
 
 /** A connect this slow is kept for the SYN-retransmit finding (the first retransmit is at ≥ 1 s). */
@@ -197,10 +210,16 @@ export function emptyLoadCounts(): LoadIntervalCounts {
     maxInFlight: 0,
     vusActiveMax: 0,
     stageStarted: {},
+    overrunStarted: 0,
+    overrunResponses: 0,
+    lastOverrunStartMs: 0,
     backends: {},
     bursts: [],
     slowConnectsUs: [],
     slowConnectsOverflow: 0,
+    connectCalls: 0,
+    connectCallUsTotal: 0,
+    connectCallUsMax: 0,
   };
 }
 
@@ -345,7 +364,8 @@ export interface IntervalMessage {
   shard: number;
   /** Interval index counted from the run start, 0-based. */
   interval: number;
-  load?: { counts: LoadIntervalCounts; histograms: Record<LoadHistogramName, string> };
+  /** Counts, and histograms in the plain V2 encoding (core/histogram.ts encodeHistogramBytes). */
+  load?: { counts: LoadIntervalCounts; histograms: Record<LoadHistogramName, Uint8Array> };
   exports: ExportOutcome[];
   /** Outcomes of the trace export requests that settled in the interval. */
   traceExports: TraceExportSettlement[];

@@ -61,7 +61,7 @@ export function forecastPodPortBudget(scenario: Scenario, shards: number, portRa
     fdsPerConnection: 1,
   });
   const n = budget.numbers;
-  const verdict = budget.ok ? 'ok' : budget.warnings.find((w) => w.code === 'PORT_BUDGET_EXHAUSTED' || w.code === 'FD_BUDGET_EXCEEDED')!.code;
+  const verdict = budget.ok ? 'ok' : budget.warnings.find((w) => w.code === 'PORT_BUDGET_EXHAUSTED' || w.code === 'PORT_BUDGET_CONNECT_CLIFF' || w.code === 'FD_BUDGET_EXCEEDED')!.code;
   const summary = `${verdict}: per shard pod ${Math.round(rate)} new connections/s, peak ${Math.round(n.portsNeededPeakPerPair)} of ${n.portsPerPair} ports per pair (ip_local_port_range ${portRange.low}-${portRange.high})`;
   return { ...budget, computed: true, newConnectionsPerSecond: rate, summary };
 }

@@ -16,6 +16,11 @@ export interface Preflight {
   synSchedule?: SynSchedule;
   /** Datapath counters, sampled from now until the run ends. */
   datapath?: DatapathWatch;
+  /**
+   * The counters of this process's own namespace, where the load's sockets live, when
+   * `datapath` reads another one: their retransmit counters corroborate the SYN signature.
+   */
+  socketCounters?: DatapathWatch;
   /** Stop the datapath sampler. */
   close(): Promise<void>;
 }
@@ -37,6 +42,10 @@ export async function preflight(scenario: Scenario, plan: Plan, out: TextOut, ne
     result.datapath = new DatapathWatch(netns ? await netnsSampler(netns) : selfSampler());
     result.close = () => result.datapath!.sampler.close();
     await result.datapath.start();
+    if (netns) {
+      result.socketCounters = new DatapathWatch(selfSampler());
+      await result.socketCounters.start();
+    }
   } catch (error) {
     await result.close();
     throw error;

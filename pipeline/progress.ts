@@ -26,8 +26,8 @@ export function progressPrinter(out: TextOut, plan: Plan, aggregator: RunAggrega
       lastLine: line,
       errorsTotal: aggregator.errorTotal(),
       p99SoFarUs: aggregator.hasLoad ? aggregator.loadTotals().histograms.latencyUs.p99 : undefined,
-      // A load-only run still shows its (empty) OTLP count; a traces-only run shows spans, not "0/0" points.
-      ...(ledger !== undefined || spanLedger === undefined ? { pointsSent: ledger?.totals.pointsSent ?? 0, pointsAcknowledged: ledger?.totals.pointsAcknowledged ?? 0 } : {}),
+      // Points only for a run that sends them: a load-only or traces-only run has no "OTLP acked 0/0" to show.
+      ...(ledger !== undefined ? { pointsSent: ledger.totals.pointsSent, pointsAcknowledged: ledger.totals.pointsAcknowledged } : {}),
       ...(spanLedger !== undefined ? { spansSent: spanLedger.totals.spansSent, spansAcknowledged: spanLedger.totals.spansAcknowledged } : {}),
     });
     if (out.isTTY) out.write(`\r\x1b[2K${text}`);

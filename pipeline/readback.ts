@@ -82,6 +82,9 @@ export class RunReadback {
   #version = 'unknown';
   readonly #rejections: Record<string, number> = {};
   #remoteWriteRequests = 0;
+  /** Remote write: the largest send lag after a tick's time (ms), and requests later than one export interval. */
+  #sendLagMaxMs = 0;
+  #requestsSentLate = 0;
 
   constructor(scenario: Scenario, plan: Plan, outDir: string) {
     this.#scenario = scenario;
@@ -157,6 +160,12 @@ export class RunReadback {
     if (this.#remoteWriteUrl !== undefined) {
       this.#remoteWriteRequests++;
       if (o.rejection !== undefined) this.#rejections[o.rejection] = (this.#rejections[o.rejection] ?? 0) + 1;
+      const intervalMs = this.#plan.telemetry?.exportIntervalMs ?? 0;
+      if (o.sentAtMs !== undefined && o.finalState !== 'unsettled') {
+        const lagMs = o.sentAtMs - (this.#plan.startEpochMs + o.tick * intervalMs);
+        if (lagMs > this.#sendLagMaxMs) this.#sendLagMaxMs = lagMs;
+        if (lagMs > intervalMs) this.#requestsSentLate++;
+      }
     }
     if (this.#visibility === undefined) return;
     const sentAtMs = o.sentAtMs ?? this.#plan.startEpochMs + o.tick * (this.#plan.telemetry?.exportIntervalMs ?? 0);
@@ -183,7 +192,15 @@ export class RunReadback {
     let reconciliation = input.reconciliation;
     let histogramPartSamples: number | undefined;
     const p = this.#scenario.backends?.prometheus;
-    if (this.#remoteWriteUrl !== undefined) backends.remoteWrite = { url: this.#remoteWriteUrl, requests: this.#remoteWriteRequests, rejections: { ...this.#rejections }, statuses: { ...(ledger?.totals.statuses ?? {}) } };
+    if (this.#remoteWriteUrl !== undefined) {
+      backends.remoteWrite = {
+        url: this.#remoteWriteUrl,
+        requests: this.#remoteWriteRequests,
+        rejections: { ...this.#rejections },
+        statuses: { ...(ledger?.totals.statuses ?? {}) },
+        sendLag: { maxMs: Math.round(this.#sendLagMaxMs), requestsLate: this.#requestsSentLate, lateAfterMs: this.#plan.telemetry?.exportIntervalMs ?? 0 },
+      };
+    }
     if (p !== undefined && this.#api !== undefined && this.#space !== undefined && this.#visibility !== undefined && ledger && store) {
       const visibility = await this.#visibility.finish(ledger, input.stop);
       const startedMs = Date.now();

@@ -19,6 +19,7 @@ import type { Preflight } from './preflight.ts';
 import type { StopControl } from './stop.ts';
 import { abortingThreshold } from './thresholds.ts';
 import { StallWatch } from './stall-watch.ts';
+import { ConnectCliffWatch } from '../reports/connect-cliff.ts';
 import type { RunTelemetry } from './telemetry.ts';
 
 /** The parts a run's results are built from. */
@@ -43,14 +44,20 @@ export class RunRecord {
   failure: TallyError | undefined;
   /** The whole run's datapath delta, once the load has ended. */
   datapathDelta: DatapathDelta | undefined;
+  /** The whole run's delta of the sockets' own namespace, when the datapath was read in another. */
+  socketCountersDelta: DatapathDelta | undefined;
   /** What the embedded stand-in served. */
   served: (() => object) | undefined;
   backends: BackendsResults | undefined;
   /** Main-thread stalls during the load (generator health). */
   readonly stalls = new StallWatch();
+  /** The TIME_WAIT connect cliff, watched on each interval line (fed by the interval log). */
+  readonly connectCliff: ConnectCliffWatch;
 
   constructor(parts: RunParts) {
     this.parts = parts;
+    // TIME_WAIT per interval counts the sockets' namespace only when the datapath is read there.
+    this.connectCliff = new ConnectCliffWatch(parts.preflight.datapath?.sampler.source === 'self');
   }
 
   /** Keep the first failure (revived, so it has its code). */
@@ -89,7 +96,9 @@ export class RunRecord {
       workerCpuRatios: elapsedMs > 0 ? Array.from({ length: plan.workers }, (_, i) => (aggregator.workerCpuUs[i] ?? 0) / 1000 / elapsedMs) : [],
       synSchedule: preflight.synSchedule,
       portBudget: preflight.portBudget,
+      connectCliff: this.connectCliff.cliff,
       datapath: this.datapathDelta && preflight.datapath ? { source: preflight.datapath.sampler.source, delta: this.datapathDelta } : undefined,
+      socketCounters: this.socketCountersDelta && preflight.socketCounters ? { source: preflight.socketCounters.sampler.source, delta: this.socketCountersDelta } : undefined,
       receiver: telemetry.receiver?.stats(),
       target: this.served?.(),
       backends: this.backends,

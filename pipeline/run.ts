@@ -206,6 +206,7 @@ async function setUp(options: RunOptions): Promise<LiveRun> {
   const log = new IntervalLog(join(outDir, 'intervals.ndjson'), {
     datapath: pre.datapath,
     progress: (line) => {
+      record.connectCliff.observe(line);
       printProgress(line);
       output?.line(line);
       checkThresholds?.(line);
@@ -274,6 +275,7 @@ async function endLoad(run: LiveRun): Promise<void> {
   if (datapath) {
     try {
       record.datapathDelta = await datapath.finish();
+      record.socketCountersDelta = await record.parts.preflight.socketCounters?.finish();
     } catch (error) {
       record.fail(error);
     }

@@ -50,7 +50,8 @@ export class StandInThread {
    */
   static async start(request: StandInRequest, onFailure: (error: TallyError) => void = () => {}): Promise<StandInThread> {
     const sync = new Int32Array(new SharedArrayBuffer(4));
-    const worker = new Worker(new URL('../embedded/stand-in-thread.ts', import.meta.url), { workerData: { request, sync } });
+    // As the load threads (pipeline/worker-pool.ts): fewer young-generation pauses, which the target would add to every latency it serves.
+    const worker = new Worker(new URL('../embedded/stand-in-thread.ts', import.meta.url), { workerData: { request, sync }, resourceLimits: { maxYoungGenerationSizeMb: 64 } });
     let onMessage: (m: StandInMessage) => void = () => {};
     let onError: (e: Error) => void = () => {};
     let onExit: (code: number) => void = () => {};

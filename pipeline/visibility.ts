@@ -1,9 +1,10 @@
 /**
  * Visibility during and after a run: a VisibilityPoller over Prometheus, whose reference
- * time for (metric, tick) is the earliest send time the ledger's outcomes report for it,
- * and until the first outcome arrives (the shards report once a second) the tick's
- * intended send time, which is never later: a point seen before its outcome arrived gets
- * a lag at most one encode longer than its true one, never a shorter. During the run it
+ * time for (metric, tick) is the earliest actual send time the ledger's outcomes report for
+ * it (until the first outcome arrives, the tick's intended send time). Lags are taken in
+ * the summary, against the final reference: a point seen before its outcome arrived (an
+ * outcome comes at settlement, a request may take seconds) still gets its lag from the
+ * actual send. During the run it
  * polls every `pollIntervalMs`; after it, until every acknowledged point is visible or the
  * last send plus `maxWaitMs` has passed. Only acknowledged points are expected to become
  * visible: a refused or failed request is the ledger's finding, not a visibility one.
@@ -105,7 +106,7 @@ export class RunVisibilityTracker {
       const errorsBefore = this.#pollErrors;
       await this.#poll();
       if (this.#pollErrors === errorsBefore) succeeded++;
-      if (stop.aborted || nowMs >= deadlineMs || pendingPoints(state.lagMs, masks) === 0) break;
+      if (stop.aborted || nowMs >= deadlineMs || pendingPoints(state.seenMs, masks) === 0) break;
       await sleep(Math.max(1, Math.min(this.#settings.pollIntervalMs, deadlineMs - nowMs)), undefined, { signal: stop }).catch(() => {});
     }
     if (succeeded === 0 && this.#lastError !== undefined) throw this.#lastError;
@@ -150,12 +151,12 @@ export function acknowledgedMasks(ledger: MetricsLedger, tracked?: TrackedSeries
 }
 
 /** Expected points not yet seen. */
-function pendingPoints(lagMs: readonly Float32Array[], masks: readonly Uint8Array[]): number {
+function pendingPoints(seenMs: readonly Float32Array[], masks: readonly Uint8Array[]): number {
   let pending = 0;
   for (let m = 0; m < masks.length; m++) {
-    const lags = lagMs[m];
+    const seen = seenMs[m];
     const mask = masks[m];
-    for (let i = 0; i < mask.length; i++) if (mask[i] === 1 && Number.isNaN(lags[i])) pending++;
+    for (let i = 0; i < mask.length; i++) if (mask[i] === 1 && Number.isNaN(seen[i])) pending++;
   }
   return pending;
 }

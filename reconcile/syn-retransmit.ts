@@ -117,3 +117,45 @@ function* buckets(connectTimes: ConnectTimes): Generator<ValueCount> {
     yield bucket;
   }
 }
+
+/** Retransmit counters of the network namespace the load's sockets live in, over the run (null: not readable). */
+export interface SocketRetransmitCounters {
+  /** `TcpExt.TCPSynRetrans`: SYN (and SYN-ACK) retransmits. */
+  readonly tcpSynRetrans: number | null;
+  /** `Tcp.RetransSegs`: every retransmitted segment, SYNs included (an upper bound when TCPSynRetrans is missing). */
+  readonly retransSegs: number | null;
+}
+
+/** How much of a signature the sockets' own counters bear out. */
+export interface SynCorroboration {
+  /** Connections whose SYN retransmits the counter accounts for. */
+  readonly corroborated: number;
+  /** Connections in a signature window that the counter does not account for: slow connects, not dropped SYNs. */
+  readonly uncorroborated: number;
+  /** The counter used; null when none could be read. */
+  readonly counter: 'TCPSynRetrans' | 'RetransSegs' | null;
+  readonly counterDelta: number | null;
+}
+
+/**
+ * Check a signature against the retransmit counters of the namespace the sockets live in:
+ * a connection in window k retransmitted its SYN k times, so the counter's delta is spent
+ * on the windows in order (fewest retransmits first); what it cannot pay for is
+ * uncorroborated. Without counters nothing is corroborated: a connect time alone cannot
+ * tell a dropped SYN from a generator that saw the connect late.
+ * @param finding from {@link findSynRetransmitSignature}.
+ * @param counters the sockets' namespace's counter deltas over the run, or undefined.
+ * @see Documentation/networking/snmp_counter.rst (TCPSynRetrans, RetransSegs)
+ */
+export function corroborateSynSignature(finding: SynRetransmitFinding, counters: SocketRetransmitCounters | undefined): SynCorroboration {
+  const counter = counters?.tcpSynRetrans != null ? 'TCPSynRetrans' : counters?.retransSegs != null ? 'RetransSegs' : null;
+  const counterDelta = counter === 'TCPSynRetrans' ? counters!.tcpSynRetrans : counter === 'RetransSegs' ? counters!.retransSegs : null;
+  let budget = counterDelta ?? 0;
+  let corroborated = 0;
+  for (const w of finding.windows) {
+    const paid = Math.min(w.count, Math.floor(budget / w.retransmits));
+    corroborated += paid;
+    budget -= paid * w.retransmits;
+  }
+  return { corroborated, uncorroborated: finding.total - corroborated, counter, counterDelta };
+}

@@ -10,8 +10,13 @@
  * visible. Lag resolution is the poll interval: a point is stamped with the start time
  * of the first poll that saw it.
  *
- * Memory: one float32 (first-visible lag in ms, NaN = not seen) per point, exact to the
- * ms for lags up to 4.6 h. The backend read is injected ({@link VisibilitySource}), and so
+ * A point's lag is computed when the summary is taken, from the time it was first seen and
+ * its reference then: a send time that reaches the poller after the point was seen (a tick
+ * sent late, its outcome reported at settlement) still counts, so the lag is always from
+ * the actual send.
+ *
+ * Memory: one float32 (first-seen time in ms after the earliest planned reference, NaN =
+ * not seen) per point, exact to the ms for 4.6 h. The backend read is injected ({@link VisibilitySource}), and so
  * are the clock and the sleep; {@link summariseVisibility} is pure.
  *
  * @see README.md "How it measures" (Reconciliation: classes and stages)
@@ -54,8 +59,10 @@ export interface VisibilityDeadlines {
 /** The poller's state, as the summariser reads it. */
 export interface VisibilityState {
   ticks: number;
-  /** Per metric, per point `series · ticks + tick − 1`: first-visible lag in ms, NaN when not seen. */
-  lagMs: readonly Float32Array[];
+  /** Epoch ms that `seenMs` counts from. */
+  baseMs: number;
+  /** Per metric, per point `series · ticks + tick − 1`: when first seen, ms after `baseMs`; NaN when not seen. */
+  seenMs: readonly Float32Array[];
   /** Per metric, per point: 1 when expected. */
   expectedMask: readonly Uint8Array[];
   /** Per metric, per tick (index tick): reference time in ms. */
@@ -98,20 +105,20 @@ export function summariseVisibility(state: VisibilityState, deadlines: Visibilit
   const h = createHistogramUs();
   const s = { pointsExpected: 0, pointsVisible: 0, onTime: 0, late: 0, lost: 0, visibleAfterMaxWait: 0, pending: 0, negativeLag: 0 };
   try {
-    for (let m = 0; m < state.lagMs.length; m++) {
-      const lags = state.lagMs[m];
+    for (let m = 0; m < state.seenMs.length; m++) {
+      const seen = state.seenMs[m];
       const mask = state.expectedMask[m];
       const refs = state.referenceMs[m];
-      for (let i = 0; i < lags.length; i++) {
+      for (let i = 0; i < seen.length; i++) {
         if (mask[i] === 0) continue;
         s.pointsExpected++;
-        const lag = lags[i];
-        if (Number.isNaN(lag)) {
-          const tick = (i % state.ticks) + 1;
+        const tick = (i % state.ticks) + 1;
+        if (Number.isNaN(seen[i])) {
           if (refs[tick] + deadlines.maxWaitMs > nowMs) s.pending++;
           else s.lost++;
           continue;
         }
+        const lag = state.baseMs + seen[i] - refs[tick];
         s.pointsVisible++;
         if (lag < 0) s.negativeLag++;
         recordUs(h, lag * 1000);
@@ -132,7 +139,8 @@ export function summariseVisibility(state: VisibilityState, deadlines: Visibilit
 /** Polls a {@link VisibilitySource} and stamps each point's first-visible lag. */
 export class VisibilityPoller {
   readonly #o: VisibilityPollerOptions;
-  readonly #lagMs: Float32Array[];
+  readonly #baseMs: number;
+  readonly #seenMs: Float32Array[];
   readonly #mask: Uint8Array[];
   readonly #refs: Float64Array[];
   // Per metric, per tick: expected points, and expected points seen so far.
@@ -147,12 +155,15 @@ export class VisibilityPoller {
     if (!(options.ticks >= 1)) throw new InternalError('visibility poller needs at least one tick');
     this.#o = options;
     const T = options.ticks;
-    this.#lagMs = options.seriesCounts.map((n) => new Float32Array(n * T).fill(NaN));
+    this.#seenMs = options.seriesCounts.map((n) => new Float32Array(n * T).fill(NaN));
     this.#refs = options.seriesCounts.map((_, m) => {
       const refs = new Float64Array(T + 1);
       for (let k = 1; k <= T; k++) refs[k] = options.referenceMs(m, k);
       return refs;
     });
+    let baseMs = Number.POSITIVE_INFINITY;
+    for (const refs of this.#refs) for (let k = 1; k <= T; k++) baseMs = Math.min(baseMs, refs[k]);
+    this.#baseMs = Number.isFinite(baseMs) ? Math.floor(baseMs) : 0;
     this.#expectedPerTick = options.seriesCounts.map(() => new Uint32Array(T + 1));
     this.#visiblePerTick = options.seriesCounts.map(() => new Uint32Array(T + 1));
     this.#mask = options.seriesCounts.map((n, m) => {
@@ -180,8 +191,8 @@ export class VisibilityPoller {
   }
 
   /**
-   * Set the reference time of (metric, tick) to its send time, from the ledger, once known
-   * (before the points can be seen: a lag is stamped against the reference at first sight).
+   * Set the reference time of (metric, tick) to its send time, from the ledger, once known:
+   * before or after its points were seen (lags are taken against it in the summary).
    */
   markSent(metricIndex: number, tick: number, sentMs: number): void {
     this.#refs[metricIndex][tick] = sentMs;
@@ -189,7 +200,7 @@ export class VisibilityPoller {
 
   /** The state, for {@link summariseVisibility}. Arrays are live, not copies. */
   get state(): VisibilityState {
-    return { ticks: this.#o.ticks, lagMs: this.#lagMs, expectedMask: this.#mask, referenceMs: this.#refs, polls: this.#polls, unexpectedVisible: this.#unexpectedVisible };
+    return { ticks: this.#o.ticks, baseMs: this.#baseMs, seenMs: this.#seenMs, expectedMask: this.#mask, referenceMs: this.#refs, polls: this.#polls, unexpectedVisible: this.#unexpectedVisible };
   }
 
   /** The window of ticks due at `nowMs` that still miss points, or null. */
@@ -210,7 +221,7 @@ export class VisibilityPoller {
 
   /**
    * One poll at `nowMs` (ms since the epoch, the poll's start): read the due ticks that
-   * miss points and stamp newly seen points with `nowMs − reference`.
+   * miss points and stamp newly seen points with `nowMs` (their lag is `nowMs − reference`).
    * @returns points newly seen in this poll; 0 without reading when nothing is pending.
    * @throws whatever the source throws (e.g. CollectorError), with no state changed for unread points.
    */
@@ -220,17 +231,17 @@ export class VisibilityPoller {
     this.#polls++;
     const T = this.#o.ticks;
     let fresh = 0;
+    const seenMs = nowMs - this.#baseMs;
     await this.#o.source.read(window, (m, s, k) => {
-      const lags = this.#lagMs[m];
-      if (lags === undefined || !(k >= 1 && k <= T) || !(s >= 0 && s * T < lags.length)) return;
+      const seen = this.#seenMs[m];
+      if (seen === undefined || !(k >= 1 && k <= T) || !(s >= 0 && s * T < seen.length)) return;
       const i = s * T + k - 1;
-      if (!Number.isNaN(lags[i])) return;
+      if (!Number.isNaN(seen[i])) return;
+      seen[i] = seenMs;
       if (this.#mask[m][i] === 0) {
         this.#unexpectedVisible++;
-        lags[i] = nowMs - this.#refs[m][k];
         return;
       }
-      lags[i] = nowMs - this.#refs[m][k];
       this.#visiblePerTick[m][k]++;
       this.#pointsVisible++;
       fresh++;

@@ -9,7 +9,7 @@ import { emptyLoadCounts, ERROR_CLASSES, LOAD_HISTOGRAMS, STATUS_CLASSES, type E
 import { finalStateOf } from '../ledger/ledger.ts';
 import { spanFinalStateOf } from '../ledger/span-ledger.ts';
 import { ExporterAggregator, type ExporterIntervalLine, type ExporterSignal } from './exporter-aggregate.ts';
-import { createHistogramUs, encodeHistogram, mergeEncoded, percentilesUs, recordUs, type Histogram, type PercentilesUs } from '../core/histogram.ts';
+import { createHistogramUs, encodeHistogram, mergeEncoded, mergeEncodedBytes, percentilesUs, recordUs, valueAtPercentileUs, type Histogram, type PercentilesUs } from '../core/histogram.ts';
 
 /** One line of intervals.ndjson. */
 export interface IntervalLine {
@@ -42,6 +42,8 @@ export interface IntervalLine {
     achievedRatePerSecond: number;
     latencyUs: { p50: number; p99: number; max: number };
     connectUs: { p50: number; p99: number; max: number };
+    /** The connect calls of the interval (µs): mean and largest; absent when none. The TIME_WAIT cliff shows here. */
+    connectCallUs?: { mean: number; max: number };
     /** Service time and TTFB of the interval's requests (µs): per-interval samples for `tally compare`. */
     serviceUs: { p50: number; p99: number; max: number };
     ttfbUs: { p50: number; p99: number; max: number };
@@ -78,10 +80,16 @@ function addCounts(into: LoadIntervalCounts, c: LoadIntervalCounts): void {
   into.newConnections += c.newConnections;
   into.vusActiveMax += c.vusActiveMax;
   for (const [k, n] of Object.entries(c.stageStarted)) into.stageStarted[Number(k)] = (into.stageStarted[Number(k)] ?? 0) + n;
+  into.overrunStarted += c.overrunStarted;
+  into.overrunResponses += c.overrunResponses;
+  if (c.lastOverrunStartMs > into.lastOverrunStartMs) into.lastOverrunStartMs = c.lastOverrunStartMs;
   for (const [k, n] of Object.entries(c.backends)) into.backends[k] = (into.backends[k] ?? 0) + n;
   for (const b of c.bursts) into.bursts.push({ ...b });
   for (const us of c.slowConnectsUs) into.slowConnectsUs.push(us);
   into.slowConnectsOverflow += c.slowConnectsOverflow;
+  into.connectCalls += c.connectCalls;
+  into.connectCallUsTotal += c.connectCallUsTotal;
+  if (c.connectCallUsMax > into.connectCallUsMax) into.connectCallUsMax = c.connectCallUsMax;
   into.lateStarts += c.lateStarts;
   into.droppedIterations += c.droppedIterations;
   for (const k of ERROR_CLASSES) into.errors[k] += c.errors[k];
@@ -246,11 +254,11 @@ export class RunAggregator {
         loadSeen = true;
         addCounts(counts, m.load.counts);
         inFlight += m.load.counts.maxInFlight;
-        for (const name of LOAD_HISTOGRAMS) mergeEncoded(this.#total[name], m.load.histograms[name]);
-        mergeEncoded(latency, m.load.histograms.latencyUs);
-        mergeEncoded(connect, m.load.histograms.connectUs);
-        mergeEncoded(service, m.load.histograms.serviceUs);
-        mergeEncoded(ttfb, m.load.histograms.ttfbUs);
+        for (const name of LOAD_HISTOGRAMS) mergeEncodedBytes(this.#total[name], m.load.histograms[name]);
+        mergeEncodedBytes(latency, m.load.histograms.latencyUs);
+        mergeEncodedBytes(connect, m.load.histograms.connectUs);
+        mergeEncodedBytes(service, m.load.histograms.serviceUs);
+        mergeEncodedBytes(ttfb, m.load.histograms.ttfbUs);
       }
       this.eventLoopDelayP99MaxUs = Math.max(this.eventLoopDelayP99MaxUs, line.eventLoopDelayP99MaxUs);
       if (loadSeen) {
@@ -286,6 +294,7 @@ export class RunAggregator {
         if (this.#encodeIntervals) {
           line.histograms = { latencyUs: encodeHistogram(latency), connectUs: encodeHistogram(connect), serviceUs: encodeHistogram(service), ttfbUs: encodeHistogram(ttfb) };
         }
+        if (counts.connectCalls > 0) line.load.connectCallUs = { mean: Math.round(counts.connectCallUsTotal / counts.connectCalls), max: Math.round(counts.connectCallUsMax) };
       }
       if (metrics.exports > 0) line.metrics = metrics;
       if (traces.exports > 0) line.traces = traces;
@@ -323,7 +332,7 @@ export class RunAggregator {
    */
   percentileUs(name: string, percentile: number): number | undefined {
     const h = (this.#total as Record<string, Histogram | undefined>)[name];
-    return h === undefined || h.totalCount === 0 ? undefined : h.getValueAtPercentile(percentile);
+    return h === undefined || h.totalCount === 0 ? undefined : valueAtPercentileUs(h, percentile);
   }
 
   /** The export latency histogram so far, encoded (a sharded run's shard.json). */

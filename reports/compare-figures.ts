@@ -109,7 +109,7 @@ function loadCountRows(baselines: readonly CompareRun[], candidate: CompareRun, 
   const classes = [...new Set(all.flatMap((r) => Object.keys(r.results.summary.load.errors.byClass)))].sort();
   for (const c of classes) rows.push(countRow(`errors{class:${c}}`, 'load', baselines, candidate, (r) => ({ count: r.summary.load.errors.byClass[c] ?? 0, volume: r.summary.load.requests }), options));
   rows.push(countRow('dropped_iterations', 'load', baselines, candidate, (r) => ({ count: r.summary.load.droppedIterations, volume: (r.summary.load.iterationsStarted ?? 0) + r.summary.load.droppedIterations }), options));
-  rows.push(countRow('syn_retransmit_signature', 'load', baselines, candidate, (r) => ({ count: r.summary.load.synRetransmit?.connections ?? 0, volume: r.summary.load.newConnections }), options));
+  rows.push(countRow('syn_retransmit_signature', 'load', baselines, candidate, (r) => ({ count: r.summary.load.synRetransmit?.corroborated ?? r.summary.load.synRetransmit?.connections ?? 0, volume: r.summary.load.newConnections }), options));
   return rows;
 }
 

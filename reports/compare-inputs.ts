@@ -4,7 +4,7 @@
  * add; percentiles are taken only after the merge, never averaged). Pure apart from the
  * WebAssembly memory of decoded histograms, freed before returning.
  */
-import { createHistogramUs, decodeHistogram, type Histogram } from '../core/histogram.ts';
+import { createHistogramUs, decodeHistogram, valueAtPercentileUs, type Histogram } from '../core/histogram.ts';
 import type { IntervalLine } from './aggregate.ts';
 import type { Results } from './results.ts';
 
@@ -83,7 +83,7 @@ export function withMergedHistograms<T>(runs: readonly CompareRun[], fn: (merged
       count: (name) => get(name)?.totalCount ?? 0,
       percentile: (name, p) => {
         const h = get(name);
-        return h === null || h.totalCount === 0 ? undefined : h.getValueAtPercentile(p);
+        return h === null || h.totalCount === 0 ? undefined : valueAtPercentileUs(h, p);
       },
     });
   } finally {

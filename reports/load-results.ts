@@ -4,12 +4,12 @@
  * the SYN-retransmit signature. Pure.
  */
 import type { BurstRelease } from '../core/messages.ts';
-import { findSynRetransmitSignature, type SynSchedule } from '../reconcile/syn-retransmit.ts';
+import { corroborateSynSignature, findSynRetransmitSignature, type SocketRetransmitCounters, type SynSchedule } from '../reconcile/syn-retransmit.ts';
 import type { LoadPlan } from '../scenarios/plan.ts';
 import type { LoadTotals } from './aggregate.ts';
 
-/** errno classes that are limits of the generator host, not of the target. */
-export const GENERATOR_SIDE_ERRORS = ['EADDRNOTAVAIL', 'EADDRINUSE', 'EMFILE'] as const;
+/** Error classes that are limits or stalls of the generator host, not faults of the target. */
+export const GENERATOR_SIDE_ERRORS = ['EADDRNOTAVAIL', 'EADDRINUSE', 'EMFILE', 'generator_stall'] as const;
 
 /** A finding about the system under test: data, never an exception. */
 export interface Finding {
@@ -24,10 +24,14 @@ export interface LoadSummaryInput {
   totals: LoadTotals;
   /** Seconds the rates are computed over. */
   elapsedS: number;
+  /** Epoch ms of the load's planned end (the run start plus the executor's length): the overrun is measured from it. */
+  plannedEndEpochMs: number;
   protocol: 'http1' | 'tcp-crr';
   reuse: unknown;
   /** The client kernel's SYN schedule, for the SYN-retransmit signature. */
   synSchedule: SynSchedule;
+  /** Retransmit counters of the namespace the load's sockets live in, which must corroborate the signature; undefined when not read. */
+  socketRetransmits?: SocketRetransmitCounters & { source: string };
   /** Stage lengths (ms) of a ramping executor, to rate each stage over its own length. */
   stageDurationsMs?: number[];
   burst?: { connections: number; windowMs: number };
@@ -68,7 +72,7 @@ export function endpointSpread(backends: Record<string, number>): { backends: Re
  * Build `summary.load` and its findings.
  * @returns the summary object (see results.schema.json `loadSummary`) and findings.
  */
-export function buildLoadSummary(input: LoadSummaryInput): { summary: Record<string, unknown>; findings: Finding[]; lateStartRatio: number } {
+export function buildLoadSummary(input: LoadSummaryInput): { summary: Record<string, unknown>; findings: Finding[]; lateStartRatio: number; overrun?: LoadOverrun } {
   const { plan, totals: l, elapsedS } = input;
   const findings: Finding[] = [];
   let errors = 0;
@@ -81,7 +85,8 @@ export function buildLoadSummary(input: LoadSummaryInput): { summary: Record<str
     protocol: input.protocol,
     reuse: typeof input.reuse === 'string' ? input.reuse : JSON.stringify(input.reuse),
     targetRatePerSecond: plan.ratePerSecond ?? 0,
-    achievedRatePerSecond: round((l.completed - errors) / elapsedS, 1),
+    // Only arrivals started in the window: responses to iterations started after the planned end are the overrun's.
+    achievedRatePerSecond: round((l.completed - errors - l.overrunResponses) / elapsedS, 1),
     connectionsPerSecond: round(l.newConnections / elapsedS, 1),
     requests: l.completed,
     iterationsStarted: l.started,
@@ -100,6 +105,7 @@ export function buildLoadSummary(input: LoadSummaryInput): { summary: Record<str
     ttfbUs: l.histograms.ttfbUs,
     schedulerLagUs: l.histograms.schedulerLagUs,
   };
+  if (l.connectCalls > 0) summary.connectCallUs = { calls: l.connectCalls, mean: round(l.connectCallUsTotal / l.connectCalls, 1), max: Math.round(l.connectCallUsMax) };
   if (l.histograms.dnsUs.count > 0) summary.dnsUs = l.histograms.dnsUs;
   if (plan.peakRatePerSecond !== undefined) summary.peakRatePerSecond = plan.peakRatePerSecond;
   if (plan.iterationsPlanned !== undefined) summary.iterationsPlanned = plan.iterationsPlanned;
@@ -133,19 +139,56 @@ export function buildLoadSummary(input: LoadSummaryInput): { summary: Record<str
       releases: bursts.slice(0, 100).map((b) => ({ burst: b.burst, started: b.started, releaseSpreadMs: round(b.lastStartMs - b.firstStartMs, 3) })),
     };
   }
+  const overrun = overrunOf(l, input.plannedEndEpochMs);
+  if (overrun !== undefined) {
+    summary.overrun = overrun;
+    findings.push({ kind: 'schedule_overrun', count: overrun.iterationsStarted, detail: `iterations planned inside the run started after its planned end, the last ${overrun.overSeconds} s after it: the generator fell behind its schedule (not counted in the achieved rate or any stage)` });
+  }
   const spread = endpointSpread(l.backends);
   if (spread !== undefined) summary.endpointSpread = spread;
 
   for (const [cls, n] of Object.entries(l.errors)) if (n > 0) findings.push({ kind: `connection_error_${cls}`, count: n, detail: (GENERATOR_SIDE_ERRORS as readonly string[]).includes(cls) ? 'generator side' : 'target side' });
   if (l.droppedIterations > 0) findings.push({ kind: 'dropped_iterations', count: l.droppedIterations, detail: 'maxInFlight reached' });
   const connects = l.histograms.connectUs.count;
-  if (connects > 0) {
-    const syn = findSynRetransmitSignature(l.slowConnectsUs, input.synSchedule);
-    const windows = syn.windows.filter((w) => w.count > 0).map((w) => `${w.retransmits}×: ${w.count} near ${w.lowUs / 1e6} s`);
-    summary.synRetransmit = { connections: syn.total, ofConnects: connects, counts: syn.counts, slowConnectsNotKept: l.slowConnectsOverflow };
-    if (syn.total > 0) {
-      findings.push({ kind: 'syn_retransmit_signature', count: syn.total, detail: `connect times cluster at SYN retransmit times (${windows.join(', ')}): SYNs were dropped (conntrack insert failure, a full table, or a listen overflow)` });
-    }
+  if (connects > 0) findings.push(...synFindings(l, input, connects, summary));
+  return { summary, findings, lateStartRatio, ...(overrun !== undefined ? { overrun } : {}) };
+}
+
+/** The SYN-retransmit signature, corroborated by the sockets' own retransmit counters; the rest are slow connects. */
+function synFindings(l: LoadTotals, input: LoadSummaryInput, connects: number, summary: Record<string, unknown>): Finding[] {
+  const syn = findSynRetransmitSignature(l.slowConnectsUs, input.synSchedule);
+  const c = corroborateSynSignature(syn, input.socketRetransmits);
+  summary.synRetransmit = {
+    connections: syn.total,
+    ofConnects: connects,
+    counts: syn.counts,
+    slowConnectsNotKept: l.slowConnectsOverflow,
+    corroborated: c.corroborated,
+    corroboratedBy: c.counter === null ? null : { source: input.socketRetransmits!.source, counter: c.counter, delta: c.counterDelta },
+  };
+  const findings: Finding[] = [];
+  if (syn.total === 0) return findings;
+  const windows = syn.windows.filter((w) => w.count > 0).map((w) => `${w.retransmits}×: ${w.count} near ${w.lowUs / 1e6} s`).join(', ');
+  const counted = c.counter === null ? 'no retransmit counter of the sockets\' namespace could be read' : `the sockets' namespace (${input.socketRetransmits!.source}) counted ${c.counterDelta} ${c.counter}`;
+  if (c.corroborated > 0) {
+    findings.push({ kind: 'syn_retransmit_signature', count: c.corroborated, detail: `connect times cluster at SYN retransmit times (${windows}) and ${counted}: SYNs were dropped (conntrack insert failure, a full table, or a listen overflow)` });
   }
-  return { summary, findings, lateStartRatio };
+  if (c.uncorroborated > 0) {
+    findings.push({ kind: 'slow_connects', count: c.uncorroborated, detail: `connect times at SYN retransmit times (${windows}), but ${counted}, too few for these: slow connects, not dropped SYNs (most often the generator saw the completed connect late: its event loop stalled)` });
+  }
+  return findings;
+}
+
+/** Iterations planned inside the run that started after its planned end. */
+export interface LoadOverrun {
+  iterationsStarted: number;
+  /** Their requests that got a response. */
+  responses: number;
+  /** From the planned end to the latest such start (s). */
+  overSeconds: number;
+}
+
+function overrunOf(l: LoadTotals, plannedEndEpochMs: number): LoadOverrun | undefined {
+  if (l.overrunStarted === 0) return undefined;
+  return { iterationsStarted: l.overrunStarted, responses: l.overrunResponses, overSeconds: round(Math.max(0, l.lastOverrunStartMs - plannedEndEpochMs) / 1000, 1) };
 }

@@ -43,7 +43,10 @@ function rows(r: Results): { section: string; rows: [string, string][] }[] {
     if (l.stages && l.stages.length > 1) loadRows.push(['stages: started / planned', (l.stages as { iterationsStarted: number; iterationsPlanned: number }[]).map((st) => `${int(st.iterationsStarted)}/${int(st.iterationsPlanned)}`).join(', ')]);
     if (l.bursts) loadRows.push(['bursts: count, release spread max', `${int(l.bursts.count)} × ${int(l.bursts.connectionsPerBurst)} within ${l.bursts.windowMs} ms planned; ${l.bursts.releaseSpreadMaxMs} ms measured`]);
     if (l.endpointSpread) loadRows.push(['endpoint spread (max deviation from uniform)', `${Object.entries(l.endpointSpread.backends as Record<string, number>).map(([b, n]) => `${b} ${int(n)}`).join(', ')} (${pct(l.endpointSpread.maxDeviationRatio)})`]);
-    if (l.synRetransmit && l.synRetransmit.connections > 0) loadRows.push(['SYN-retransmit signature', `${int(l.synRetransmit.connections)} of ${int(l.synRetransmit.ofConnects)} connects`]);
+    if (l.synRetransmit && l.synRetransmit.connections > 0) {
+      const corroborated = l.synRetransmit.corroborated ?? l.synRetransmit.connections;
+      loadRows.push(['SYN-retransmit signature', `${int(corroborated)} of ${int(l.synRetransmit.ofConnects)} connects${corroborated < l.synRetransmit.connections ? ` (${int(l.synRetransmit.connections - corroborated)} more slow connects without SYN retransmits)` : ''}`]);
+    }
     out.push({ section: `Load (${l.protocol ?? 'http1'}, reuse ${l.reuse ?? 'never'})`, rows: loadRows });
   }
   const m = r.summary.metrics;

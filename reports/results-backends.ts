@@ -44,7 +44,14 @@ export type TraceBackendResults = TraceSampleVerification & { url: string; versi
 /** Everything the backends said. */
 export interface BackendsResults {
   readback?: PrometheusReadbackResults;
-  remoteWrite?: { url: string; requests: number; rejections: Record<string, number>; statuses: Record<string, number> };
+  remoteWrite?: {
+    url: string;
+    requests: number;
+    rejections: Record<string, number>;
+    statuses: Record<string, number>;
+    /** How late requests went out after their tick's time (ms): the largest, and those later than `lateAfterMs` (one export interval). */
+    sendLag?: { maxMs: number; requestsLate: number; lateAfterMs: number };
+  };
   prometheusIngest?: Omit<PrometheusIngestDelta, 'flags'>;
   waterfalls?: Waterfall[];
   datapathMetrics?: DatapathMetrics;
@@ -102,6 +109,14 @@ export function backendsSection(b: BackendsResults): { fields: Record<string, un
   if (b.remoteWrite) {
     fields.remoteWrite = b.remoteWrite;
     for (const [rejection, count] of Object.entries(b.remoteWrite.rejections).sort()) add(`remote_write_rejected_${rejection}`, count, 'requests the receiver refused whole (HTTP 4xx)');
+    // Failures that are no refusal of the data, each by what happened.
+    const statuses = Object.entries(b.remoteWrite.statuses).map(([status, n]) => [Number(status), n] as const);
+    const sum = (match: (status: number) => boolean): number => statuses.reduce((a, [status, n]) => a + (match(status) ? n : 0), 0);
+    add('remote_write_server_errors', sum((s) => s >= 500), 'requests the receiver failed (HTTP 5xx): not a refusal of the data');
+    add('remote_write_throttled', sum((s) => s === 429), 'requests the receiver throttled (HTTP 429)');
+    add('remote_write_no_answer', sum((s) => s === 0), 'requests that got no HTTP answer (connection refused or reset, timeout, run stopped)');
+    const lag = b.remoteWrite.sendLag;
+    if (lag !== undefined) add('remote_write_sender_behind', lag.requestsLate, `requests sent more than one export interval (${lag.lateAfterMs} ms) after their tick's time, the latest ${(lag.maxMs / 1000).toFixed(1)} s after it: the sender fell behind its schedule (every request in flight at once: the receiver answers too slowly); visibility lag is measured from each request's actual send`);
   }
   if (b.prometheusIngest) fields.prometheusIngest = b.prometheusIngest;
   if (b.waterfalls) {

@@ -10,11 +10,12 @@ import { buildTelemetryResults, type TelemetryResultsInput } from './telemetry-r
 import type { Plan } from '../scenarios/plan.ts';
 import type { Scenario } from '../scenarios/types.ts';
 import type { LoadTotals } from './aggregate.ts';
-import { buildLoadSummary, type Finding } from './load-results.ts';
-import { CLASSIC_SYN_SCHEDULE, type SynSchedule } from '../reconcile/syn-retransmit.ts';
+import { buildLoadSummary, type Finding, type LoadOverrun } from './load-results.ts';
+import { CLASSIC_SYN_SCHEDULE, type SocketRetransmitCounters, type SynSchedule } from '../reconcile/syn-retransmit.ts';
 import type { PortBudgetReport } from '../host/preflight.ts';
 import type { DatapathDelta } from '../host/datapath-delta.ts';
 import { backendsSection, type BackendsResults } from './results-backends.ts';
+import { connectCliffFinding, type ConnectCliff } from './connect-cliff.ts';
 import type { ShardIdentity } from './shard-record.ts';
 
 /** results.json `merge`: the shards a merged run was made of. */
@@ -66,8 +67,15 @@ export interface ResultsInput {
   synSchedule?: SynSchedule;
   /** Port budget computed before the run. */
   portBudget?: PortBudgetReport;
+  /** The TIME_WAIT connect cliff, when the run met it (reports/connect-cliff.ts). */
+  connectCliff?: ConnectCliff;
   /** Datapath counters: whole-run delta of each sampled namespace. */
   datapath?: { source: string; delta: DatapathDelta };
+  /**
+   * Counters of the namespace the load's sockets live in (`self`), when `datapath` was read
+   * in another one (the lab's node namespace): they corroborate the SYN-retransmit signature.
+   */
+  socketCounters?: { source: string; delta: DatapathDelta };
   receiver?: object;
   target?: object;
   /** Read-back backends: Prometheus, remote write, waterfalls, datapath metrics, Tempo (reports/results-backends.ts). */
@@ -99,6 +107,7 @@ export function buildResults(input: ResultsInput): Results {
   const summary: Results = {};
   const findings: Finding[] = [];
   let lateStartRatio = 0;
+  let overrun: LoadOverrun | undefined;
   if (input.load && plan.load && scenario.load) {
     const l = scenario.load;
     const ex = l.executor;
@@ -106,16 +115,20 @@ export function buildResults(input: ResultsInput): Results {
       plan: plan.load,
       totals: input.load,
       elapsedS: input.complete ? plan.load.loadDurationMs / 1000 : elapsedS,
+      plannedEndEpochMs: plan.startEpochMs + plan.load.loadDurationMs,
       protocol: l.protocol,
       reuse: l.connection.reuse,
       synSchedule: input.synSchedule ?? CLASSIC_SYN_SCHEDULE,
+      ...socketRetransmits(input),
       ...('stages' in ex ? { stageDurationsMs: ex.stages.map((st) => st.durationMs) } : ex.executor === 'constant-arrival-rate' ? { stageDurationsMs: [plan.load.loadDurationMs] } : {}),
       ...(ex.executor === 'burst' ? { burst: { connections: ex.connections, windowMs: ex.windowMs } } : {}),
     });
     summary.load = built.summary;
     findings.push(...built.findings);
     lateStartRatio = built.lateStartRatio;
+    overrun = built.overrun;
   }
+  if (input.connectCliff) findings.push(connectCliffFinding(input.connectCliff));
   if (input.datapath) {
     for (const [key, kind, detail] of DATAPATH_FINDINGS) {
       const c = input.datapath.delta.counters[key];
@@ -133,6 +146,8 @@ export function buildResults(input: ResultsInput): Results {
   if (input.cpuRatio > SATURATED_CPU_RATIO) reasons.push(`CPU ${(input.cpuRatio * 100).toFixed(0)}% > ${SATURATED_CPU_RATIO * 100}%`);
   const busiest = Math.max(0, ...(input.workerCpuRatios ?? []));
   if (busiest > SATURATED_CPU_RATIO) reasons.push(`a worker thread used ${(busiest * 100).toFixed(0)}% of a core > ${SATURATED_CPU_RATIO * 100}%`);
+  if (input.connectCliff) reasons.push(`connect() slowed to ${Math.round(input.connectCliff.firstMeanUs)} µs a call from ${(input.connectCliff.firstEndMs / 1000).toFixed(0)} s (the TIME_WAIT connect cliff of the generator host)`);
+  if (overrun !== undefined) reasons.push(`${overrun.iterationsStarted} iterations started after the planned end, the last ${overrun.overSeconds} s after it (schedule overrun)`);
   const stalls = input.mainThreadStalls;
   if (stalls !== undefined && stalls.count > 0) reasons.push(`the main thread stalled ${stalls.count} time(s), the longest ${stalls.maxMs} ms (≥ ${stalls.thresholdMs} ms)`);
   const results: Results = {
@@ -196,6 +211,14 @@ export function buildResults(input: ResultsInput): Results {
     findings.push(...section.findings);
   }
   return results;
+}
+
+/** The sockets' namespace's retransmit counters: `socketCounters`, or `datapath` when it was read in the sockets' own namespace. */
+function socketRetransmits(input: ResultsInput): { socketRetransmits?: SocketRetransmitCounters & { source: string } } {
+  const own = input.socketCounters ?? (input.datapath?.source === 'self' ? input.datapath : undefined);
+  if (own === undefined) return {};
+  const delta = (key: string): number | null => own.delta.counters[key]?.delta ?? null;
+  return { socketRetransmits: { source: own.source, tcpSynRetrans: delta('netstat.TcpExt.TCPSynRetrans'), retransSegs: delta('snmp.Tcp.RetransSegs') } };
 }
 
 function round(x: number, digits: number): number {

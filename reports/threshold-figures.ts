@@ -5,7 +5,7 @@
  * results.json `histograms` afterwards (never averaged percentiles). Pure, except that
  * decoding a histogram allocates WebAssembly memory, freed before returning.
  */
-import { decodeHistogram, type Histogram } from '../core/histogram.ts';
+import { decodeHistogram, valueAtPercentileUs, type Histogram } from '../core/histogram.ts';
 import { evaluateThresholds, type Figures, type FigureValue, type ThresholdResult } from '../reconcile/thresholds.ts';
 import type { ThresholdSpec } from '../core/thresholds.ts';
 import { DATAPATH_THRESHOLDS } from '../scenarios/threshold-names.ts';
@@ -83,7 +83,7 @@ function loadFigure(r: Results, metric: string, source: PercentileSource | undef
     case 'requests':
       return count(requests);
     case 'syn_retransmit_signature':
-      return count(l.synRetransmit?.connections ?? 0);
+      return count(l.synRetransmit?.corroborated ?? l.synRetransmit?.connections ?? 0);
     case 'achieved_rate':
       return { kind: 'gauge', value: l.achievedRatePerSecond };
     case 'achieved_rate_ratio':
@@ -149,7 +149,7 @@ export function withResultsHistograms<T>(r: Results, fn: (source: PercentileSour
         h = decodeHistogram(text);
         decoded.set(name, h);
       }
-      return h.totalCount === 0 ? undefined : h.getValueAtPercentile(percentile);
+      return h.totalCount === 0 ? undefined : valueAtPercentileUs(h, percentile);
     });
   } finally {
     for (const h of decoded.values()) h.destroy();

@@ -1077,6 +1077,10 @@ export interface Thresholds {
    */
   'errors{class:response_too_large}'?: ThresholdList;
   /**
+   * Requests that ended with the generator_stall connection error class, over requests. k6 type: rate.
+   */
+  'errors{class:generator_stall}'?: ThresholdList;
+  /**
    * Requests that ended with the other connection error class, over requests. k6 type: rate.
    */
   'errors{class:other}'?: ThresholdList;
@@ -1089,7 +1093,7 @@ export interface Thresholds {
    */
   'errors{status:5xx}'?: ThresholdList;
   /**
-   * Connection errors that are limits of the generator host (EADDRNOTAVAIL, EADDRINUSE, EMFILE), over requests. k6 type: rate.
+   * Connection errors that are limits or stalls of the generator host (EADDRNOTAVAIL, EADDRINUSE, EMFILE, generator_stall), over requests. k6 type: rate.
    */
   'errors{side:generator}'?: ThresholdList;
   /**
@@ -1117,7 +1121,7 @@ export interface Thresholds {
    */
   http_reqs?: ThresholdList;
   /**
-   * Connects whose time sits at a SYN-retransmit time of this kernel (dropped SYNs): summary.load.synRetransmit.connections. k6 type: counter.
+   * Connects whose time sits at a SYN-retransmit time of this kernel, as many as the SYN retransmits of the namespace the sockets live in bear out (dropped SYNs): summary.load.synRetransmit.corroborated. k6 type: counter.
    */
   syn_retransmit_signature?: ThresholdList;
   /**

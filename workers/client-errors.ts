@@ -18,7 +18,8 @@ export function classifyError(err: NodeJS.ErrnoException | undefined): ErrorClas
 
 /**
  * Errors caused on the load generator's side (no local address or port to bind, out of
- * file descriptors), as opposed to the target or the datapath refusing, resetting or
- * dropping. Reports split errors on this set.
+ * file descriptors, a stall of its own that let a deadline pass before it wrote the
+ * request), as opposed to the target or the datapath refusing, resetting or dropping.
+ * Reports split errors on this set.
  */
-export const GENERATOR_SIDE_ERRORS: ReadonlySet<ErrorClass> = new Set<ErrorClass>(['EADDRNOTAVAIL', 'EADDRINUSE', 'EMFILE']);
+export const GENERATOR_SIDE_ERRORS: ReadonlySet<ErrorClass> = new Set<ErrorClass>(['EADDRNOTAVAIL', 'EADDRINUSE', 'EMFILE', 'generator_stall']);

@@ -1,7 +1,7 @@
 /**
  * One churn iteration: a new TCP connection, one minimal HTTP/1.1 request, the response
- * read to its end, then the client closes first with FIN or RST. Raw `node:net` because
- * connection-setup rate is the workload (about 4x undici's new-connection rate here).
+ * read to its end, then the client closes first with FIN or RST. A raw socket (a libuv
+ * handle, tcp-handle.ts) because connection-setup rate is the workload.
  *
  * Since the load client (workers/load-client.ts) this is a thin wrapper over its raw
  * connection ({@link RawConnection}), kept for callers that want one request per
@@ -15,6 +15,7 @@ import type { ErrorClass } from '../core/messages.ts';
 import type { RequestResult } from './load-client.ts';
 import { RawConnection, type ConnConfig, type ConnOwner } from './raw-connection.ts';
 import { sharedWheel } from './timeout-wheel.ts';
+import { tcpTransport } from './tcp-handle.ts';
 
 export { classifyError } from './client-errors.ts';
 export { parseHead } from './http1-head.ts';
@@ -58,6 +59,7 @@ function configFor(options: ChurnOptions): ConnConfig {
       requestTimeoutMs: options.requestTimeoutMs,
       crrResponseBytes: undefined,
       wheel: sharedWheel(),
+      transport: tcpTransport(),
     };
     configs.set(options, config);
   }

@@ -116,6 +116,7 @@ class RequestHandler implements Dispatcher.DispatchHandler {
       errorClass,
       dnsUs: first ? (socket.tallyDnsUs ?? -1) : -1,
       connectUs: first ? (socket.tallyConnectUs ?? -1) : -1,
+      connectCallUs: -1,
       ttfbUs: this.#firstByteAt === -1 || this.#writtenAt === -1 ? -1 : (this.#firstByteAt - this.#writtenAt) * 1000,
       totalUs: (endAt - this.#t0) * 1000,
       newConnection: first,

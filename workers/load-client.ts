@@ -30,6 +30,7 @@ import { createRawClient } from './raw-client.ts';
 import type { ConnConfig } from './raw-connection.ts';
 import { crrRequestPayload } from './tcp-crr.ts';
 import { sharedWheel, type TimeoutWheel } from './timeout-wheel.ts';
+import { tcpTransport, type TcpTransport } from './tcp-handle.ts';
 
 export { classifyError, GENERATOR_SIDE_ERRORS } from './client-errors.ts';
 
@@ -43,6 +44,11 @@ export interface RequestResult {
   dnsUs: number;
   /** TCP connect time (after DNS); -1 when the request reused a connection or never connected. */
   connectUs: number;
+  /**
+   * How long the connect call itself took (the kernel's port search in connect(2)); -1 when
+   * no connect was called. About 12–30 µs normally; ms once TIME_WAIT crowds the port range.
+   */
+  connectCallUs: number;
   /** Request written → first response byte; -1 when none. */
   ttfbUs: number;
   /** The request's actual start (before DNS) → response complete or failure. */
@@ -100,6 +106,8 @@ export interface LoadClientHooks {
   lookup?: LookupFunction;
   /** Replaces the thread's shared timeout wheel. */
   wheel?: TimeoutWheel;
+  /** Replaces the socket transport (tests hold the net.Socket fallback to the same contract). */
+  transport?: TcpTransport;
 }
 
 function validate(o: LoadClientOptions): InputProblem[] {
@@ -145,6 +153,7 @@ export function createLoadClient(options: LoadClientOptions, hooks: LoadClientHo
     requestTimeoutMs: options.requestTimeoutMs,
     crrResponseBytes: crr?.responseBytes,
     wheel: hooks.wheel ?? sharedWheel(),
+    transport: hooks.transport ?? tcpTransport(),
   };
   return createRawClient(options, config, resolver);
 }

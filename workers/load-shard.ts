@@ -15,9 +15,10 @@
  */
 import { performance } from 'node:perf_hooks';
 import { emptyLoadCounts, LOAD_HISTOGRAMS, SLOW_CONNECT_US, SLOW_CONNECTS_KEPT, STATUS_CLASSES, type BurstRelease, type LoadHistogramName, type LoadIntervalCounts, type ShardLoadTask } from '../core/messages.ts';
-import { createHistogramUs, encodeHistogram, recordUs, type Histogram } from '../core/histogram.ts';
+import { createHistogramUs, encodeHistogramBytes, recordUs, type Histogram } from '../core/histogram.ts';
 import { isOpenModel, maxVUs, openSchedule, vusAt, type ClosedExecutorSpec, type OpenSchedule } from '../core/schedule.ts';
 import { createLoadClient, type LoadClient, type RequestResult } from './load-client.ts';
+import { arrivalClock, type ArrivalClock } from './arrival-clock.ts';
 
 /** Epoch milliseconds (fractional) from this thread's monotonic clock. */
 export function epochNowMs(): number {
@@ -28,6 +29,16 @@ export function epochNowMs(): number {
 const MAX_LAUNCHES_PER_TURN = 64;
 /** How often the closed-model controller re-reads the VU target (ms). */
 const VU_CONTROL_MS = 10;
+
+/** A closed-model VU of this shard: global VU `shard + k·n`. */
+interface Vu {
+  k: number;
+  running: boolean;
+  /** Actual start of its current iteration (epoch ms): its latency is service time. */
+  startedAtMs: number;
+  next: () => void;
+  done: () => void;
+}
 
 /** A running load shard. */
 export class LoadShard {
@@ -43,10 +54,18 @@ export class LoadShard {
   #stopped = false;
   #counts = emptyLoadCounts();
   #histograms: Record<LoadHistogramName, Histogram>;
+  /** The other set of histograms: reset off the report's turn, swapped in at the next interval. */
+  #spare: Record<LoadHistogramName, Histogram>;
+  #spareReset: NodeJS.Immediate | undefined;
   #timer: NodeJS.Timeout | undefined;
+  /** Open model: wakes the loop when the next arrival is due (sub-millisecond; workers/arrival-clock.ts). */
+  readonly #clock: ArrivalClock;
+  #yielded: NodeJS.Immediate | undefined;
   #finish: (() => void) | undefined;
-  /** Closed model: which of this shard's VUs are running an iteration loop. */
-  #vuRunning: boolean[] = [];
+  /** Closed model: this shard's VUs, each with its callbacks made once (not per iteration). */
+  #vus: (Vu | undefined)[] = [];
+  /** Depth of VU iterations started from a finished one's callback (a synchronous finish is deferred, not recursed). */
+  #vuDepth = 0;
   #vusActive = 0;
   #burst: BurstRelease | undefined;
 
@@ -58,6 +77,7 @@ export class LoadShard {
     this.#endEpochMs = startEpochMs + durationMs;
     this.#next = shard;
     this.#schedule = isOpenModel(task.executor) ? openSchedule(task.executor, durationMs) : undefined;
+    this.#clock = arrivalClock();
     const c = task.client;
     this.#client = createLoadClient({
       protocol: c.protocol,
@@ -75,7 +95,9 @@ export class LoadShard {
       localAddresses: c.localAddresses,
       maxConnections: c.maxConnections,
     });
-    this.#histograms = Object.fromEntries(LOAD_HISTOGRAMS.map((n) => [n, createHistogramUs()])) as Record<LoadHistogramName, Histogram>;
+    const set = (): Record<LoadHistogramName, Histogram> => Object.fromEntries(LOAD_HISTOGRAMS.map((n) => [n, createHistogramUs()])) as Record<LoadHistogramName, Histogram>;
+    this.#histograms = set();
+    this.#spare = set();
   }
 
   /** Intended start (epoch ms) of global arrival j. */
@@ -97,6 +119,9 @@ export class LoadShard {
     this.#stopped = true;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
+    this.#clock.cancel();
+    clearImmediate(this.#yielded);
+    this.#yielded = undefined;
     this.#maybeFinish();
   }
 
@@ -117,7 +142,7 @@ export class LoadShard {
   // ---- open model ----
 
   #turn = (): void => {
-    this.#timer = undefined;
+    this.#yielded = undefined;
     let launched = 0;
     const now = epochNowMs();
     const maxInFlight = this.#task.maxInFlight;
@@ -125,7 +150,8 @@ export class LoadShard {
       const intendedMs = this.#intended(this.#next);
       if (intendedMs > now) break;
       if (launched === MAX_LAUNCHES_PER_TURN) {
-        this.#timer = setTimeout(this.#turn, 0);
+        // Let I/O in, then go on at once (a timer would add a millisecond).
+        this.#yielded = setImmediate(this.#turn);
         return;
       }
       const j = this.#next;
@@ -138,24 +164,29 @@ export class LoadShard {
       const lagMs = now - intendedMs;
       if (lagMs > this.#task.lateStartThresholdMs) this.#counts.lateStarts++;
       recordUs(this.#histograms.schedulerLagUs, lagMs * 1000);
-      this.#noteStart(now, j);
-      this.#launch(intendedMs, undefined);
+      this.#launch(intendedMs, this.#noteStart(now, j));
     }
     if (this.#scheduleDone()) {
       this.#maybeFinish();
       return;
     }
-    const waitMs = this.#intended(this.#next) - epochNowMs();
-    this.#timer = setTimeout(this.#turn, waitMs > 1 ? Math.floor(waitMs) : 0);
+    this.#clock.wakeIn(this.#intended(this.#next) - epochNowMs(), this.#turn);
   };
 
-  /** Count a start by the stage its actual start fell in; for bursts, track the release spread. */
-  #noteStart(nowMs: number, j: number): void {
+  /**
+   * Count a start by the stage its actual start fell in; for bursts, track the release spread.
+   * @returns whether the start fell after the planned end (the overrun), which no stage counts.
+   */
+  #noteStart(nowMs: number, j: number): boolean {
     const schedule = this.#schedule!;
     const offsetMs = nowMs - this.#startEpochMs;
     const stage = schedule.stageAt(offsetMs);
-    const key = stage < 0 ? schedule.stageCount - 1 : stage;
-    this.#counts.stageStarted[key] = (this.#counts.stageStarted[key] ?? 0) + 1;
+    if (stage < 0) {
+      this.#counts.overrunStarted++;
+      if (nowMs > this.#counts.lastOverrunStartMs) this.#counts.lastOverrunStartMs = nowMs;
+      return true;
+    }
+    this.#counts.stageStarted[stage] = (this.#counts.stageStarted[stage] ?? 0) + 1;
     if (this.#task.executor.executor === 'burst') {
       const burst = Math.floor(j / this.#task.executor.connections);
       let b = this.#burst;
@@ -167,6 +198,7 @@ export class LoadShard {
       b.lastStartMs = nowMs;
       b.started++;
     }
+    return false;
   }
 
   // ---- closed model ----
@@ -181,38 +213,79 @@ export class LoadShard {
     const target = vusAt(spec, epochNowMs() - this.#startEpochMs);
     // This shard's VUs are v = shard, shard + n, …; VU k of the shard is global VU shard + k·n.
     for (let k = 0; this.#shard + k * this.#shardCount < target; k++) {
-      if (!this.#vuRunning[k]) {
-        this.#vuRunning[k] = true;
+      const vu = (this.#vus[k] ??= this.#newVu(k));
+      if (!vu.running) {
+        vu.running = true;
         this.#vusActive++;
-        this.#vuIterate(k);
+        vu.next();
       }
     }
     if (this.#vusActive > this.#counts.vusActiveMax) this.#counts.vusActiveMax = this.#vusActive;
     this.#timer = setTimeout(this.#control, VU_CONTROL_MS);
   };
 
-  #vuIterate(k: number): void {
+  #newVu(k: number): Vu {
+    const vu: Vu = {
+      k,
+      running: false,
+      startedAtMs: 0,
+      next: () => this.#vuIterate(vu),
+      done: () => this.#vuIterationDone(vu),
+    };
+    return vu;
+  }
+
+  #vuIterate(vu: Vu): void {
     const now = epochNowMs();
     const offsetMs = now - this.#startEpochMs;
     const spec = this.#task.executor as ClosedExecutorSpec;
-    if (this.#stopped || now >= this.#endEpochMs || this.#shard + k * this.#shardCount >= vusAt(spec, offsetMs)) {
-      this.#vuRunning[k] = false;
+    if (this.#stopped || now >= this.#endEpochMs || this.#shard + vu.k * this.#shardCount >= vusAt(spec, offsetMs)) {
+      vu.running = false;
       this.#vusActive--;
       this.#maybeFinish();
       return;
     }
     this.#counts.stageStarted[0] = (this.#counts.stageStarted[0] ?? 0) + 1;
-    this.#launch(now, k);
+    vu.startedAtMs = now;
+    this.#counts.started++;
+    this.#inFlight++;
+    if (this.#inFlight > this.#counts.maxInFlight) this.#counts.maxInFlight = this.#inFlight;
+    this.#client.iterate(this.#onRequest, vu.done);
+  }
+
+  #vuIterationDone(vu: Vu): void {
+    this.#inFlight--;
+    this.#counts.iterationsCompleted++;
+    recordUs(this.#histograms.latencyUs, (epochNowMs() - vu.startedAtMs) * 1000);
+    // The VU's next iteration, at once (from the socket's close callback); an iteration that
+    // finished inside the call that started it goes on in a later turn instead of recursing.
+    if (this.#vuDepth > 0) {
+      setImmediate(vu.next);
+      return;
+    }
+    this.#vuDepth++;
+    try {
+      vu.next();
+    } finally {
+      this.#vuDepth--;
+    }
   }
 
   // ---- both ----
 
-  #launch(intendedMs: number, vu: number | undefined): void {
+  /** Open model: start an arrival's iteration. */
+  #launch(intendedMs: number, overrun: boolean): void {
     this.#counts.started++;
     this.#inFlight++;
     if (this.#inFlight > this.#counts.maxInFlight) this.#counts.maxInFlight = this.#inFlight;
-    this.#client.iterate(this.#onRequest, () => this.#onIterationDone(intendedMs, vu));
+    this.#client.iterate(overrun ? this.#onOverrunRequest : this.#onRequest, () => this.#onIterationDone(intendedMs));
   }
+
+  /** A request of an iteration started after the planned end: counted as any, and apart. */
+  #onOverrunRequest = (r: RequestResult): void => {
+    this.#onRequest(r);
+    if (r.errorClass === undefined) this.#counts.overrunResponses++;
+  };
 
   #onRequest = (r: RequestResult): void => {
     const c = this.#counts;
@@ -236,36 +309,49 @@ export class LoadShard {
       }
     }
     if (r.dnsUs >= 0) recordUs(h.dnsUs, r.dnsUs);
+    if (r.connectCallUs >= 0) {
+      c.connectCalls++;
+      c.connectCallUsTotal += r.connectCallUs;
+      if (r.connectCallUs > c.connectCallUsMax) c.connectCallUsMax = r.connectCallUs;
+    }
     if (r.backend !== undefined) c.backends[r.backend] = (c.backends[r.backend] ?? 0) + 1;
   };
 
-  #onIterationDone(intendedMs: number, vu: number | undefined): void {
+  #onIterationDone(intendedMs: number): void {
     this.#inFlight--;
     this.#counts.iterationsCompleted++;
-    // Latency from the intended start (open model), which includes any lag before the actual start.
+    // Latency from the intended start, which includes any lag before the actual start.
     recordUs(this.#histograms.latencyUs, (epochNowMs() - intendedMs) * 1000);
-    if (vu !== undefined) {
-      // Next iteration of this VU, off the current call stack.
-      setImmediate(() => this.#vuIterate(vu));
-      return;
-    }
     this.#maybeFinish();
   }
 
-  /** Take this interval's counters and encoded histograms, and start a new interval. */
-  takeInterval(): { counts: LoadIntervalCounts; histograms: Record<LoadHistogramName, string> } {
+  /**
+   * Take this interval's counters and encoded histograms, and start a new interval. The
+   * load thread measures while this runs, so it is kept short: the spare set of histograms
+   * (reset earlier) is swapped in, the taken set is encoded without compression (about
+   * 0.25 ms for six), and its reset waits for a later turn.
+   */
+  takeInterval(): { counts: LoadIntervalCounts; histograms: Record<LoadHistogramName, Uint8Array> } {
     const counts = this.#counts;
     this.#counts = emptyLoadCounts();
     this.#counts.maxInFlight = this.#inFlight;
     this.#counts.vusActiveMax = this.#vusActive;
     this.#burst = undefined;
-    const histograms = {} as Record<LoadHistogramName, string>;
-    for (const name of LOAD_HISTOGRAMS) {
-      histograms[name] = encodeHistogram(this.#histograms[name]);
-      this.#histograms[name].reset();
-    }
+    if (this.#spareReset !== undefined) this.#resetSpare(); // two reports in one turn (the last one)
+    const taken = this.#histograms;
+    this.#histograms = this.#spare;
+    this.#spare = taken;
+    const histograms = {} as Record<LoadHistogramName, Uint8Array>;
+    for (const name of LOAD_HISTOGRAMS) histograms[name] = encodeHistogramBytes(taken[name]);
+    this.#spareReset = setImmediate(this.#resetSpare);
     return { counts, histograms };
   }
+
+  #resetSpare = (): void => {
+    clearImmediate(this.#spareReset);
+    this.#spareReset = undefined;
+    for (const name of LOAD_HISTOGRAMS) this.#spare[name].reset();
+  };
 
   /** The most VUs this executor runs in all (closed model), for reports. */
   static maxVUs(task: ShardLoadTask): number {
@@ -274,6 +360,11 @@ export class LoadShard {
 
   /** Free the WebAssembly histograms. */
   destroy(): void {
-    for (const name of LOAD_HISTOGRAMS) this.#histograms[name].destroy();
+    clearImmediate(this.#spareReset);
+    this.#spareReset = undefined;
+    for (const name of LOAD_HISTOGRAMS) {
+      this.#histograms[name].destroy();
+      this.#spare[name].destroy();
+    }
   }
 }

@@ -54,7 +54,7 @@ class RawClientCore implements ConnOwner {
     this.resolver.resolve((err, address, dnsUs) => {
       if (err !== null) {
         const endAt = performance.now();
-        owner.onResolveFailed({ status: 0, errorClass: classifyError(err), dnsUs, connectUs: -1, ttfbUs: -1, totalUs: (endAt - t0) * 1000, newConnection: false, backend: undefined });
+        owner.onResolveFailed({ status: 0, errorClass: classifyError(err), dnsUs, connectUs: -1, connectCallUs: -1, ttfbUs: -1, totalUs: (endAt - t0) * 1000, newConnection: false, backend: undefined });
         return;
       }
       this.open.add(new RawConnection(this.config, owner, address, this.port, local, t0, dnsUs));

@@ -3,16 +3,13 @@
  * tcp-crr fixed-size exchanges) and reports each as a {@link RequestResult}.
  *
  * Hot-path choices, each measured with `--cpu-prof` against nginx:
- * - reads land in one thread-wide buffer (`onread`), so no Buffer is allocated per read
- *   and the Readable stream machinery is skipped;
- * - listeners are module-level functions that find their connection through the socket,
- *   so opening a connection allocates no closures;
+ * - the socket is a libuv TCP handle without net.Socket's stream machinery (tcp-handle.ts;
+ *   net.Socket where the handle cannot be had);
+ * - reads land in one thread-wide buffer, so no Buffer is allocated per read;
+ * - callbacks are methods the handle calls, so opening a connection allocates no closures;
  * - timeouts are deadlines on the shared {@link TimeoutWheel}, not timers per socket;
  * - the response head is parsed on bytes (http1-head.ts).
- *
- * @see https://nodejs.org/api/net.html#socketconnectoptions-connectlistener (onread)
  */
-import { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { ErrorClass } from '../core/messages.ts';
 import { classifyError } from './client-errors.ts';
@@ -20,6 +17,7 @@ import { emptyHead, findHeadEnd, parseHeadInto, startsLikeHttp, type ResponseHea
 import type { RequestResult } from './load-client.ts';
 import type { Deadline, TimeoutWheel } from './timeout-wheel.ts';
 import { crrBackend } from './tcp-crr.ts';
+import type { ClientHandle, HandleOwner, TcpTransport } from './tcp-handle.ts';
 
 /** What every connection of one client shares; built once. */
 export interface ConnConfig {
@@ -33,6 +31,8 @@ export interface ConnConfig {
   /** tcp-crr: bytes to read back per exchange; undefined for HTTP/1.1. */
   crrResponseBytes: number | undefined;
   wheel: TimeoutWheel;
+  /** Opens the sockets (tcp-handle.ts `tcpTransport()`). */
+  transport: TcpTransport;
 }
 
 /** Who hears about a connection's requests. Methods, not callbacks, so that nothing is allocated per request. */
@@ -43,8 +43,6 @@ export interface ConnOwner {
   onClosed(conn: RawConnection): void;
 }
 
-/** One read buffer for every socket of the thread: each read is consumed before the next can arrive. */
-const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
 /** Largest response head accepted (bytes); a longer one is a `protocol_error`. */
 const MAX_HEAD_BYTES = 64 * 1024;
 /**
@@ -54,6 +52,11 @@ const MAX_HEAD_BYTES = 64 * 1024;
  */
 export const MAX_RESPONSE_BODY_BYTES = 16 * 1024 * 1024;
 const CHUNKED_END = [48, 13, 10, 13, 10]; // "0\r\n\r\n"
+/**
+ * A connect deadline handled this much later than the wheel's tick allows (ms) means the
+ * event loop was stalled: a connect completed by then is the generator's stall, not a timeout.
+ */
+const STALL_MS = 20;
 
 const STATE_CONNECTING = 0;
 const STATE_BUSY = 1;
@@ -65,37 +68,23 @@ const PHASE_CHUNKED = 2;
 const PHASE_UNTIL_CLOSE = 3;
 const PHASE_CRR = 4;
 
-class ConnSocket extends Socket {
-  conn!: RawConnection;
+/** One turn after a connect deadline: the poll phase has delivered a completed connect, if any. */
+function afterConnectDeadline(conn: RawConnection): void {
+  conn.connectDeadlineTurnEnded();
 }
 
-function onConnect(this: ConnSocket): void {
-  this.conn.connected();
-}
-function onRead(this: ConnSocket, nread: number, buf: Buffer): boolean {
-  this.conn.read(buf, nread);
-  return true;
-}
-function onEnd(this: ConnSocket): void {
-  this.conn.ended();
-}
-function onError(this: ConnSocket, err: NodeJS.ErrnoException): void {
-  this.conn.errored(err);
-}
-function onClose(this: ConnSocket): void {
-  this.conn.closed();
-}
-
-/** A client connection. Create with {@link openConnection}. */
-export class RawConnection implements Deadline {
+/** A client connection. */
+export class RawConnection implements Deadline, HandleOwner {
   readonly config: ConnConfig;
   owner: ConnOwner;
-  readonly socket: ConnSocket;
+  readonly handle: ClientHandle;
   /** Requests settled on this connection. */
   requests = 0;
   /** Set false once the connection cannot carry another request (failed, closing, server said close). */
   reusable = true;
   deadlineMs = 0;
+  /** The connect call's duration (µs), set by the transport; -1 until it ran. */
+  connectCallUs = -1;
   #state = STATE_CONNECTING;
   #settled = true;
   // Per request (µs fields are results, *At fields are performance.now() ms).
@@ -106,6 +95,8 @@ export class RawConnection implements Deadline {
   #writtenAt = -1;
   #firstByteAt = -1;
   #newConnection = true;
+  /** How late (ms) the connect deadline was handled; -1 while it has not passed. */
+  #connectDeadlineLateMs = -1;
   #errorClass: ErrorClass | undefined;
   // Response parsing.
   #phase = PHASE_HEAD;
@@ -125,15 +116,7 @@ export class RawConnection implements Deadline {
     this.#connectStartAt = performance.now();
     this.deadlineMs = this.#connectStartAt + config.connectTimeoutMs;
     config.wheel.arm(this);
-    const socket = new ConnSocket({ onread: { buffer: READ_BUFFER, callback: onRead } });
-    socket.conn = this;
-    this.socket = socket;
-    socket.on('connect', onConnect);
-    socket.on('end', onEnd);
-    socket.on('error', onError);
-    socket.on('close', onClose);
-    if (localAddress === undefined) socket.connect(port, address);
-    else socket.connect({ port, host: address, localAddress });
+    this.handle = config.transport.open(this, address, port, localAddress, this);
   }
 
   /** Connected and free for {@link RawConnection.send}. */
@@ -157,9 +140,12 @@ export class RawConnection implements Deadline {
 
   #write(): void {
     this.#state = STATE_BUSY;
-    this.socket.write(this.config.request);
+    // Stamped before the write, as wrk does: a pause after the send (GC, a busy loop) would
+    // otherwise shorten TTFB, even below the physical floor.
     this.#writtenAt = performance.now();
     this.deadlineMs = this.#writtenAt + this.config.requestTimeoutMs;
+    const failed = this.handle.write(this.config.request);
+    if (failed !== undefined) this.#fail(classifyError({ code: failed } as NodeJS.ErrnoException));
   }
 
   /** Send the next request on an idle connection. @param t0 the request's actual start (performance.now() ms). */
@@ -177,17 +163,29 @@ export class RawConnection implements Deadline {
     this.#state = STATE_CLOSED;
     this.reusable = false;
     this.config.wheel.disarm(this);
-    // destroy(): close(2) with nothing unread sends FIN, so the client holds TIME_WAIT; resetAndDestroy() sets SO_LINGER 0 and sends RST.
-    if (this.config.close === 'rst' && !this.socket.connecting && !this.socket.destroyed) this.socket.resetAndDestroy();
-    else this.socket.destroy();
+    // FIN: close(2) with nothing unread, so the client holds TIME_WAIT; RST: SO_LINGER 0, none.
+    this.handle.close(this.config.close === 'rst');
   }
 
-  connected(): void {
+  /** The transport's connect outcome. */
+  handleConnected(errorCode: string | undefined): void {
+    if (errorCode !== undefined) return this.handleFailed(errorCode);
+    this.#connected();
+  }
+
+  #connected(): void {
+    if (this.#connectDeadlineLateMs >= 0) {
+      // The connect completed, but its deadline was handled first, in the same loop turn: the
+      // request was never written. Handled late means the generator stalled past the deadline.
+      this.#fail(this.#connectDeadlineLateMs > this.config.wheel.tickMs + STALL_MS ? 'generator_stall' : 'ETIMEDOUT');
+      return;
+    }
     this.#connectedAt = performance.now();
     this.#write();
   }
 
-  read(buf: Buffer, n: number): void {
+  /** Bytes arrived (in the thread's shared buffer). */
+  handleRead(buf: Buffer, n: number): void {
     if (this.#settled) {
       // Bytes nobody asked for: the connection is out of step; drop it.
       this.reusable = false;
@@ -284,7 +282,8 @@ export class RawConnection implements Deadline {
     return false;
   }
 
-  ended(): void {
+  /** The server closed its side. */
+  handleEnded(): void {
     if (this.#state === STATE_CLOSED) return;
     this.reusable = false;
     // The server closed first: a body delimited by close is complete; a head cut short is a
@@ -295,16 +294,28 @@ export class RawConnection implements Deadline {
     else this.close();
   }
 
-  errored(err: NodeJS.ErrnoException): void {
-    if (!this.#settled) this.#fail(classifyError(err));
+  /** A connect, read or write failed. */
+  handleFailed(code: string): void {
+    if (!this.#settled) this.#fail(classifyError({ code } as NodeJS.ErrnoException));
     else this.close();
   }
 
   onDeadline(): void {
-    if (!this.#settled) this.#fail('ETIMEDOUT');
+    if (this.#settled) return;
+    if (this.#state !== STATE_CONNECTING) return this.#fail('ETIMEDOUT');
+    // Timers run before I/O in a loop turn: after a stall, a connect the kernel completed is
+    // still undelivered. Decide after this turn's poll phase, which delivers it.
+    this.#connectDeadlineLateMs = performance.now() - this.deadlineMs;
+    setImmediate(afterConnectDeadline, this);
   }
 
-  closed(): void {
+  /** The turn in which the connect deadline passed has ended: a connect still pending timed out. */
+  connectDeadlineTurnEnded(): void {
+    if (!this.#settled && this.#state === STATE_CONNECTING) this.#fail('ETIMEDOUT');
+  }
+
+  /** The socket closed. */
+  handleClosed(): void {
     this.config.wheel.disarm(this);
     if (!this.#settled) this.#settle(this.#errorClass ?? 'other', performance.now());
     this.#state = STATE_CLOSED;
@@ -335,6 +346,7 @@ export class RawConnection implements Deadline {
       errorClass,
       dnsUs: this.#dnsUs,
       connectUs: first && this.#connectedAt !== -1 ? (this.#connectedAt - this.#connectStartAt) * 1000 : -1,
+      connectCallUs: first ? this.connectCallUs : -1,
       ttfbUs: this.#firstByteAt === -1 || this.#writtenAt === -1 ? -1 : (this.#firstByteAt - this.#writtenAt) * 1000,
       totalUs: (endAt - this.#t0) * 1000,
       newConnection: first,

@@ -20,7 +20,7 @@ export interface RemoteWriteOutcome {
   ok: boolean;
   /** Whether the specification lets the sender retry: 5xx, 429, or no response. */
   retryable: boolean;
-  /** Non-2xx responses: the refusal, classified from the body text. */
+  /** A 4xx other than 429 (the receiver refused the data): the refusal, classified from the body text. */
   rejection?: RemoteWriteRejection;
   /** Non-2xx: the body, trimmed, at most 1 KiB; no response: the transport error's message. */
   errorMessage?: string;
@@ -139,14 +139,11 @@ export class RemoteWriteSender {
         return { status, ok: true, retryable: false, durationUs: elapsedUs() };
       }
       const errorMessage = await readErrorText(response.body);
-      return {
-        status,
-        ok: false,
-        retryable: status === 429 || status >= 500,
-        rejection: classifyRejection(errorMessage),
-        errorMessage,
-        durationUs: elapsedUs(),
-      };
+      const retryable = status === 429 || status >= 500;
+      // Only a 4xx (other than 429) refuses the data; a 5xx is the receiver failing and a 429 throttling: no refusal.
+      const outcome: RemoteWriteOutcome = { status, ok: false, retryable, errorMessage, durationUs: elapsedUs() };
+      if (!retryable) outcome.rejection = classifyRejection(errorMessage);
+      return outcome;
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       return { status: 0, ok: false, retryable: true, errno: signal?.aborted ? 'ABORTED' : errnoOf(error), errorMessage: message.slice(0, ERROR_TEXT_BYTES), durationUs: elapsedUs() };

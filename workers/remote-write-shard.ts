@@ -9,6 +9,12 @@
  *   when one sample is bad), failed, with the refusal classified (`out_of_order`, `duplicate`…);
  * - 5xx, 429 and no answer: failed. Each request is sent once: no retries.
  *
+ * Ticks keep their schedule whatever the receiver does: tick k's requests go out at its
+ * time, with up to {@link REMOTE_WRITE_MAX_IN_FLIGHT} requests in flight at once (as
+ * Prometheus's remote-write queue runs up to `max_shards` shards, one request each); a
+ * request beyond that waits for a slot. Each outcome carries its actual send time, so a
+ * sender that falls behind shows (and visibility lag is measured from the real send).
+ *
  * Faults (seeded, per request, even ticks only): `outOfOrderRequestRatio` adds to the request's first series
  * the sample of tick k−2 (already stored: out of order); `duplicateRequestRatio` adds the
  * sample at tick k−1's timestamp with a different value (a conflicting duplicate). Either
@@ -33,6 +39,12 @@ import { headerSecrets, redactSecrets } from '../core/header-secrets.ts';
 
 /** How long requests in flight may take after a stop before they settle `unsettled` (ms). */
 const STOP_GRACE_MS = 1000;
+/**
+ * Most requests in flight at once: Prometheus's remote-write queue default `max_shards`
+ * (50), each shard one request at a time.
+ * @see https://prometheus.io/docs/prometheus/latest/configuration/configuration/#remote_write (queue_config.max_shards)
+ */
+export const REMOTE_WRITE_MAX_IN_FLIGHT = 50;
 import { epochNowMs } from './load-shard.ts';
 
 export type { RemoteWriteFaults, RemoteWriteMetricTask, ShardRemoteWriteTask } from '../core/messages.ts';
@@ -113,6 +125,9 @@ export class RemoteWriteShard {
   #wake: (() => void) | undefined;
   /** Aborts requests in flight {@link STOP_GRACE_MS} after a stop. */
   readonly #abort = new AbortController();
+  #inFlight = 0;
+  /** Requests encoded at their tick's time, waiting for a slot, in order. */
+  readonly #waiting: (() => void)[] = [];
 
   /**
    * @param startEpochMs the run start (epoch ms, whole).
@@ -121,21 +136,38 @@ export class RemoteWriteShard {
   constructor(task: ShardRemoteWriteTask, startEpochMs: number) {
     this.#task = task;
     this.#startEpochMs = startEpochMs;
-    this.#sender = new RemoteWriteSender({ url: task.url, headers: task.headers, timeoutMs: task.timeoutMs, connections: 4 });
+    this.#sender = new RemoteWriteSender({ url: task.url, headers: task.headers, timeoutMs: task.timeoutMs, connections: REMOTE_WRITE_MAX_IN_FLIGHT });
     this.#batches = planBatches(task, startEpochMs + task.exportIntervalMs);
   }
 
-  /** Send ticks 1..ticks on schedule; resolves when every request has an outcome. */
+  /** Send ticks 1..ticks on schedule, never waiting for earlier answers; resolves when every request has an outcome. */
   async run(): Promise<void> {
+    const requests: Promise<void>[] = [];
     try {
       for (let tick = 1; tick <= this.#task.ticks && !this.#stopped; tick++) {
         await this.#sleepUntil(this.#tickMs(tick));
         if (this.#stopped) break;
-        await Promise.all(this.#batches.map((b) => this.#send(b, tick)));
+        for (const b of this.#batches) requests.push(this.#send(b, tick));
       }
+      await Promise.all(requests);
     } finally {
       await this.#sender.close(this.#stopped);
     }
+  }
+
+  /** Wait for a request slot (at most {@link REMOTE_WRITE_MAX_IN_FLIGHT} in flight). */
+  #acquire(): Promise<void> | undefined {
+    if (this.#inFlight < REMOTE_WRITE_MAX_IN_FLIGHT) {
+      this.#inFlight++;
+      return undefined;
+    }
+    return new Promise((resolve) => this.#waiting.push(resolve));
+  }
+
+  #release(): void {
+    const next = this.#waiting.shift();
+    if (next !== undefined) next(); // the slot passes on
+    else this.#inFlight--;
   }
 
   /** Stop before the next tick; requests in flight get {@link STOP_GRACE_MS}, then settle `unsettled`. */
@@ -201,10 +233,20 @@ export class RemoteWriteShard {
   }
 
   async #send(batch: Batch, tick: number): Promise<void> {
+    // Encoded now, at the tick's time (the body is a copy: the batch's template is rewritten by the next tick).
     const { body } = this.#encode(batch, tick);
+    await this.#acquire();
     const sentAtMs = Date.now();
     const t0 = performance.now();
-    const r = await this.#sendWithin(body);
+    let r: RemoteWriteOutcome;
+    try {
+      // A request still waiting for a slot when the run stops is never sent.
+      r = this.#stopped
+        ? { status: 0, ok: false, retryable: true, errno: 'ABORTED', errorMessage: 'run stopped', durationUs: 0 }
+        : await this.#sendWithin(body);
+    } finally {
+      this.#release();
+    }
     const outcome: ExportOutcome = {
       metricIndex: batch.metric.metricIndex,
       seriesStart: batch.seriesStart,

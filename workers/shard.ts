@@ -6,8 +6,10 @@
  * @see https://github.com/piscinajs/piscina#method-runtask-options
  */
 import { createServer, type AddressInfo } from 'node:net';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createLoadClient } from './load-client.ts';
+import { arrivalClock } from './arrival-clock.ts';
+import { raiseThreadPriority } from './thread-priority.ts';
+import { loopDelayUs, startLoopDelay } from './loop-delay.ts';
 import { asTallyError } from '../core/errors.ts';
 import { initHistograms } from '../core/histogram.ts';
 import type { IntervalMessage, ShardTask, StopMessage, WorkerMessage } from '../core/messages.ts';
@@ -69,14 +71,15 @@ async function warmChurnPath(): Promise<void> {
 export default async function runShard(task: ShardTask | WarmupTask): Promise<number> {
   if ('warmup' in task) {
     initHistograms();
-    await Promise.all([warmChurnPath(), new Promise((r) => setTimeout(r, task.holdMs))]);
+    raiseThreadPriority();
+    // The arrival clock's thread starts here too, so the first arrivals are woken on time.
+    await Promise.all([warmChurnPath(), arrivalClock().ready, new Promise((r) => setTimeout(r, task.holdMs))]);
     return 0;
   }
   const port = task.port;
   const post = (m: WorkerMessage): void => port.postMessage(m);
   initHistograms();
-  const delay = monitorEventLoopDelay({ resolution: 10 });
-  delay.enable();
+  const delay = startLoopDelay();
   // A sharded run's thread takes its own lane of arrivals; the resource and trace ids name the process shard.
   const load = task.load ? new LoadShard(task.load, task.load.lane?.first ?? task.shard, task.load.lane?.stride ?? task.shardCount, task.startEpochMs, task.durationMs) : undefined;
   const telemetry = task.telemetry
@@ -97,7 +100,7 @@ export default async function runShard(task: ShardTask | WarmupTask): Promise<nu
       interval,
       exports: remoteWrite?.takeOutcomes() ?? telemetry?.takeOutcomes() ?? [],
       traceExports: traces?.takeOutcomes() ?? [],
-      eventLoopDelayP99Us: Math.round(delay.percentile(99) / 1000),
+      eventLoopDelayP99Us: loopDelayUs(delay, 99),
       cpuUs: cpu.user + cpu.system,
     };
     if (load) msg.load = load.takeInterval();

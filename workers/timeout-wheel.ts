@@ -43,6 +43,11 @@ export class TimeoutWheel {
     this.#armed.delete(entry);
   }
 
+  /** The scan period (ms): how late a deadline may fire on a responsive event loop. */
+  get tickMs(): number {
+    return this.#tickMs;
+  }
+
   /** Entries armed now. */
   get size(): number {
     return this.#armed.size;

@@ -67,7 +67,7 @@ function load(): ReturnType<typeof timeseries | typeof heatmap>[] {
       quantile(0.5, 'connect'), quantile(0.99, 'connect'),
       { expr: `histogram_quantile(0.99, sum(${rate('ttfb')}))`, legend: 'ttfb p99' },
     ]),
-    timeseries(15, 'Errors by class and side', 'Transport errors per second by errno class; generator side: EADDRNOTAVAIL, EADDRINUSE, EMFILE.', 'reqps', [
+    timeseries(15, 'Errors by class and side', 'Transport errors per second by errno class; generator side: EADDRNOTAVAIL, EADDRINUSE, EMFILE, generator_stall.', 'reqps', [
       { expr: `sum by (class, side) (${rate('requestErrors')})`, legend: '{{class}} ({{side}})' },
     ]),
     timeseries(16, 'Responses by status class', 'HTTP responses per second.', 'reqps', [{ expr: `sum by (status_class) (${rate('responses')})`, legend: '{{status_class}}' }]),

@@ -44,7 +44,9 @@ test('the generated tally scenario validates against the scenario schema', () =>
 });
 
 test('flags: defaults, and bad values are TALLY_USAGE', () => {
-  assert.deepEqual(parseChurnFlags([]), { durationS: 10, settleS: 75, connections: 64, threads: 2, nginxWorkers: 1, rounds: 2, drainedBelow: 200 });
+  assert.deepEqual(parseChurnFlags([]), { durationS: 10, settleS: 75, connections: 64, threads: 2, nginxWorkers: 1, rounds: 2, drainedBelow: 200, netns: 'auto' });
+  assert.equal(parseChurnFlags(['--netns', 'off']).netns, 'off');
+  assert.throws(() => parseChurnFlags(['--netns', 'maybe']), (e: { code: string }) => e.code === 'TALLY_USAGE');
   assert.equal(parseChurnFlags(['--duration', '3']).durationS, 3);
   assert.throws(() => parseChurnFlags(['--rounds', '1']), (e: { code: string }) => e.code === 'TALLY_USAGE');
   assert.throws(() => parseChurnFlags(['--duration', '0']), (e: { code: string }) => e.code === 'TALLY_USAGE');

@@ -59,3 +59,20 @@ test('values are clamped to the trackable range and an empty histogram summarise
   assert.equal(h.minNonZeroValue, 1);
   h.destroy();
 });
+
+test('percentiles never read above the largest recorded value (a bucket\'s upper edge is not a measurement)', () => {
+  // 386,000 µs sits in a 256 µs wide bucket whose highest equivalent value is 386,047: the
+  // visibility-lag p99 once read 386,047 above its max of 386,000.
+  const one = createHistogramUs();
+  recordUs(one, 386_000);
+  const p = percentilesUs(one);
+  assert.equal(p.max, 386_000);
+  for (const key of ['p50', 'p90', 'p99', 'p999'] as const) assert.ok(p[key] <= p.max, `${key} ${p[key]} > max ${p.max}`);
+  one.destroy();
+  const rng = createRng(3);
+  const many = createHistogramUs();
+  for (let i = 0; i < 10_000; i++) recordUs(many, 200_000 + rng.int(300_000));
+  const q = percentilesUs(many);
+  for (const key of ['p50', 'p90', 'p99', 'p999'] as const) assert.ok(q[key] <= q.max && q[key] >= q.min, `${key} ${q[key]} outside [${q.min}, ${q.max}]`);
+  many.destroy();
+});

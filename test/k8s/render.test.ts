@@ -131,7 +131,7 @@ test('the ConfigMap name follows the scenario content; --schedule renders a Cron
   assert.equal(cron.spec.schedule, '0 2 * * *');
   assert.equal(cron.spec.concurrencyPolicy, 'Forbid');
   assert.ok(!renderK8s(base).objects.some((o) => o.kind === 'Job'));
-  // 1,000 connections/s per shard with FIN: ~61,000 ports in TIME_WAIT fit 1024–65535, not a default 32768–60999.
+  // 500 connections/s per shard with FIN: ~30,000 ports in TIME_WAIT fit 1024–65535, not a default 32768–60999.
   const churn = input('k8s-churn.yaml', { withTarget: true });
   const wide = renderK8s(churn).portBudget;
   const narrow = renderK8s({ ...churn, portRange: { low: 32768, high: 60999 } }).portBudget;
@@ -139,6 +139,14 @@ test('the ConfigMap name follows the scenario content; --schedule renders a Cron
   assert.equal(wide.ok, true);
   assert.equal(narrow.ok, false);
   assert.ok(narrow.warnings.some((w) => w.code === 'PORT_BUDGET_EXHAUSTED'));
+  // Twice the rate per shard (2 shards): ~61,000 ports would still fit the wide range, but
+  // TIME_WAIT fills the half connect() searches first (~32,000) after about 32 s: the cliff.
+  const cliff = renderK8s({ ...churn, shards: 2 }).portBudget;
+  assert.ok(cliff.computed);
+  assert.equal(cliff.ok, false);
+  const codes = cliff.warnings.map((w) => w.code);
+  assert.ok(codes.includes('PORT_BUDGET_CONNECT_CLIFF') && !codes.includes('PORT_BUDGET_EXHAUSTED'), codes.join());
+  assert.match(cliff.summary, /^PORT_BUDGET_CONNECT_CLIFF: per shard pod 1000 new connections\/s/);
 });
 
 test('bad flags are refused with TALLY_USAGE', () => {

@@ -38,3 +38,7 @@ test('a metrics run keeps its points count; a run with both shows both', () => {
   assert.match(printed(metrics, new SpanLedger(model, 1)), /OTLP acked 0\/0 {2}spans acked 0\/0/);
   assert.equal(renderProgress({ elapsedMs: 0, errorsTotal: 0 }), '   0s', 'nothing sent, nothing shown');
 });
+
+test('a load-only run shows no OTLP count (it sends no points, so "OTLP acked 0/0" says nothing)', () => {
+  assert.doesNotMatch(printed(undefined, undefined), /OTLP acked/);
+});

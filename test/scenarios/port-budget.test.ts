@@ -52,15 +52,29 @@ interface Case {
 
 const cases: Case[] = [
   {
-    name: 'more ports than exist: 2,000/s × 60 s TIME_WAIT = 120,000 > 28,232 → exhausted after ~14 s',
+    name: 'the calibration\'s run: 2,000/s for 20 s over 64,512 ports without reuse exhausts them only at ~32 s, but connect() hits the TIME_WAIT cliff at ~16 s',
+    host: { localPortRange: { low: 1024, high: 65535 } },
+    load: { durationMs: 20_000 },
     ok: false,
-    codes: ['PORT_BUDGET_EXHAUSTED'],
+    codes: ['PORT_BUDGET_STEADY_STATE_EXCEEDED', 'PORT_BUDGET_CONNECT_CLIFF'],
+    check: (n) => {
+      assert.equal(n.portsPerPair, 64_512);
+      assert.equal(n.timeToExhaustionMs, 32_000);
+      assert.equal(n.connectCliffTimeWaitPerPair, 32_256);
+      assert.equal(n.timeToConnectCliffMs, 15_872);
+    },
+  },
+  {
+    name: 'more ports than exist: 2,000/s × 60 s TIME_WAIT = 120,000 > 28,232 → connect() slows at ~7 s, exhausted after ~14 s',
+    ok: false,
+    codes: ['PORT_BUDGET_EXHAUSTED', 'PORT_BUDGET_CONNECT_CLIFF'],
     check: (n) => {
       assert.equal(n.portsPerPair, 28_232);
       assert.equal(n.heldPortsSteadyPerPair, 120_000);
       assert.equal(n.portHoldMs, 60_000);
       assert.equal(n.twReuseApplies, false);
       assert.equal(n.timeToExhaustionMs, 13_860);
+      assert.equal(n.timeToConnectCliffMs, 6_802);
       assert.ok(n.headroomPortsPerPair < 0);
     },
   },
@@ -77,10 +91,10 @@ const cases: Case[] = [
     },
   },
   {
-    name: 'five local addresses: budget scales with pairs (24,103 of 28,232 per pair: fits, low headroom)',
+    name: 'five local addresses: budget scales with pairs (24,103 of 28,232 per pair: fits, low headroom), but TIME_WAIT fills half of each pair\'s range at ~35 s',
     load: { pairCount: 5 },
-    ok: true,
-    codes: ['PORT_BUDGET_LOW_HEADROOM'],
+    ok: false,
+    codes: ['PORT_BUDGET_LOW_HEADROOM', 'PORT_BUDGET_CONNECT_CLIFF'],
     check: (n) => {
       assert.equal(n.portsTotal, 5 * 28_232);
       assert.equal(n.ratePerPairPerSecond, 400);
@@ -89,10 +103,17 @@ const cases: Case[] = [
     },
   },
   {
-    name: 'eight local addresses: comfortable',
+    name: 'eight local addresses: ports last, but 15,000 TIME_WAIT per pair pass the connect cliff (14,116) at ~56 s',
     load: { pairCount: 8 },
+    ok: false,
+    codes: ['PORT_BUDGET_CONNECT_CLIFF'],
+  },
+  {
+    name: 'ten local addresses: comfortable (12,000 TIME_WAIT per pair, under half the range)',
+    load: { pairCount: 10 },
     ok: true,
     codes: [],
+    check: (n) => assert.equal(n.timeToConnectCliffMs, null),
   },
   {
     name: 'tcp_tw_reuse=2 on loopback: ports come back after the 1 s reuse delay',
@@ -110,7 +131,7 @@ const cases: Case[] = [
     host: { tcpTwReuse: 2 },
     load: { destinationLoopback: false },
     ok: false,
-    codes: ['PORT_BUDGET_EXHAUSTED'],
+    codes: ['PORT_BUDGET_EXHAUSTED', 'PORT_BUDGET_CONNECT_CLIFF'],
     check: (n) => assert.equal(n.twReuseApplies, false),
   },
   {
@@ -124,7 +145,7 @@ const cases: Case[] = [
     name: 'tcp_tw_reuse=1 without TCP timestamps cannot reuse',
     host: { tcpTwReuse: 1, tcpTimestamps: false },
     ok: false,
-    codes: ['PORT_BUDGET_EXHAUSTED'],
+    codes: ['PORT_BUDGET_EXHAUSTED', 'PORT_BUDGET_CONNECT_CLIFF'],
     check: (n) => assert.equal(n.twReuseApplies, false),
   },
   {
@@ -132,13 +153,13 @@ const cases: Case[] = [
     host: { tcpTwReuse: 0 },
     load: { destinationLoopback: true },
     ok: false,
-    codes: ['PORT_BUDGET_EXHAUSTED'],
+    codes: ['PORT_BUDGET_EXHAUSTED', 'PORT_BUDGET_CONNECT_CLIFF'],
   },
   {
-    name: 'a 10 s run ends before the ~14 s exhaustion, but steady state does not fit',
+    name: 'a 10 s run ends before the ~14 s exhaustion, but steady state does not fit, and the connect cliff comes at ~7 s',
     load: { durationMs: 10_000 },
-    ok: true,
-    codes: ['PORT_BUDGET_STEADY_STATE_EXCEEDED'],
+    ok: false,
+    codes: ['PORT_BUDGET_STEADY_STATE_EXCEEDED', 'PORT_BUDGET_CONNECT_CLIFF'],
     check: (n) => assert.equal(n.portsNeededPeakPerPair, 2000 * 10 + 512),
   },
   {

@@ -1,0 +1,52 @@
+/**
+ * A shard that falls behind its schedule: arrivals due inside the run but started after
+ * its planned end are the overrun. They are counted apart (not in the last stage), with
+ * the latest such start, and their responses apart, so the achieved rate counts only
+ * arrivals started in the window. Real sockets on loopback against the embedded target;
+ * the shard's thread is blocked in the middle of the run, as a stalled generator is.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startEmbeddedTarget } from '../../embedded/target.ts';
+import { buildRequestText } from '../../workers/load-client.ts';
+import { epochNowMs, LoadShard } from '../../workers/load-shard.ts';
+import type { ShardLoadTask } from '../../core/messages.ts';
+
+function busyWait(ms: number): void {
+  const until = performance.now() + ms;
+  while (performance.now() < until);
+}
+
+test('arrivals started after the planned end are the overrun, not the last stage', async () => {
+  const target = await startEmbeddedTarget({ responseBytes: 2 });
+  try {
+    const task: ShardLoadTask = {
+      executor: { executor: 'constant-arrival-rate', ratePerSecond: 200 },
+      maxInFlight: 1000,
+      lateStartThresholdMs: 10,
+      client: {
+        protocol: 'http1', host: '127.0.0.1', port: target.port, method: 'GET', path: '/',
+        requestText: buildRequestText({ method: 'GET', host: '127.0.0.1', port: target.port, path: '/' }),
+        reuse: 'never', close: 'rst', requestsPerIteration: 1, connectTimeoutMs: 2000, requestTimeoutMs: 2000,
+        tcpCrr: { requestBytes: 1, responseBytes: 1 }, dns: { mode: 'per-connection', ttlMs: 0 }, maxConnections: 64,
+      },
+    };
+    const durationMs = 300;
+    const startEpochMs = epochNowMs() + 20;
+    const shard = new LoadShard(task, 0, 1, startEpochMs, durationMs);
+    // 120 ms into the run the thread blocks until 200 ms past the planned end.
+    setTimeout(() => busyWait(startEpochMs + durationMs + 200 - epochNowMs()), startEpochMs + 120 - epochNowMs());
+    await shard.run();
+    const { counts } = shard.takeInterval();
+    shard.destroy();
+    assert.equal(counts.started, 60, 'every planned arrival still starts');
+    const inWindow = counts.stageStarted[0] ?? 0;
+    assert.ok(inWindow >= 20 && inWindow <= 30, `started in the window: ${inWindow}`);
+    assert.equal(counts.overrunStarted, 60 - inWindow);
+    assert.ok(counts.lastOverrunStartMs >= startEpochMs + durationMs + 150, `last overrun start ${counts.lastOverrunStartMs - startEpochMs - durationMs} ms after the end`);
+    assert.equal(counts.overrunResponses, counts.overrunStarted, 'each overrun iteration got its response');
+    assert.equal(counts.ok, 60);
+  } finally {
+    await target.close();
+  }
+});

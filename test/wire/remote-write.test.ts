@@ -194,17 +194,18 @@ describe('RemoteWriteSender against a loopback HTTP server', () => {
     assert.match(String(headers['user-agent']), /^tally\/\d+\.\d+\.\d+/);
   });
 
-  test('4xx is a final refusal with the classified body; 429 and 5xx are retryable', async () => {
+  test('4xx is a final refusal with the classified body; 429 and 5xx are retryable and refuse nothing', async () => {
     const sender = new RemoteWriteSender({ url });
     reply = [400, 'out of order sample\n'];
     assert.deepEqual({ ...(await sender.send(batch)), durationUs: 0 }, {
       status: 400, ok: false, retryable: false, rejection: 'out_of_order', errorMessage: 'out of order sample', durationUs: 0,
     });
     reply = [429, 'slow down'];
-    assert.equal((await sender.send(batch)).retryable, true);
+    const throttled = await sender.send(batch);
+    assert.deepEqual([throttled.retryable, throttled.rejection], [true, undefined]);
     reply = [503, 'TSDB not ready'];
     const unavailable = await sender.send(batch);
-    assert.deepEqual([unavailable.retryable, unavailable.rejection], [true, 'other']);
+    assert.deepEqual([unavailable.retryable, unavailable.rejection, unavailable.errorMessage], [true, undefined, 'TSDB not ready']);
     reply = [413, 'x'.repeat(5000)];
     const large = await sender.send(batch);
     assert.deepEqual([large.retryable, large.errorMessage?.length], [false, 1024]);

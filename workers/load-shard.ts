@@ -164,7 +164,7 @@ export class LoadShard {
       const lagMs = now - intendedMs;
       if (lagMs > this.#task.lateStartThresholdMs) this.#counts.lateStarts++;
       recordUs(this.#histograms.schedulerLagUs, lagMs * 1000);
-      this.#launch(intendedMs, this.#noteStart(now, j));
+      this.#launch(intendedMs, this.#noteStart(now, intendedMs, j));
     }
     if (this.#scheduleDone()) {
       this.#maybeFinish();
@@ -175,16 +175,22 @@ export class LoadShard {
 
   /**
    * Count a start by the stage its actual start fell in; for bursts, track the release spread.
-   * @returns whether the start fell after the planned end (the overrun), which no stage counts.
+   * A start after the planned end is the overrun only when it was late (more than
+   * `lateStartThresholdMs` after its intended time): the last arrivals, due just before
+   * the end, start a fraction of a millisecond after it on time, and are counted in the
+   * stage they were due in.
+   * @returns whether the start is the overrun, which no stage counts.
    */
-  #noteStart(nowMs: number, j: number): boolean {
+  #noteStart(nowMs: number, intendedMs: number, j: number): boolean {
     const schedule = this.#schedule!;
-    const offsetMs = nowMs - this.#startEpochMs;
-    const stage = schedule.stageAt(offsetMs);
+    let stage = schedule.stageAt(nowMs - this.#startEpochMs);
     if (stage < 0) {
-      this.#counts.overrunStarted++;
-      if (nowMs > this.#counts.lastOverrunStartMs) this.#counts.lastOverrunStartMs = nowMs;
-      return true;
+      if (nowMs - intendedMs > this.#task.lateStartThresholdMs) {
+        this.#counts.overrunStarted++;
+        if (nowMs > this.#counts.lastOverrunStartMs) this.#counts.lastOverrunStartMs = nowMs;
+        return true;
+      }
+      stage = schedule.stageAt(intendedMs - this.#startEpochMs);
     }
     this.#counts.stageStarted[stage] = (this.#counts.stageStarted[stage] ?? 0) + 1;
     if (this.#task.executor.executor === 'burst') {

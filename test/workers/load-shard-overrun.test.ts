@@ -1,6 +1,6 @@
 /**
  * A shard that falls behind its schedule: arrivals due inside the run but started after
- * its planned end are the overrun. They are counted apart (not in the last stage), with
+ * its planned end, late, are the overrun. They are counted apart (not in the last stage), with
  * the latest such start, and their responses apart, so the achieved rate counts only
  * arrivals started in the window. Real sockets on loopback against the embedded target;
  * the shard's thread is blocked in the middle of the run, as a stalled generator is.
@@ -46,6 +46,39 @@ test('arrivals started after the planned end are the overrun, not the last stage
     assert.ok(counts.lastOverrunStartMs >= startEpochMs + durationMs + 150, `last overrun start ${counts.lastOverrunStartMs - startEpochMs - durationMs} ms after the end`);
     assert.equal(counts.overrunResponses, counts.overrunStarted, 'each overrun iteration got its response');
     assert.equal(counts.ok, 60);
+  } finally {
+    await target.close();
+  }
+});
+
+test('an arrival due just before the end that starts just after it, on time, is no overrun', async () => {
+  const target = await startEmbeddedTarget({ responseBytes: 2 });
+  try {
+    const task: ShardLoadTask = {
+      executor: { executor: 'constant-arrival-rate', ratePerSecond: 10 },
+      maxInFlight: 10,
+      lateStartThresholdMs: 50,
+      client: {
+        protocol: 'http1', host: '127.0.0.1', port: target.port, method: 'GET', path: '/',
+        requestText: buildRequestText({ method: 'GET', host: '127.0.0.1', port: target.port, path: '/' }),
+        reuse: 'never', close: 'rst', requestsPerIteration: 1, connectTimeoutMs: 2000, requestTimeoutMs: 2000,
+        tcpCrr: { requestBytes: 1, responseBytes: 1 }, dns: { mode: 'per-connection', ttlMs: 0 }, maxConnections: 64,
+      },
+    };
+    // 10/s for 220 ms: arrivals due at 0, 100 and 200 ms. The thread blocks from 150 ms to
+    // 240 ms, so the one due at 200 ms starts about 40 ms late (within the 50 ms threshold),
+    // 20 ms past the planned end.
+    const durationMs = 220;
+    const startEpochMs = epochNowMs() + 20;
+    const shard = new LoadShard(task, 0, 1, startEpochMs, durationMs);
+    setTimeout(() => busyWait(startEpochMs + durationMs + 20 - epochNowMs()), startEpochMs + 150 - epochNowMs());
+    await shard.run();
+    const { counts } = shard.takeInterval();
+    shard.destroy();
+    assert.equal(counts.started, 3);
+    assert.equal(counts.overrunStarted, 0, 'a start 20 ms past the end but within the late-start threshold is on time');
+    assert.equal(counts.stageStarted[0], 3);
+    assert.equal(counts.ok, 3);
   } finally {
     await target.close();
   }

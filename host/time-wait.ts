@@ -44,11 +44,15 @@ export async function drainTimeWait(below: number, maxWaitMs: number, options: {
   let left = atStart;
   while (left >= below && performance.now() - startMs < maxWaitMs && options.signal?.aborted !== true) {
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, Math.min(pollMs, Math.max(0, maxWaitMs - (performance.now() - startMs))));
-      options.signal?.addEventListener('abort', () => {
+      const signal = options.signal;
+      // Each wait removes its own abort listener: the sweep's signal lives across many waits.
+      const done = (): void => {
         clearTimeout(timer);
+        signal?.removeEventListener('abort', done);
         resolve();
-      }, { once: true });
+      };
+      const timer = setTimeout(done, Math.min(pollMs, Math.max(0, maxWaitMs - (performance.now() - startMs))));
+      signal?.addEventListener('abort', done, { once: true });
     });
     left = read();
   }

@@ -13,11 +13,11 @@
  * results, and `terminal.txt`, what the run printed).
  */
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { systemClock, type Clock } from '../core/clock.ts';
-import { asTallyError } from '../core/errors.ts';
+import { asTallyError, ConfigError, type InputProblem } from '../core/errors.ts';
 import type { TextOut } from '../core/text-out.ts';
 import { claimRunDir } from '../host/run-dir.ts';
 import { drainTimeWait, timeWaitSockets, type TimeWaitDrain } from '../host/time-wait.ts';
@@ -29,7 +29,9 @@ import { readScenarioText } from '../scenarios/document-limits.ts';
 import { planSweep, stepDocument, type SweepFlags, type SweepPlan } from '../scenarios/sweep-plan.ts';
 import { kneeSoFar, nextStep, type KneeResult, type SearchStep } from '../scenarios/sweep-search.ts';
 import { formatVaryValue } from '../scenarios/sweep-vary.ts';
-import type { Endpoints } from '../scenarios/plan.ts';
+import { parseScenario } from '../scenarios/load.ts';
+import { planRun, type Endpoints } from '../scenarios/plan.ts';
+import { checkRunBudget } from './budget.ts';
 import { runScenario, type RunOptions, type RunOutcome } from './run.ts';
 import { redactScenarioDocument } from './run-files.ts';
 import { StopControl, waitUnlessStopped } from './stop.ts';
@@ -241,14 +243,36 @@ async function runStep(run: SweepRun, index: number, value: number, phase: Sweep
 }
 
 /**
+ * The enforced budget at both ends of the range, before anything is sent: a sweep whose
+ * steps would exceed it is refused whole (exit 2), not ended by that step mid-sweep.
+ * @throws ConfigError `TALLY_CONFIG_INVALID`, each problem at its `/budget/…` pointer and naming the end.
+ */
+async function checkEndBudgets(plan: SweepPlan, clock: Clock): Promise<void> {
+  const problems: InputProblem[] = [];
+  for (const [flag, value] of [['from', plan.search.from], ['to', plan.search.to]] as const) {
+    const { scenario } = parseScenario(stringify(stepDocument(plan, value)), `--${flag}`);
+    if (scenario.budget?.enforce !== true) continue;
+    try {
+      await checkRunBudget(scenario, planRun(scenario, Math.ceil(clock.nowMs()), scenario.load?.workers ?? availableParallelism()));
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      problems.push(...error.problems.map((p) => ({ pointer: p.pointer, message: `with ${plan.field.text} = ${formatVaryValue(plan.field, value)} (--${flag}): ${p.message}` })));
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(`${plan.scenario.name}: the sweep's range exceeds the scenario's enforced budget (budget.enforce); nothing was sent`, problems);
+}
+
+/**
  * Run a sweep.
- * @throws ConfigError (exit 2) for bad flags or a scenario invalid at either end of the range, before anything is sent.
+ * @throws ConfigError (exit 2) for bad flags, a scenario invalid at either end of the range, or
+ *   an enforced budget exceeded at either end, before anything is sent.
  * @throws TallyError (exit 1) when the sweep's files cannot be written.
  */
 export async function runSweep(options: SweepOptions): Promise<SweepOutcome> {
   const out = options.stdout ?? process.stdout;
   const clock = options.clock ?? systemClock;
   const plan = planSweep(await readScenarioText(options.scenarioPath), options, options.scenarioPath);
+  await checkEndBudgets(plan, clock);
   const startedMs = clock.nowMs();
   const lock = await claimRunDir(options.outDir ?? join('runs', `sweep-${plan.scenario.name}-${compactUtc(startedMs)}`), { overwrite: options.overwrite ?? false });
   const stop = options.stop ?? new StopControl();

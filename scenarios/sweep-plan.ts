@@ -78,14 +78,30 @@ function searchOptions(field: VaryField, flags: SweepFlags, from: number, to: nu
 }
 
 /** Problems of the scenario at one end of the range, their pointers as the scenario's. */
-function endProblems(document: Record<string, unknown>, field: VaryField, value: number, flag: 'from' | 'to'): InputProblem[] {
+function endProblems(document: Record<string, unknown>, field: VaryField, value: number, flag: 'from' | 'to'): (InputProblem & { end: string })[] {
   try {
     parseScenario(stringify(withVaried(document, field, value)), `--${flag}`);
     return [];
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    return error.problems.map((p) => ({ pointer: p.pointer, message: `with ${field.text} = ${String(documentValue(field, value))} (--${flag}): ${p.message}` }));
+    return error.problems.map((p) => ({ pointer: p.pointer, message: p.message, end: `with ${field.text} = ${String(documentValue(field, value))} (--${flag})` }));
   }
+}
+
+/**
+ * The ends' problems as one list: a problem of the SLO given by `--slo` points into `/slo`
+ * (not the scenario's `/thresholds`), and one found at both ends is listed once.
+ */
+function sloPointers(problems: (InputProblem & { end: string })[], sloFromFlag: boolean): InputProblem[] {
+  const byKey = new Map<string, { pointer: string; message: string; ends: string[] }>();
+  for (const p of problems) {
+    const pointer = sloFromFlag && (p.pointer === '/thresholds' || p.pointer.startsWith('/thresholds/')) ? `/slo${p.pointer.slice('/thresholds'.length)}` : p.pointer;
+    const key = `${pointer}\u0000${p.message}`;
+    const seen = byKey.get(key);
+    if (seen === undefined) byKey.set(key, { pointer, message: p.message, ends: [p.end] });
+    else seen.ends.push(p.end);
+  }
+  return [...byKey.values()].map((p) => ({ pointer: p.pointer, message: p.ends.length > 1 ? `${p.message} (at both ends of the range)` : `${p.ends[0]}: ${p.message}` }));
 }
 
 /**
@@ -111,7 +127,7 @@ export function planSweep(text: string, flags: SweepFlags, sourceName = 'scenari
   else if (document.thresholds !== undefined && scenario.thresholds.length > 0) slo = { source: 'scenario', thresholds: document.thresholds as Record<string, unknown> };
   else throw usage('slo', "a sweep needs an SLO: give --slo, or thresholds in the scenario");
   document.thresholds = slo.thresholds;
-  const problems = [...endProblems(document, field, from, 'from'), ...endProblems(document, field, to, 'to')];
+  const problems = sloPointers([...endProblems(document, field, from, 'from'), ...endProblems(document, field, to, 'to')], slo.source === 'flag');
   if (problems.length > 0) throw new ConfigError(`${sourceName}: the sweep's scenario is invalid at an end of its range`, problems);
   const warmupMs = flags.warmup === undefined ? 0 : parseWarmup(flags.warmup);
   return { document, scenario, field, search, slo, warmupMs };

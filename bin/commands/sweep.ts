@@ -22,10 +22,10 @@ export const SWEEP_USAGE = `usage: tally sweep <scenario> --vary <field> --from 
   --resolution  the widest bracket that counts as found: N% of the knee, or a value in the field's unit (default ${DEFAULT_RESOLUTION})
   --warmup    an unjudged run of each step's scenario before the measured one (default 0s: none)
   --drain-below/--drain-max  start a step once TIME_WAIT sockets are fewer than N above their count when the sweep
-              started (default ${DEFAULT_DRAIN_BELOW}), waiting at most D (default ${DEFAULT_DRAIN_MAX_MS / 1000}s); with
+              started (default ${DEFAULT_DRAIN_BELOW}), waiting at most D (default ${DEFAULT_DRAIN_MAX_MS / 1000}s, at most 10m); with
               backends.collector, also until the collector's exporter queues are empty (as long at most)
-  --cooldown  a pause before every step after the first (default 0s)
-  --retry-limited  runs more of a step whose generator saturated before it counts as generator-limited (default 1)
+  --cooldown  a pause before every step after the first (default 0s, at most 60m)
+  --retry-limited  runs more of a step whose generator saturated before it counts as generator-limited (default 1, at most 5)
   writes DIR/sweep.json, DIR/sweep.svg and DIR/steps/NN-<value>/ (each step's run); --json prints sweep.json instead of the table
   exit codes: 0 the search ended (whatever the knee), 1 a step failed to run, 2 bad input, 130/143 stopped by a signal`;
 
@@ -33,19 +33,29 @@ function usage(message: string): ConfigError {
   return new ConfigError(`${message}\n${SWEEP_USAGE}`, [], { code: 'TALLY_USAGE' });
 }
 
-function integer(flag: string, text: string | undefined, min: number): number | undefined {
+function integer(flag: string, text: string | undefined, min: number, max: number): number | undefined {
   if (text === undefined) return undefined;
   const n = Number(text);
-  if (!Number.isInteger(n) || n < min) throw new ConfigError(`--${flag} must be an integer ≥ ${min}`, [{ pointer: `/${flag}`, message: `must be an integer ≥ ${min}` }], { code: 'TALLY_USAGE' });
+  const rule = `must be an integer in ${min}…${max}`;
+  if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(`--${flag} ${rule}\n${SWEEP_USAGE}`, [{ pointer: `/${flag}`, message: rule }], { code: 'TALLY_USAGE' });
   return n;
 }
 
-function seconds(flag: string, text: string | undefined): number | undefined {
+/** A duration flag (ms, s or m), at most `maxMs`. */
+function seconds(flag: string, text: string | undefined, maxMs: number): number | undefined {
   if (text === undefined) return undefined;
   const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim());
-  if (m === null) throw new ConfigError(`--${flag} must be a duration such as 75s`, [{ pointer: `/${flag}`, message: 'must be a duration such as 75s' }], { code: 'TALLY_USAGE' });
-  return Number(m[1]) * (m[2] === 'ms' ? 1 : m[2] === 'm' ? 60_000 : 1000);
+  const rule = `must be a duration such as 75s, at most ${maxMs / 60_000}m`;
+  const ms = m === null ? Number.NaN : Number(m[1]) * (m[2] === 'ms' ? 1 : m[2] === 'm' ? 60_000 : 1000);
+  if (!(ms <= maxMs)) throw new ConfigError(`--${flag} ${rule}\n${SWEEP_USAGE}`, [{ pointer: `/${flag}`, message: rule }], { code: 'TALLY_USAGE' });
+  return ms;
 }
+
+/** Upper bounds of the flags: every wait and retry of a sweep is bounded. */
+const MAX_RETRY_LIMITED = 5;
+const MAX_DRAIN_BELOW = 1_000_000;
+const MAX_DRAIN_MS = 10 * 60_000;
+const MAX_COOLDOWN_MS = 60 * 60_000;
 
 /**
  * Run `tally sweep …`.
@@ -88,10 +98,10 @@ export async function sweepCommand(argv: string[], out: TextOut): Promise<number
     ...(v.warmup === undefined ? {} : { warmup: v.warmup }),
     ...(v.out === undefined ? {} : { outDir: v.out }),
     overwrite: v.overwrite ?? false,
-    drainBelow: integer('drain-below', v['drain-below'], 1),
-    drainMaxMs: seconds('drain-max', v['drain-max']),
-    cooldownMs: seconds('cooldown', v.cooldown),
-    retryLimited: integer('retry-limited', v['retry-limited'], 0),
+    drainBelow: integer('drain-below', v['drain-below'], 1, MAX_DRAIN_BELOW),
+    drainMaxMs: seconds('drain-max', v['drain-max'], MAX_DRAIN_MS),
+    cooldownMs: seconds('cooldown', v.cooldown, MAX_COOLDOWN_MS),
+    retryLimited: integer('retry-limited', v['retry-limited'], 0, MAX_RETRY_LIMITED),
     stdout: v.json ? quiet : out,
   });
   if (v.json) out.write(`${JSON.stringify(report, null, 2)}\n`);

@@ -157,6 +157,25 @@ test('refused before any step runs: no SLO, a field that is not a number, an end
   await refused({ vary: 'load.executor' }, '/vary');
   await refused({ to: '2000000' }, '/to');
   await refused({ from: 'x' }, '/from');
-  await refused({ slo: "{ otlp_loss: ['rate==0'] }" }, '/thresholds/otlp_loss');
+  await refused({ slo: "{ otlp_loss: ['rate==0'] }" }, '/slo/otlp_loss');
+  await refused({ slo: "{ latncy: ['p(99)<50ms'] }" }, '/slo/latncy');
   await refused({ resolution: '0%' }, '/resolution');
+});
+
+test('an enforced budget that an end of the range exceeds refuses the sweep before any step runs', async () => {
+  const never = async (): Promise<RunOutcome> => assert.fail('no step may run');
+  const scenario = `name: fake
+duration: 2s
+telemetry:
+  exportInterval: 1s
+  metrics: [{ name: pods.cpu, instrument: gauge, attributes: { pod: 100 } }]
+budget: { maxSeries: 1000, enforce: true }
+thresholds: { otlp_loss: ['rate==0'] }
+`;
+  await assert.rejects(sweep({ runStep: never, scenarioPath: scenario, vary: 'telemetry.metrics.0.attributes.pod', from: '100', to: '5000' }), (e: { code: string; problems: { pointer: string; message: string }[] }) => {
+    assert.equal(e.code, 'TALLY_CONFIG_INVALID');
+    assert.deepEqual(e.problems.map((p) => p.pointer), ['/budget/maxSeries']);
+    assert.match(e.problems[0].message, /= 5000 \(--to\)/);
+    return true;
+  });
 });

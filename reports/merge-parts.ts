@@ -28,13 +28,17 @@ export function mergeHistogramMaps(maps: readonly Record<string, string>[]): Rec
 }
 
 /**
- * The load's raw counters of several shards added up: counts and maps of counts sum,
- * burst releases and slow connects are kept (merged later, per burst). `maxInFlight` and
+ * The load's raw counters of several shards added up: counts and maps of counts sum
+ * (`lastOverrunStartMs` and `connectCallUsMax` take the largest), burst releases and slow
+ * connects are kept (merged later, per burst). `maxInFlight` and
  * `vusActiveMax` are peaks of the sum over shards within one interval: the caller takes
  * them from the merged interval lines.
  */
 export function sumLoadCounts(parts: readonly LoadIntervalCounts[]): LoadIntervalCounts {
   const out = { ...emptyLoadCounts(), ...sumCounts(parts.map(({ bursts: _b, slowConnectsUs: _s, ...counts }) => counts)) };
+  // An epoch instant and a largest call time are the largest over shards, not their sum.
+  out.lastOverrunStartMs = Math.max(0, ...parts.map((p) => p.lastOverrunStartMs));
+  out.connectCallUsMax = Math.max(0, ...parts.map((p) => p.connectCallUsMax));
   out.bursts = parts.flatMap((p) => p.bursts.map((b) => ({ ...b })));
   out.slowConnectsUs = parts.flatMap((p) => p.slowConnectsUs);
   return out;

@@ -175,22 +175,24 @@ export class LoadShard {
 
   /**
    * Count a start by the stage its actual start fell in; for bursts, track the release spread.
-   * A start after the planned end is the overrun only when it was late (more than
-   * `lateStartThresholdMs` after its intended time): the last arrivals, due just before
-   * the end, start a fraction of a millisecond after it on time, and are counted in the
-   * stage they were due in.
+   * A start after the planned end is the overrun only when it was due before the end and
+   * late (more than `lateStartThresholdMs` after its intended time). The last arrivals, due
+   * just before the end, start a fraction of a millisecond after it on time, and a burst
+   * schedule's last burst may be planned past the end: those count in the stage they were
+   * due in (the last one at most).
    * @returns whether the start is the overrun, which no stage counts.
    */
   #noteStart(nowMs: number, intendedMs: number, j: number): boolean {
     const schedule = this.#schedule!;
     let stage = schedule.stageAt(nowMs - this.#startEpochMs);
     if (stage < 0) {
-      if (nowMs - intendedMs > this.#task.lateStartThresholdMs) {
+      const intendedStage = schedule.stageAt(intendedMs - this.#startEpochMs);
+      if (intendedStage >= 0 && nowMs - intendedMs > this.#task.lateStartThresholdMs) {
         this.#counts.overrunStarted++;
         if (nowMs > this.#counts.lastOverrunStartMs) this.#counts.lastOverrunStartMs = nowMs;
         return true;
       }
-      stage = schedule.stageAt(intendedMs - this.#startEpochMs);
+      stage = intendedStage >= 0 ? intendedStage : schedule.stageCount - 1;
     }
     this.#counts.stageStarted[stage] = (this.#counts.stageStarted[stage] ?? 0) + 1;
     if (this.#task.executor.executor === 'burst') {

@@ -47,11 +47,11 @@ test('property: merging the shards\' histograms gives the histogram of all value
 });
 
 test('property: merged load counters are the sums of the shards\' counters', () => {
-  const counts = fc.record({ started: fc.nat(1000), completed: fc.nat(1000), ok: fc.nat(1000), lateStarts: fc.nat(50), refused: fc.nat(9), c2xx: fc.nat(1000), stage0: fc.nat(99), backend: fc.nat(99) });
+  const counts = fc.record({ started: fc.nat(1000), completed: fc.nat(1000), ok: fc.nat(1000), lateStarts: fc.nat(50), refused: fc.nat(9), c2xx: fc.nat(1000), stage0: fc.nat(99), backend: fc.nat(99), overrunAtMs: fc.integer({ min: 1_700_000_000_000, max: 1_800_000_000_000 }), callMaxUs: fc.nat(5000) });
   fc.assert(fc.property(fc.array(counts, { minLength: 1, maxLength: 6 }), (parts) => {
     const loads = parts.map((p) => {
       const c = emptyLoadCounts();
-      Object.assign(c, { started: p.started, completed: p.completed, ok: p.ok, lateStarts: p.lateStarts });
+      Object.assign(c, { started: p.started, completed: p.completed, ok: p.ok, lateStarts: p.lateStarts, lastOverrunStartMs: p.overrunAtMs, connectCallUsMax: p.callMaxUs });
       c.errors.ECONNREFUSED = p.refused;
       c.statusClasses['2xx'] = p.c2xx;
       c.stageStarted[0] = p.stage0;
@@ -71,6 +71,9 @@ test('property: merged load counters are the sums of the shards\' counters', () 
     assert.equal(sum.stageStarted[0], total((p) => p.stage0));
     assert.equal(sum.backends.a, total((p) => p.backend));
     assert.equal(sum.slowConnectsUs.length, parts.length);
+    // An instant and a largest time are the largest over shards, never a sum.
+    assert.equal(sum.lastOverrunStartMs, Math.max(...parts.map((p) => p.overrunAtMs)));
+    assert.equal(sum.connectCallUsMax, Math.max(...parts.map((p) => p.callMaxUs)));
   }));
 });
 

@@ -83,3 +83,33 @@ test('an arrival due just before the end that starts just after it, on time, is 
     await target.close();
   }
 });
+
+test('a burst window planned past the end keeps its schedule: no overrun, every start in its burst', async () => {
+  const target = await startEmbeddedTarget({ responseBytes: 2 });
+  try {
+    const task: ShardLoadTask = {
+      // Bursts at 0 and 150 ms of a 200 ms run, each 10 connections spread over 100 ms: the
+      // second burst's last half is due after the planned end, by its own schedule.
+      executor: { executor: 'burst', connections: 10, windowMs: 100, everyMs: 150 },
+      maxInFlight: 100,
+      lateStartThresholdMs: 50,
+      client: {
+        protocol: 'http1', host: '127.0.0.1', port: target.port, method: 'GET', path: '/',
+        requestText: buildRequestText({ method: 'GET', host: '127.0.0.1', port: target.port, path: '/' }),
+        reuse: 'never', close: 'rst', requestsPerIteration: 1, connectTimeoutMs: 2000, requestTimeoutMs: 2000,
+        tcpCrr: { requestBytes: 1, responseBytes: 1 }, dns: { mode: 'per-connection', ttlMs: 0 }, maxConnections: 64,
+      },
+    };
+    const startEpochMs = epochNowMs() + 20;
+    const shard = new LoadShard(task, 0, 1, startEpochMs, 200);
+    await shard.run();
+    const { counts } = shard.takeInterval();
+    shard.destroy();
+    assert.equal(counts.started, 20);
+    assert.equal(counts.overrunStarted, 0);
+    assert.deepEqual([counts.stageStarted[0], counts.stageStarted[1]], [10, 10]);
+    assert.deepEqual(Object.keys(counts.stageStarted).sort(), ['0', '1'], 'no start counted outside the stages');
+  } finally {
+    await target.close();
+  }
+});

@@ -12,7 +12,8 @@
  * Ticks keep their schedule whatever the receiver does: tick k's requests go out at its
  * time, with up to {@link REMOTE_WRITE_MAX_IN_FLIGHT} requests in flight at once (as
  * Prometheus's remote-write queue runs up to `max_shards` shards, one request each); a
- * request beyond that waits for a slot. Each outcome carries its actual send time, so a
+ * request beyond that waits for a slot, not yet encoded (its body is made when it gets
+ * one, so a slow receiver costs no memory beyond the slots). Each outcome carries its actual send time, so a
  * sender that falls behind shows (and visibility lag is measured from the real send).
  *
  * Faults (seeded, per request, even ticks only): `outOfOrderRequestRatio` adds to the request's first series
@@ -233,17 +234,23 @@ export class RemoteWriteShard {
   }
 
   async #send(batch: Batch, tick: number): Promise<void> {
-    // Encoded now, at the tick's time (the body is a copy: the batch's template is rewritten by the next tick).
-    const { body } = this.#encode(batch, tick);
+    // Encoded once it has a slot: the body is a pure function of the tick, so requests
+    // waiting for a slot hold no body (memory stays bounded by the slots, however slow
+    // the receiver), and the send time is the real one.
     await this.#acquire();
-    const sentAtMs = Date.now();
-    const t0 = performance.now();
+    let body: Buffer | undefined;
+    let sentAtMs = Date.now();
+    let t0 = performance.now();
     let r: RemoteWriteOutcome;
     try {
       // A request still waiting for a slot when the run stops is never sent.
-      r = this.#stopped
-        ? { status: 0, ok: false, retryable: true, errno: 'ABORTED', errorMessage: 'run stopped', durationUs: 0 }
-        : await this.#sendWithin(body);
+      if (this.#stopped) r = { status: 0, ok: false, retryable: true, errno: 'ABORTED', errorMessage: 'run stopped', durationUs: 0 };
+      else {
+        body = this.#encode(batch, tick).body;
+        sentAtMs = Date.now();
+        t0 = performance.now();
+        r = await this.#sendWithin(body);
+      }
     } finally {
       this.#release();
     }
@@ -256,7 +263,7 @@ export class RemoteWriteShard {
       status: r.status,
       rejectedDataPoints: 0,
       durationUs: Math.round((performance.now() - t0) * 1000),
-      sizeBytes: body.byteLength,
+      sizeBytes: body?.byteLength ?? 0,
       finalState: r.ok ? 'acknowledged' : r.errno === 'ABORTED' ? 'unsettled' : 'failed',
       attempts: 1,
       sentAtMs,

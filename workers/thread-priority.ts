@@ -2,7 +2,7 @@
  * A load thread's scheduling priority. A thread that measures must run the moment its
  * socket or timer is ready: on a machine whose cores are busy (the target beside it, other
  * processes), a woken thread waits for a core, and every stamp it takes then is late by
- * that wait. Raising the nice value of the measuring threads alone (not the process, not
+ * that wait. Raising the priority (lowering the nice value) of the measuring threads alone (not the process, not
  * the target) makes the kernel run them first when they wake; they use little CPU, so
  * others lose little. Linux lets a thread's nice be set by its own task id
  * (`/proc/thread-self`); lowering it below 0 needs CAP_SYS_NICE (root), and without it the

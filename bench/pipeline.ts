@@ -228,7 +228,10 @@ export function steadySendRate(lines: readonly { endMs: number; metrics?: { poin
   return { pointsPerSecond: (cumulative - fromPoints) / ((lastMs - fromMs) / 1000), seconds: (lastMs - fromMs) / 1000 };
 }
 
-/** Run `tally run` as a child; its results and peak RSS. */
+/** The longest a bench run may take before it is stopped (ms): 20 ticks, read-back and reconciliation at a million series take about 2 minutes here. */
+const RUN_TIMEOUT_MS = 20 * 60_000;
+
+/** Run `tally run` as a child (stopped with SIGTERM after {@link RUN_TIMEOUT_MS}); its results and peak RSS. */
 async function runTally(dir: string, text: string): Promise<{ results: any; lines: any[]; maxRssBytes: number; exitCode: number | null; wallSeconds: number }> {
   const scenarioPath = join(dir, 'scenario.yaml');
   const outDir = join(dir, 'run');
@@ -239,6 +242,9 @@ async function runTally(dir: string, text: string): Promise<{ results: any; line
     const child = spawn(process.execPath, ['--import', join(REPO, 'bench', 'rss-at-exit.ts'), join(REPO, 'bin', 'tally.ts'), 'run', scenarioPath, '--out', outDir], {
       env: { ...process.env, TALLY_BENCH_RSS_FILE: rssFile },
       stdio: ['ignore', 'ignore', 'inherit'],
+      // Bounded: a run that hangs is stopped as a user would (SIGTERM: tally keeps what it measured, complete: false).
+      timeout: RUN_TIMEOUT_MS,
+      killSignal: 'SIGTERM',
     });
     child.on('error', reject);
     child.on('exit', (code) => resolve(code));
@@ -291,6 +297,8 @@ async function measure(o: PipelineBenchOptions, transport: 'remote-write' | 'otl
     generatorSaturated: r.generator.saturated,
     generatorReasons: r.generator.reasons,
     tallyExitCode: run.exitCode,
+    // Figures of a run that did not finish (stopped, failed) are not the pipeline's: say so beside them.
+    tallyComplete: r.complete === true && run.exitCode === 0,
     tallyWallSeconds: round(run.wallSeconds, 1),
     runDir: join(dir, 'run'),
   };

@@ -116,7 +116,11 @@ function planFlags(v: { calibrate?: string; 'calibrate-series'?: string; 'bucket
     if (!Number.isInteger(n) || n < min) throw new ConfigError(`--${flag} must be an integer ≥ ${min}`, [{ pointer: `/${flag}`, message: `must be an integer ≥ ${min}` }], { code: 'TALLY_USAGE' });
     return n;
   };
+  const usage = (flag: string, message: string): ConfigError => new ConfigError(`--${flag} ${message}`, [{ pointer: `/${flag}`, message }], { code: 'TALLY_USAGE' });
+  if (v.calibrate !== undefined && !/^https?:$/.test(URL.parse(v.calibrate)?.protocol ?? '')) throw usage('calibrate', 'must be a Prometheus base URL, such as http://127.0.0.1:9090');
+  if (v['calibrate-series'] !== undefined && v.calibrate === undefined) throw usage('calibrate-series', 'needs --calibrate (the Prometheus to send the calibration series to)');
   const series = count('calibrate-series', v['calibrate-series'], 100);
+  if (series !== undefined && series > 1_000_000) throw usage('calibrate-series', 'must be at most 1000000');
   const bucketTo = count('bucket-to', v['bucket-to'], 1);
   return {
     ...(v.calibrate === undefined ? {} : { calibrate: v.calibrate }),

@@ -120,13 +120,22 @@ async function post(url: string, series: RemoteWriteSeries[], headers: Record<st
 /**
  * Calibrate: read, send the series (5,000 per request), wait until the head has them, read again.
  * @param naming the scenario's metrics as Prometheus names them, with the calibration's run label.
- * @throws CollectorError when Prometheus cannot be read or written, or the series never show in its head.
+ * @throws CollectorError when Prometheus cannot be read or written, when not all the series show
+ *   in its head, or when its heap in use did not grow (nothing measured).
  */
 export async function calibrateStorage(url: string, naming: readonly MetricNaming[], options: CalibrateOptions = {}): Promise<StorageCalibration> {
   const count = options.series ?? 20_000;
   const samplesPerSeries = options.samplesPerSeries ?? 3;
   const headers = options.headers ?? {};
-  const before = await readPrometheusMemory(url, headers);
+  const readings = options.heapReadings ?? 5;
+  // Both sides are the smallest of several heap readings (GC moves the heap in use between
+  // readings): a single reading before against the smallest after would bias the growth down.
+  let before = await readPrometheusMemory(url, headers);
+  for (let r = 1; r < readings; r++) {
+    await delay(1000);
+    const next = await readPrometheusMemory(url, headers);
+    if (next.heapInuseBytes < before.heapInuseBytes) before = { ...next, headSeries: before.headSeries };
+  }
   const series = calibrationSeries(naming, count, samplesPerSeries, Date.now());
   for (let i = 0; i < series.length; i += 5000) await post(url, series.slice(i, i + 5000), headers);
   const started = performance.now();
@@ -139,10 +148,15 @@ export async function calibrateStorage(url: string, naming: readonly MetricNamin
   if (added <= 0) throw new CollectorError(`the ${series.length} calibration series did not show in ${url}'s head series`, { details: { before: before.headSeries, after: reading.headSeries } });
   const waitedS = (performance.now() - started) / 1000;
   let after = reading;
-  for (let r = 1; r < (options.heapReadings ?? 5); r++) {
+  for (let r = 1; r < readings; r++) {
     await delay(1000);
     const next = await readPrometheusMemory(url, headers);
     if (next.heapInuseBytes < after.heapInuseBytes) after = { ...next, headSeries: Math.max(next.headSeries, after.headSeries) };
+  }
+  const grownBytes = after.heapInuseBytes - before.heapInuseBytes;
+  // No growth, or fewer series than sent (a timeout, another writer's churn), measures nothing.
+  if (grownBytes <= 0 || added < series.length) {
+    throw new CollectorError(`no storage cost measured at ${url}: ${added} of ${series.length} calibration series showed in its head, and its heap in use grew by ${grownBytes} bytes (is another writer changing it, or is it still compacting?)`, { details: { before, after, added } });
   }
   return {
     calibrated: true,
@@ -152,7 +166,7 @@ export async function calibrateStorage(url: string, naming: readonly MetricNamin
     before,
     after,
     headSeriesAdded: added,
-    bytesPerSeries: Math.max(0, Math.round((after.heapInuseBytes - before.heapInuseBytes) / added)),
+    bytesPerSeries: Math.round(grownBytes / added),
     residentBytesPerSeries: Math.max(0, Math.round((after.residentBytes - before.residentBytes) / added)),
     waitedS: Number(waitedS.toFixed(1)),
   };

@@ -54,7 +54,9 @@ test('on a real socket: over the limit is 429 with Retry-After and stores nothin
     space: { runId: 'run-1', seed: 7, startUnixNano: START_NS, exportIntervalNs: 1_000_000_000n, ticks: 3, metrics: [{ metricIndex: 0, name: 'm', layout }] },
     store,
     faults: { rejectDataPointRatio: 0, failRequestRatio: 0, retryAfterMs: 1000 },
-    limits: { dataPointsPerSecond: 100, burstDataPoints: 30 },
+    // 25 points/s: the second request (20 points, 10 tokens left) is refused unless it comes
+    // 400 ms after the first, which a loaded host does not take.
+    limits: { dataPointsPerSecond: 25, burstDataPoints: 30 },
   });
   try {
     const post = (tick: number) => request(`${r.url}/v1/metrics`, { method: 'POST', body: body(tick), headers: { 'content-type': 'application/x-protobuf' } });
@@ -68,7 +70,7 @@ test('on a real socket: over the limit is 429 with Retry-After and stores nothin
     assert.equal(store.pointsReceived, 20);
     assert.equal(r.stats().requestsThrottledByLimit, 1);
     assert.equal(r.stats().pointsThrottledByLimit, 20);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await new Promise((resolve) => setTimeout(resolve, 1000));
     const third = await post(2);
     assert.equal(third.statusCode, 200);
     await third.body.arrayBuffer();

@@ -81,7 +81,7 @@ export const DEFAULT_DRAIN_MAX_MS = 75_000;
 export const MAX_SWEEP_STEPS = 60;
 
 const SUGGESTION =
-  "the generator, not the system under test, set the limit: this host cannot show the knee. Run the load from a host with more cores (or beside fewer other processes), or split it across several tally processes on several hosts, and sweep again from the last clean pass.";
+  "the generator, not the system under test, set the limit: this host cannot show the knee. Run the load from a host with more cores (or beside fewer other processes), or split it across several tally processes on several hosts (tally run --shard i/N with a --barrier, then tally merge; tally k8s render for a cluster), and sweep again from the last clean pass.";
 
 function compactUtc(epochMs: number): string {
   return new Date(epochMs).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
@@ -231,6 +231,7 @@ async function runStep(run: SweepRun, index: number, value: number, phase: Sweep
       step.generator = { saturated: results.generator.saturated, reasons: results.generator.reasons };
       step.complete = results.complete;
       if (results.incompleteReason !== undefined) step.incompleteReason = results.incompleteReason;
+      if (step.verdict === 'error') step.error = { code: results.incompleteReason ?? 'TALLY_INCOMPLETE', message: `the run ended early (${results.incompleteReason ?? 'incomplete'}): it says nothing of the SLO, so the sweep stops rather than count it as a failure` };
       if (step.verdict !== 'generator-limited' || run.stop.reason !== undefined) break;
     }
   } catch (error) {

@@ -142,9 +142,16 @@ export function stepFigures(r: Results): StepFigures {
   };
 }
 
-/** A step's verdict from its results: a saturated generator first, then the SLO's thresholds. */
+/**
+ * A step's verdict from its results: a saturated generator first; then a run cut short by
+ * anything but a threshold or a signal (a failed backend, an I/O error) is `error`, since it
+ * says nothing of the SLO and must not close the bracket; then the SLO's thresholds.
+ */
 export function stepVerdict(r: Results): StepVerdict {
   if (r.generator?.saturated === true) return 'generator-limited';
+  const stoppedByThreshold = r.thresholds?.abortedBy !== undefined;
+  const stoppedBySignal = r.incompleteReason === 'SIGTERM' || r.incompleteReason === 'SIGINT';
+  if (r.complete === false && !stoppedByThreshold && !stoppedBySignal) return 'error';
   return r.thresholds?.ok === true ? 'pass' : 'fail';
 }
 

@@ -179,3 +179,23 @@ thresholds: { otlp_loss: ['rate==0'] }
     return true;
   });
 });
+
+test('a step cut short by a failure (not a threshold or a signal) is an error, not a failure of the SLO', async () => {
+  const calls: Call[] = [];
+  const broken = fakeRun(calls, 10_000);
+  const { report } = await sweep({
+    steps: '3',
+    runStep: async (o) => {
+      const outcome = await broken(o);
+      const rate = calls.at(-1)!.doc.load.rate;
+      // A backend that failed mid-run at 550/s: thresholds unmet for want of data, the run incomplete.
+      if (rate === 550) return { ...outcome, results: { ...outcome.results, complete: false, incompleteReason: 'TALLY_COLLECTOR_FAILED', thresholds: { ...outcome.results.thresholds, ok: false } } };
+      return outcome;
+    },
+  });
+  const failed = report.steps.find((s) => s.value === 550)!;
+  assert.equal(failed.verdict, 'error');
+  assert.equal(failed.error?.code, 'TALLY_COLLECTOR_FAILED');
+  assert.equal(report.knee.status, 'error');
+  assert.ok(!report.steps.some((s) => s.verdict === 'fail'), 'nothing counted as breaking the SLO');
+});

@@ -53,8 +53,9 @@ const MAX_HEAD_BYTES = 64 * 1024;
 export const MAX_RESPONSE_BODY_BYTES = 16 * 1024 * 1024;
 const CHUNKED_END = [48, 13, 10, 13, 10]; // "0\r\n\r\n"
 /**
- * A connect deadline handled this much later than the wheel's tick allows (ms) means the
- * event loop was stalled: a connect completed by then is the generator's stall, not a timeout.
+ * A connect deadline handled this much later than the wheel's tick allows, or a scan this
+ * much later than the previous one plus a tick (ms), means the event loop was stalled: a
+ * connect completed by then is the generator's stall, not a timeout.
  */
 const STALL_MS = 20;
 
@@ -96,7 +97,7 @@ export class RawConnection implements Deadline, HandleOwner {
   #firstByteAt = -1;
   #newConnection = true;
   /** How late (ms) the connect deadline was handled; -1 while it has not passed. */
-  #connectDeadlineLateMs = -1;
+  #connectDeadlineStallMs = -1;
   #errorClass: ErrorClass | undefined;
   // Response parsing.
   #phase = PHASE_HEAD;
@@ -174,10 +175,10 @@ export class RawConnection implements Deadline, HandleOwner {
   }
 
   #connected(): void {
-    if (this.#connectDeadlineLateMs >= 0) {
+    if (this.#connectDeadlineStallMs >= 0) {
       // The connect completed, but its deadline was handled first, in the same loop turn: the
       // request was never written. Handled late means the generator stalled past the deadline.
-      this.#fail(this.#connectDeadlineLateMs > this.config.wheel.tickMs + STALL_MS ? 'generator_stall' : 'ETIMEDOUT');
+      this.#fail(this.#connectDeadlineStallMs > STALL_MS ? 'generator_stall' : 'ETIMEDOUT');
       return;
     }
     this.#connectedAt = performance.now();
@@ -305,7 +306,11 @@ export class RawConnection implements Deadline, HandleOwner {
     if (this.#state !== STATE_CONNECTING) return this.#fail('ETIMEDOUT');
     // Timers run before I/O in a loop turn: after a stall, a connect the kernel completed is
     // still undelivered. Decide after this turn's poll phase, which delivers it.
-    this.#connectDeadlineLateMs = performance.now() - this.deadlineMs;
+    // How long the loop was stalled beyond the wheel's own lateness: the deadline handled
+    // late, or the scan that handled it long after the previous one (a stall that ended just
+    // after the deadline leaves little lateness, and its connect completed long before).
+    const tickMs = this.config.wheel.tickMs;
+    this.#connectDeadlineStallMs = Math.max(0, performance.now() - this.deadlineMs - tickMs, this.config.wheel.scanGapMs - tickMs);
     setImmediate(afterConnectDeadline, this);
   }
 

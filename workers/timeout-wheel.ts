@@ -23,6 +23,9 @@ export class TimeoutWheel {
   readonly #tickMs: number;
   readonly #armed = new Set<Deadline>();
   #timer: NodeJS.Timeout | undefined;
+  /** When the previous scan ran (or the interval started), performance.now() ms. */
+  #lastScanMs = 0;
+  #scanGapMs = 0;
 
   /** @param tickMs scan period (ms): the worst-case lateness of a deadline. */
   constructor(tickMs = 50) {
@@ -35,6 +38,7 @@ export class TimeoutWheel {
     if (this.#timer === undefined) {
       this.#timer = setInterval(this.#scan, this.#tickMs);
       this.#timer.unref();
+      this.#lastScanMs = performance.now();
     }
   }
 
@@ -46,6 +50,15 @@ export class TimeoutWheel {
   /** The scan period (ms): how late a deadline may fire on a responsive event loop. */
   get tickMs(): number {
     return this.#tickMs;
+  }
+
+  /**
+   * During a scan's {@link Deadline.onDeadline} calls: the time since the previous scan (ms),
+   * about `tickMs` on a responsive event loop. Far more means the thread was stalled, however
+   * little late the deadline itself was handled (a stall that ended just after it).
+   */
+  get scanGapMs(): number {
+    return this.#scanGapMs;
   }
 
   /** Entries armed now. */
@@ -60,6 +73,8 @@ export class TimeoutWheel {
       return;
     }
     const now = performance.now();
+    this.#scanGapMs = now - this.#lastScanMs;
+    this.#lastScanMs = now;
     // Deleting the current entry while iterating a Set is safe; entries added by a callback may or may not be visited this scan.
     for (const entry of this.#armed) {
       if (entry.deadlineMs <= now) {

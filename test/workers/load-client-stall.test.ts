@@ -26,10 +26,15 @@ async function stalledIteration(port: number, stallMs: number): Promise<RequestR
   const client = createLoadClient(httpOptions(port, { connectTimeoutMs: 50 }), { wheel: new TimeoutWheel(5) });
   try {
     return await new Promise<RequestResult>((resolve) => {
-      let result: RequestResult | undefined;
-      client.iterate((r) => (result = r), () => resolve(result as RequestResult));
-      // After the connect call (queued on the tick queue when it is deferred), before any I/O is handled.
-      if (stallMs > 0) process.nextTick(() => busyWait(stallMs));
+      // Started in the loop's check phase, so that after the stall the timers phase (the
+      // wheel's scan) runs before the poll phase delivers the completed connect, whatever
+      // phase the test was called from.
+      setImmediate(() => {
+        let result: RequestResult | undefined;
+        client.iterate((r) => (result = r), () => resolve(result as RequestResult));
+        // After the connect call (queued on the tick queue when it is deferred), before any I/O is handled.
+        if (stallMs > 0) process.nextTick(() => busyWait(stallMs));
+      });
     });
   } finally {
     await client.close();
@@ -54,6 +59,30 @@ test('a connect timeout whose connect had completed, the request never written, 
   } finally {
     await new Promise((r) => server.close(r));
   }
+});
+
+test('a stall that ends just after the connect deadline is still generator_stall: the scan came long after the previous one', async () => {
+  const server = createServer((socket) => socket.on('error', () => {}).resume());
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  try {
+    // Deadline at 50 ms, stall until about 56 ms: the deadline is handled only ~6 ms late (within
+    // the 5 ms tick + 20 ms), but the wheel's scan comes ~56 ms after the one before it.
+    const r = await stalledIteration((server.address() as AddressInfo).port, 56);
+    assert.equal(r.errorClass, 'generator_stall');
+  } finally {
+    await new Promise((r) => server.close(r));
+  }
+});
+
+test('the wheel tells how long since its previous scan', async () => {
+  const wheel = new TimeoutWheel(5);
+  const gaps: number[] = [];
+  const start = performance.now();
+  wheel.arm({ deadlineMs: start + 1, onDeadline: () => gaps.push(wheel.scanGapMs) });
+  busyWait(60);
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(gaps.length, 1);
+  assert.ok(gaps[0] >= 60, `gap ${gaps[0]} ms after a 60 ms stall`);
 });
 
 /** A listener whose accept queue is full and whose thread never accepts: further SYNs are dropped, so a connect never completes. */

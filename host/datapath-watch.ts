@@ -142,6 +142,15 @@ export class DatapathWatch {
     return intervalDatapath(d);
   }
 
+  /**
+   * The delta from the before-run sample to the latest interval sample, without sampling
+   * again: what live threshold checks judge by while the run goes. Undefined before the
+   * first sample.
+   */
+  sinceStart(): DatapathDelta | undefined {
+    return this.before === undefined || this.#last === undefined ? undefined : deltaCounters(this.before, this.#last);
+  }
+
   /** Take the after-run sample and return the whole run's delta. */
   async finish(): Promise<DatapathDelta> {
     this.after = await this.sampler.sample();

@@ -21,6 +21,8 @@ export const CHECKPOINT_EVERY_INTERVALS = 5;
 /** Options of {@link IntervalLog}. */
 export interface IntervalLogOptions {
   datapath?: DatapathWatch;
+  /** The sockets' own namespace's counters, when read apart from the datapath's (sampled, not written). */
+  socketCounters?: DatapathWatch;
   /** Called with each line once written (or once it could not be). */
   progress(line: IntervalLine): void;
   /** Write a checkpoint; its failure is reported to `onError`, never thrown into the run. */
@@ -63,6 +65,15 @@ export class IntervalLog {
     if (this.#o.datapath) {
       try {
         line.datapath = await this.#o.datapath.interval();
+      } catch (error) {
+        this.#o.onError(error);
+      }
+    }
+    if (this.#o.socketCounters) {
+      // Sampled each interval too (not written: the datapath's are), so live thresholds can
+      // corroborate the SYN-retransmit signature with the sockets' own counters so far.
+      try {
+        await this.#o.socketCounters.interval();
       } catch (error) {
         this.#o.onError(error);
       }

@@ -8,6 +8,7 @@ import type { Clock } from '../core/clock.ts';
 import { reviveError, type InputProblem, type TallyError } from '../core/errors.ts';
 import { TALLY_VERSION } from '../core/version.ts';
 import type { DatapathDelta } from '../host/datapath-delta.ts';
+import type { DatapathWatch } from '../host/datapath-watch.ts';
 import type { RunAggregator } from '../reports/aggregate.ts';
 import { buildResults, validateResults, type Results, type ResultsInput } from '../reports/results.ts';
 import { buildShardRecord, type ShardIdentity, type ShardRecord } from '../reports/shard-record.ts';
@@ -97,8 +98,9 @@ export class RunRecord {
       synSchedule: preflight.synSchedule,
       portBudget: preflight.portBudget,
       connectCliff: this.connectCliff.cliff,
-      datapath: this.datapathDelta && preflight.datapath ? { source: preflight.datapath.sampler.source, delta: this.datapathDelta } : undefined,
-      socketCounters: this.socketCountersDelta && preflight.socketCounters ? { source: preflight.socketCounters.sampler.source, delta: this.socketCountersDelta } : undefined,
+      // While the run goes (live thresholds), the deltas so far, from the interval samples.
+      datapath: withDelta(preflight.datapath, this.datapathDelta ?? (options.live ? preflight.datapath?.sinceStart() : undefined)),
+      socketCounters: withDelta(preflight.socketCounters, this.socketCountersDelta ?? (options.live ? preflight.socketCounters?.sinceStart() : undefined)),
       receiver: telemetry.receiver?.stats(),
       target: this.served?.(),
       backends: this.backends,
@@ -143,4 +145,9 @@ export class RunRecord {
       maxInFlight: aggregator.maxInFlight,
     });
   }
+}
+
+/** A watch's source with a delta, or undefined without either. */
+function withDelta(watch: DatapathWatch | undefined, delta: DatapathDelta | undefined): { source: string; delta: DatapathDelta } | undefined {
+  return watch !== undefined && delta !== undefined ? { source: watch.sampler.source, delta } : undefined;
 }

@@ -205,6 +205,7 @@ async function setUp(options: RunOptions): Promise<LiveRun> {
   const checkThresholds = thresholdWatch(record);
   const log = new IntervalLog(join(outDir, 'intervals.ndjson'), {
     datapath: pre.datapath,
+    ...(pre.socketCounters === undefined ? {} : { socketCounters: pre.socketCounters }),
     progress: (line) => {
       record.connectCliff.observe(line);
       printProgress(line);

@@ -15,6 +15,7 @@ import { mergeDeltaOffsets, mergeReconciliations, mergeTraceReconciliations } fr
 import type { Plan } from '../scenarios/plan.ts';
 import type { Scenario } from '../scenarios/types.ts';
 import { addEncodedExporterTotals, exporterTotalsOfEncoded, type EncodedExporterTotals } from './exporter-aggregate.ts';
+import type { ConnectCliff } from './connect-cliff.ts';
 import { mergeDatapath, mergeEncodedHistograms, mergeGenerator, mergeHistogramMaps, sumLoadCounts } from './merge-parts.ts';
 import type { MergeSummary, ResultsInput } from './results.ts';
 import type { ShardRecord } from './shard-record.ts';
@@ -110,6 +111,22 @@ function mergeWarnings(o: MergeInputs): ResultsInput['warnings'] {
   return [...seen.values()];
 }
 
+/** `{ [key]: value }`, or nothing when the value is undefined. */
+function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
+}
+
+/**
+ * The connect cliffs the shards detected, as one: the first to reach it (every shard's
+ * host is its own), its worst interval mean the worst of all; intervals are the most any
+ * shard had (the shards' seconds are the same seconds, not added up).
+ */
+export function mergeConnectCliffs(cliffs: readonly ConnectCliff[]): ConnectCliff | undefined {
+  if (cliffs.length === 0) return undefined;
+  const first = cliffs.reduce((a, c) => (c.firstEndMs < a.firstEndMs ? c : a));
+  return { ...first, intervals: Math.max(...cliffs.map((c) => c.intervals)), worstMeanUs: Math.max(...cliffs.map((c) => c.worstMeanUs)) };
+}
+
 /**
  * The whole run's results input.
  * @returns an input for reports/results.ts buildResults: complete only when every shard
@@ -138,6 +155,8 @@ export function mergeShardInputs(o: MergeInputs): ResultsInput {
     // The tightest host: a shard whose budget does not hold, else the first.
     portBudget: budgets.find((b) => 'ok' in b && b.ok === false) ?? budgets[0],
     datapath: mergeDatapath(defined(inputs.map((i) => i.datapath))),
+    ...optional('socketCounters', mergeDatapath(defined(inputs.map((i) => i.socketCounters)))),
+    ...optional('connectCliff', mergeConnectCliffs(defined(inputs.map((i) => i.connectCliff)))),
     ...(receivers.length > 0 ? { receiver: sumCounts(receivers) } : {}),
     ...(targets.length > 0 ? { target: sumCounts(targets) } : {}),
     ...(histograms === undefined ? {} : { histograms }),

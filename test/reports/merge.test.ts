@@ -19,6 +19,7 @@ import type { IntervalLine } from '../../reports/aggregate.ts';
 import { checkShardSet, type LoadedShard } from '../../reports/merge-checks.ts';
 import { mergeIntervalLines } from '../../reports/merge-intervals.ts';
 import { mergeEncodedHistograms, sumLoadCounts } from '../../reports/merge-parts.ts';
+import { mergeConnectCliffs } from '../../reports/merge-results.ts';
 import type { ShardRecord } from '../../reports/shard-record.ts';
 
 function encodedOf(values: readonly number[]): string {
@@ -169,4 +170,11 @@ test('the shard set is checked: other plans, duplicates, missing and unfinished 
   assert.deepEqual(partial.summary.incompleteShards, [1, 2]);
   // Duplicates and other plans are refused even with --allow-incomplete.
   code(() => checkShardSet([shard(0, 2), shard(0, 2)], { allowIncomplete: true }), 'TALLY_MERGE_DUPLICATE_SHARD');
+});
+
+test('connect cliffs merge as the first shard to reach one, with the worst mean of all; no cliff, none', () => {
+  const a = { intervals: 4, firstEndMs: 21_000, firstMeanUs: 3600, firstTimeWait: 31_000, baselineUs: 12, worstMeanUs: 5200 };
+  const b = { intervals: 6, firstEndMs: 17_000, firstMeanUs: 900, firstTimeWait: null, baselineUs: 14, worstMeanUs: 4100 };
+  assert.deepEqual(mergeConnectCliffs([a, b]), { ...b, intervals: 6, worstMeanUs: 5200 });
+  assert.equal(mergeConnectCliffs([]), undefined);
 });

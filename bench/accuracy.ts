@@ -209,14 +209,17 @@ async function measureWrk(n: AccuracyTopology, dir: string, o: AccuracyOptions, 
   const mark = noiseMark();
   const startedMs = performance.now();
   let noise: HostNoise | undefined;
-  const before = childCpuSeconds();
+  let cpuSeconds = 0;
+  let elapsedS = 0;
   const { value: out, connections: wire } = await captured(n, dir, async () => {
+    // wrk's CPU alone: read around its own run, while tcpdump (also a child) is not yet reaped.
+    const before = childCpuSeconds();
     const r = await run('ip', ['netns', 'exec', n.client, wrk, '-t1', `-c${connections}`, `-d${o.durationS}s`, '--latency', '-H', 'Connection: close', `http://${n.serverIp}:${n.serverPort}/`], (o.durationS + 30) * 1000);
+    cpuSeconds = childCpuSeconds() - before;
+    elapsedS = (performance.now() - startedMs) / 1000;
     noise = noiseSince(mark);
     return r.stdout;
   });
-  const cpuSeconds = childCpuSeconds() - before;
-  const elapsedS = (performance.now() - startedMs) / 1000;
   const latency = parseWrkLatency(out);
   const rps = /Requests\/sec:\s+([\d.]+)/.exec(out);
   const truth = truthPercentiles(wire, 'request', PERCENTILES);

@@ -200,13 +200,14 @@ async function measureInFreshNamespace(o: ChurnBenchOptions, round: number, tick
 
 /** Measure one peer against `nginx`; its counts are rated over `durationS`, the load time every peer is given. */
 async function measure(nginx: BenchNginx, o: ChurnBenchOptions, round: number, ticks: number, peer: () => Promise<PeerResult>, drain: { timeWait: number; waitedS: number }): Promise<Measured> {
-  const cpuBefore = childCpuSeconds(readFileSync('/proc/self/stat', 'utf8'), ticks);
   const before = await nginx.counters();
+  // The peer's CPU alone: read inside the counters' reads (in a namespace they run a child process of their own).
+  const cpuBefore = childCpuSeconds(readFileSync('/proc/self/stat', 'utf8'), ticks);
   const mark = noiseMark();
   const result = await peer();
   const hostNoise = noiseSince(mark);
-  const after = await nginx.counters();
   const cpuSeconds = childCpuSeconds(readFileSync('/proc/self/stat', 'utf8'), ticks) - cpuBefore;
+  const after = await nginx.counters();
   const accepts = after.accepts - before.accepts - 1; // less our own stub_status request
   const requests = after.requests - before.requests - 1;
   return {

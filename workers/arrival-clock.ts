@@ -55,6 +55,7 @@ class PreciseClock implements ArrivalClock {
   #armedSeq = -1;
   #onWake: (() => void) | undefined;
   #fallback: TimerClock | undefined;
+  #stopping = false;
   readonly ready: Promise<void>;
 
   constructor() {
@@ -63,11 +64,15 @@ class PreciseClock implements ArrivalClock {
     this.#due = new Float64Array(state, 8, 1);
     this.#due[0] = Number.POSITIVE_INFINITY;
     this.#worker = new Worker(new URL('./arrival-clock-thread.ts', import.meta.url), { workerData: { state } });
-    // A clock thread that dies leaves its owner on setTimeout: late wakes, never missed ones.
-    this.#worker.on('error', () => {
+    // A clock thread that dies (an error, or an exit nobody asked for) leaves its owner on
+    // setTimeout: late wakes, never missed ones.
+    const fallBack = (): void => {
+      if (this.#fallback !== undefined || this.#stopping) return;
       this.#fallback = new TimerClock();
       if (this.#onWake !== undefined) this.#fallback.wakeIn(Math.max(0, this.#due[0] - hrNowMs()), this.#onWake);
-    });
+    };
+    this.#worker.on('error', fallBack);
+    this.#worker.on('exit', fallBack);
     // The thread says -1 once it keeps time; until then it holds the loop open, then lets go.
     this.ready = new Promise<void>((resolve) => {
       const started = (seq: number): void => {
@@ -78,6 +83,7 @@ class PreciseClock implements ArrivalClock {
       };
       this.#worker.on('message', started);
       this.#worker.once('error', () => resolve());
+      this.#worker.once('exit', () => resolve());
     });
     this.#worker.on('message', (seq: number) => {
       if (seq !== this.#armedSeq || this.#onWake === undefined) return; // re-armed or cancelled meanwhile
@@ -105,6 +111,7 @@ class PreciseClock implements ArrivalClock {
 
   /** Stop the thread (tests; a load thread keeps its clock). */
   stop(): Promise<number> {
+    this.#stopping = true;
     Atomics.store(this.#ctl, 1, 1);
     Atomics.notify(this.#ctl, 0);
     return this.#worker.terminate();

@@ -7,7 +7,7 @@
  *
  * Below capacity a request is answered one service time after it arrived (paced arrivals
  * never wait). Above it the queue grows and every answer comes later than the one before;
- * when more than `queueLimit` requests wait, a new one is refused at once (HTTP 503), as a
+ * when `queueLimit` requests already wait, a new one is refused at once (HTTP 503), as a
  * server with a bounded accept queue sheds load.
  *
  * Time is the target thread's monotonic clock in ms (`performance.now()`), passed in, so the

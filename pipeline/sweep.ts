@@ -105,6 +105,7 @@ export function kneeSummary(plan: SweepPlan, knee: KneeResult): string {
     case 'above-range':
       return `knee above the range: ${field} = ${f(plan.search.to)} (--to) still met the SLO`;
     case 'generator-limited':
+      if (knee.knee === undefined) return `no knee shown: tally's own generator saturated before any step met the SLO (from ${field} = ${f(plan.search.from)})`;
       return `knee above what this generator can show: ${field} ≥ ${f(knee.knee)}${knee.bracket ? `; at ${f(knee.bracket[1])} tally's own generator saturated` : ''}`;
     case 'error':
       return `the sweep stopped on a step that failed to run${knee.knee === undefined ? '' : `; the last pass was ${field} = ${f(knee.knee)}`}`;

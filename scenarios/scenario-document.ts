@@ -626,7 +626,7 @@ export interface Embedded {
           max: string;
         };
     /**
-     * A capacity model whose capacity is known exactly (the calibration of `tally sweep`): `servers` servers that each take `serviceTime` per request, fed from one first-come-first-served queue. Capacity = servers ÷ serviceTime requests per second. Below it each answer comes one service time after its request arrived; above it requests wait, so answers come later and later; a request that finds more than `queueLimit` requests waiting is answered 503 at once. Not with `latency`.
+     * A capacity model whose capacity is known exactly (the calibration of `tally sweep`): `servers` servers that each take `serviceTime` per request, fed from one first-come-first-served queue. Capacity = servers ÷ serviceTime requests per second. Below it each answer comes one service time after its request arrived; above it requests wait, so answers come later and later; a request that finds `queueLimit` requests already waiting is answered 503 at once. Not with `latency`.
      */
     capacity?: {
       /**

@@ -158,7 +158,10 @@ export function kneeSoFar(o: SweepSearchOptions, steps: readonly SearchStep[]): 
   const values = (verdict: StepVerdict): number[] => steps.filter((s) => s.verdict === verdict).map((s) => s.value);
   const pass = values('pass').reduce<number | undefined>((best, v) => (best === undefined || further(o, best, v) ? v : best), undefined);
   const fail = values('fail').filter((v) => pass === undefined || further(o, pass, v)).reduce<number | undefined>((best, v) => (best === undefined || further(o, v, best) ? v : best), undefined);
-  const r: KneeResult = { status: 'incomplete', resolution: 0, nonMonotone: false };
+  // Not monotone: a pass beyond a step that already broke the SLO (as nextStep says it).
+  const firstFail = values('fail').reduce<number | undefined>((best, v) => (best === undefined || further(o, v, best) ? v : best), undefined);
+  const nonMonotone = pass !== undefined && firstFail !== undefined && further(o, firstFail, pass);
+  const r: KneeResult = { status: 'incomplete', resolution: 0, nonMonotone };
   if (pass !== undefined) r.knee = pass;
   if (pass !== undefined && fail !== undefined) {
     r.bracket = [pass, fail];

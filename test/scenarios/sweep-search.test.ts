@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { coarseValues, nextStep, type KneeResult, type SearchStep, type StepVerdict, type SweepSearchOptions } from '../../scenarios/sweep-search.ts';
+import { coarseValues, kneeSoFar, nextStep, type KneeResult, type SearchStep, type StepVerdict, type SweepSearchOptions } from '../../scenarios/sweep-search.ts';
 
 /** Run the search against an oracle; at most 100 steps. */
 function search(o: SweepSearchOptions, oracle: (value: number) => StepVerdict): { result: KneeResult; steps: SearchStep[] } {
@@ -101,4 +101,14 @@ test('a pass beyond a fail is reported as non-monotone, and the bracket is taken
   assert.ok('done' in done);
   assert.equal(done.done.nonMonotone, true);
   assert.deepEqual(done.done.bracket, [212, 325]);
+});
+
+test('a sweep stopped mid-search says so, with its last pass, first fail and whether a pass lay beyond a fail', () => {
+  const steps: SearchStep[] = [{ value: 100, verdict: 'pass' }, { value: 325, verdict: 'fail' }, { value: 550, verdict: 'pass' }];
+  const r = kneeSoFar({ ...base, coarseSteps: 10 }, steps);
+  assert.equal(r.status, 'incomplete');
+  assert.equal(r.knee, 550);
+  assert.equal(r.nonMonotone, true);
+  const monotone = kneeSoFar({ ...base, coarseSteps: 10 }, [{ value: 100, verdict: 'pass' }, { value: 200, verdict: 'pass' }]);
+  assert.deepEqual([monotone.status, monotone.knee, monotone.nonMonotone], ['incomplete', 200, false]);
 });

@@ -77,13 +77,18 @@ embedded:
   assert.match(stdout.text(), /knee: load\.rate = /);
 });
 
-test('cardinality sweep: finds N × exportInterval series (2,000 points/s × 1.5 s = 3,000) at a receiver limited to N data points per second', async (t) => {
+test('cardinality sweep: finds the series a receiver limited to N data points per second (burst B) takes over K exports: N·T + (B − N·T) / K', async (t) => {
   const pointsPerSecond = 2000;
   const intervalMs = 1500;
+  // A burst of twice an interval's refill: the first exports may exceed N·T, the later ones
+  // only by what is left of it, so both the burst and the refill rate decide the knee (a
+  // wrong refill rate moves it): over K = 4 exports, 3,000 + 3,000 / 4 = 3,750 series.
+  const burstDataPoints = (2 * pointsPerSecond * intervalMs) / 1000;
+  const exports = 4;
   const { dir, path } = await scenarioFile(`
 name: cardinality-calibration
 seed: 11
-duration: 3s
+duration: ${(exports * intervalMs) / 1000}s
 telemetry:
   exportInterval: ${intervalMs}ms
   retry: { enabled: false }
@@ -91,7 +96,7 @@ telemetry:
     - { name: tally.requests, instrument: counter, attributes: { pod: 100 } }
 embedded:
   receiver:
-    limits: { dataPointsPerSecond: ${pointsPerSecond} }
+    limits: { dataPointsPerSecond: ${pointsPerSecond}, burstDataPoints: ${burstDataPoints} }
 reconcile: { settle: 200ms }
 `);
   const outDir = join(dir, 'sweep');
@@ -99,7 +104,7 @@ reconcile: { settle: 200ms }
     scenarioPath: path,
     vary: 'telemetry.metrics.0.attributes.pod',
     from: '1000',
-    to: '5000',
+    to: '7000',
     steps: '4',
     resolution: '5%',
     slo: "{ otlp_loss: ['rate==0'] }",
@@ -108,7 +113,8 @@ reconcile: { settle: 200ms }
     stdout: captureStdout(),
     handleSignals: false,
   });
-  assertFound(t, report, (pointsPerSecond * intervalMs) / 1000);
+  const refillPerExport = (pointsPerSecond * intervalMs) / 1000;
+  assertFound(t, report, refillPerExport + (burstDataPoints - refillPerExport) / exports);
   assertWritten(outDir, report);
   const failed = report.steps.find((s) => s.verdict === 'fail')!;
   const results = JSON.parse(readFileSync(join(outDir, failed.runDir, 'results.json'), 'utf8'));

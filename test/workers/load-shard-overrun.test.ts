@@ -12,6 +12,16 @@ import { buildRequestText } from '../../workers/load-client.ts';
 import { epochNowMs, LoadShard } from '../../workers/load-shard.ts';
 import type { ShardLoadTask } from '../../core/messages.ts';
 
+/** A client of the embedded target on `port`: a new connection per request, closed with RST. */
+function clientTo(port: number): ShardLoadTask['client'] {
+  return {
+    protocol: 'http1', host: '127.0.0.1', port, method: 'GET', path: '/',
+    requestText: buildRequestText({ method: 'GET', host: '127.0.0.1', port, path: '/' }),
+    reuse: 'never', close: 'rst', requestsPerIteration: 1, connectTimeoutMs: 2000, requestTimeoutMs: 2000,
+    tcpCrr: { requestBytes: 1, responseBytes: 1 }, dns: { mode: 'per-connection', ttlMs: 0 }, maxConnections: 64,
+  };
+}
+
 function busyWait(ms: number): void {
   const until = performance.now() + ms;
   while (performance.now() < until);
@@ -24,12 +34,7 @@ test('arrivals started after the planned end are the overrun, not the last stage
       executor: { executor: 'constant-arrival-rate', ratePerSecond: 200 },
       maxInFlight: 1000,
       lateStartThresholdMs: 10,
-      client: {
-        protocol: 'http1', host: '127.0.0.1', port: target.port, method: 'GET', path: '/',
-        requestText: buildRequestText({ method: 'GET', host: '127.0.0.1', port: target.port, path: '/' }),
-        reuse: 'never', close: 'rst', requestsPerIteration: 1, connectTimeoutMs: 2000, requestTimeoutMs: 2000,
-        tcpCrr: { requestBytes: 1, responseBytes: 1 }, dns: { mode: 'per-connection', ttlMs: 0 }, maxConnections: 64,
-      },
+      client: clientTo(target.port),
     };
     const durationMs = 300;
     const startEpochMs = epochNowMs() + 20;
@@ -58,12 +63,7 @@ test('an arrival due just before the end that starts just after it, on time, is 
       executor: { executor: 'constant-arrival-rate', ratePerSecond: 10 },
       maxInFlight: 10,
       lateStartThresholdMs: 50,
-      client: {
-        protocol: 'http1', host: '127.0.0.1', port: target.port, method: 'GET', path: '/',
-        requestText: buildRequestText({ method: 'GET', host: '127.0.0.1', port: target.port, path: '/' }),
-        reuse: 'never', close: 'rst', requestsPerIteration: 1, connectTimeoutMs: 2000, requestTimeoutMs: 2000,
-        tcpCrr: { requestBytes: 1, responseBytes: 1 }, dns: { mode: 'per-connection', ttlMs: 0 }, maxConnections: 64,
-      },
+      client: clientTo(target.port),
     };
     // 10/s for 220 ms: arrivals due at 0, 100 and 200 ms. The thread blocks from 150 ms to
     // 240 ms, so the one due at 200 ms starts about 40 ms late (within the 50 ms threshold),
@@ -93,12 +93,7 @@ test('a burst window planned past the end keeps its schedule: no overrun, every 
       executor: { executor: 'burst', connections: 10, windowMs: 100, everyMs: 150 },
       maxInFlight: 100,
       lateStartThresholdMs: 50,
-      client: {
-        protocol: 'http1', host: '127.0.0.1', port: target.port, method: 'GET', path: '/',
-        requestText: buildRequestText({ method: 'GET', host: '127.0.0.1', port: target.port, path: '/' }),
-        reuse: 'never', close: 'rst', requestsPerIteration: 1, connectTimeoutMs: 2000, requestTimeoutMs: 2000,
-        tcpCrr: { requestBytes: 1, responseBytes: 1 }, dns: { mode: 'per-connection', ttlMs: 0 }, maxConnections: 64,
-      },
+      client: clientTo(target.port),
     };
     const startEpochMs = epochNowMs() + 20;
     const shard = new LoadShard(task, 0, 1, startEpochMs, 200);

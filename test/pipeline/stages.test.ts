@@ -93,3 +93,18 @@ test('the load stand-in: the embedded target serves (on its own thread), an exte
   assert.deepEqual(addressed.target, { host: '::1', port: 8080, path: '/x?y=1' });
   assert.equal(addressed.served, undefined);
 });
+
+test('the lead covers the run\'s set-up by default; a lead set-up overran is said in a warning beside the late starts', async () => {
+  const { runScenario, DEFAULT_LEAD_MS } = await import('../../pipeline/run.ts');
+  const { writeFile } = await import('node:fs/promises');
+  const dir = await mkdtemp(join(tmpdir(), 'tally-lead-'));
+  const path = join(dir, 's.yaml');
+  await writeFile(path, 'name: lead\nseed: 1\nduration: 1s\nload: { executor: constant-arrival-rate, rate: 50, workers: 1 }\n');
+  const quiet = { write: () => true, isTTY: false };
+  const overrun = await runScenario({ scenarioPath: path, outDir: join(dir, 'short'), stdout: quiet, handleSignals: false, leadMs: 1 });
+  const warning = overrun.results.warnings?.find((w: { pointer: string; message: string }) => w.pointer === '/load' && /set-up ended \d+ ms after the planned start/.test(w.message));
+  assert.ok(warning, JSON.stringify(overrun.results.warnings));
+  assert.ok(DEFAULT_LEAD_MS >= 1000);
+  const usual = await runScenario({ scenarioPath: path, outDir: join(dir, 'usual'), stdout: quiet, handleSignals: false });
+  assert.ok(!usual.results.warnings?.some((w: { message: string }) => /set-up ended/.test(w.message)), JSON.stringify(usual.results.warnings));
+});
